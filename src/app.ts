@@ -1,0 +1,82 @@
+/**
+ * The composition root: the one place that reads configuration and builds adapters (store,
+ * transport, clock, logger). Everything else receives what it needs from here.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config, type Environment } from './config/load.js';
+import { parseDuration } from './domain/duration.js';
+import { systemClock, type Clock } from './domain/types.js';
+import type { Logger } from './domain/logger.js';
+import type { Store } from './store/store.js';
+import { openSqliteStore } from './store/sqlite.js';
+import type { Transport } from './transport/transport.js';
+import { createCaptureTransport } from './transport/capture.js';
+import { createSmtpTransport } from './transport/smtp.js';
+import type { DeliverySettings } from './delivery/deliver.js';
+
+export interface App {
+  config: Config;
+  store: Store;
+  transport: Transport;
+  clock: Clock;
+  logger: Logger;
+  deliverySettings: DeliverySettings;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  configFile?: string;
+  env: Environment;
+  logger: Logger;
+  clock?: Clock;
+  /** Tests inject a fault-injecting transport here. */
+  transport?: Transport;
+}
+
+/** A secret kept in the data folder when NEWSLETTER_SECRET is unset, so links stay valid across restarts. */
+function generatedSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(32).toString('hex');
+    try {
+      writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+      return secret;
+    } catch {
+      // Another process created it first: use theirs.
+      return readFileSync(file, 'utf8').trim();
+    }
+  }
+}
+
+export async function createApp(options: AppOptions): Promise<App> {
+  const config = loadConfig({ file: options.configFile, env: options.env, readGeneratedSecret: generatedSecret });
+  for (const w of config.warnings) options.logger.warn(w);
+  const store = await openSqliteStore(config.database.file);
+  const transport =
+    options.transport ??
+    (config.smtpUrl
+      ? createSmtpTransport({ url: config.smtpUrl, maxConnections: config.delivery.maxConnections })
+      : createCaptureTransport(config.paths.mail));
+  return {
+    config,
+    store,
+    transport,
+    clock: options.clock ?? systemClock,
+    logger: options.logger,
+    deliverySettings: {
+      batchSize: config.delivery.batchSize,
+      leaseSeconds: config.delivery.leaseSeconds,
+      retryLifetimeMs: parseDuration(config.delivery.retryLifetime)!,
+      pauseAfterFailures: 20,
+    },
+    async close() {
+      await transport.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { Article } from '../domain/types.js';
+import type { Problem } from '../domain/errors.js';
+import { splitFrontMatter } from './front-matter.js';
+import { excerpt, markdownParagraphs } from './excerpt.js';
+import { looksScraped, parseScrapedPage } from './scraped-text.js';
+import { isNoticeParagraph } from './chrome.js';
+
+export interface SourceResult {
+  articles: Article[];
+  problems: Problem[];
+}
+
+const EXTENSIONS = new Set(['.md', '.markdown', '.txt']);
+
+/** Parses "2024-04-24" (midnight UTC) or a full ISO 8601 time; undefined if it does not parse. */
+export function parseArticleDate(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  if (typeof value !== 'string') return undefined;
+  const s = value.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
+    const d = new Date(`${s}T00:00:00Z`);
+    return Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s ? undefined : d.toISOString();
+  }
+  if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(s)) return undefined;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : undefined;
+}
+
+function strList(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(str).filter((x): x is string => x !== undefined);
+  const one = str(v);
+  return one ? one.split(',').map((t) => t.trim()).filter(Boolean) : [];
+}
+
+function httpUrl(v: unknown): string | undefined {
+  const s = str(v);
+  if (!s) return undefined;
+  try {
+    const u = new URL(s);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses one file's text into an article; throws with a reader-facing reason. */
+export function parseArticleFile(text: string, fileName: string): Article {
+  const id0 = basename(fileName, extname(fileName));
+  if (looksScraped(text)) {
+    const page = parseScrapedPage(text);
+    const paragraphs = page.paragraphs.filter((p) => !isNoticeParagraph(p));
+    if (paragraphs.length === 0) throw new Error('the page has a title but no body text');
+    return {
+      id: id0,
+      title: page.title,
+      publishedAt: parseArticleDate(page.date) ?? (() => { throw new Error(`date "${page.date}" is not a calendar date`); })(),
+      topics: [],
+      excerpt: excerpt(paragraphs[0]!),
+      paragraphs,
+      origin: fileName,
+    };
+  }
+  const { data, body } = splitFrontMatter(text);
+  const title = str(data.title);
+  if (!title) throw new Error('front matter has no "title"');
+  if (data.date === undefined) throw new Error('front matter has no "date" (YYYY-MM-DD or ISO 8601 time)');
+  const publishedAt = parseArticleDate(data.date);
+  if (!publishedAt) throw new Error(`date "${String(data.date)}" does not parse; use YYYY-MM-DD or an ISO 8601 time such as 2026-11-20T09:30:00Z`);
+  if (data.url !== undefined && !httpUrl(data.url)) throw new Error(`url "${String(data.url)}" is not an http(s) URL`);
+  const paragraphs = markdownParagraphs(body).filter((p) => !isNoticeParagraph(p));
+  const summary = str(data.summary);
+  if (paragraphs.length === 0 && !summary) throw new Error('the article has no body and no summary');
+  const imageUrl = httpUrl(data.image);
+  return {
+    id: str(data.id) ?? id0,
+    title,
+    url: httpUrl(data.url),
+    publishedAt,
+    lang: str(data.lang),
+    topics: strList(data.topics),
+    excerpt: excerpt(summary ?? paragraphs[0]!),
+    paragraphs,
+    author: str(data.author),
+    image: imageUrl ? { url: imageUrl, alt: str(data.imageAlt) ?? '' } : undefined,
+    translationOf: str(data.translationOf),
+    origin: fileName,
+  };
+}
+
+/**
+ * Reads every .md/.markdown/.txt file of a folder (not recursive). A file that fails to parse,
+ * or repeats an id already seen, is reported and skipped; the others still count.
+ */
+export function readFolderSource(dir: string): SourceResult {
+  const articles: Article[] = [];
+  const problems: Problem[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => EXTENSIONS.has(extname(n).toLowerCase()) && !n.startsWith('.')).sort();
+  } catch (e) {
+    problems.push({ place: dir, message: `cannot read the article folder: ${(e as Error).message}` });
+    return { articles, problems };
+  }
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      if (!statSync(file).isFile()) continue;
+      const article = parseArticleFile(readFileSync(file, 'utf8'), file);
+      const first = seen.get(article.id);
+      if (first) {
+        problems.push({ place: file, message: `duplicate article id "${article.id}" (first used by ${first}); skipped` });
+        continue;
+      }
+      seen.set(article.id, file);
+      articles.push(article);
+    } catch (e) {
+      problems.push({ place: file, message: `${(e as Error).message}; skipped` });
+    }
+  }
+  return { articles, problems };
+}

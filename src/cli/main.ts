@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { NewsletterError } from '../domain/errors.js';
+import { startCommand } from './start.js';
+import { sendCommand } from './send.js';
+import { renderCommand } from './render.js';
+
+/**
+ * Runs the CLI and returns the exit status: 0 done; 1 readers of the issue are failed,
+ * deferred or in doubt; 2 the command cannot run (bad config, template, input).
+ */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command('newsletter')
+    .description('Newsletter digests: articles to MJML emails to SMTP, with consent, locales and a delivery log.')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const cmd of [startCommand(setExit), sendCommand(setExit), renderCommand(setExit)]) {
+    program.addCommand(cmd.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) }));
+  }
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exitCode 0; usage errors were printed by commander.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof NewsletterError) {
+      process.stderr.write(`newsletter: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`newsletter: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    return 2;
+  }
+}
+

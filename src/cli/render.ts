@@ -1,0 +1,40 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { findNewsletter } from '../config/load.js';
+import { formatProblem } from '../domain/errors.js';
+import { renderIssue } from '../service/render-issue.js';
+import { openApp, parseAt, withAt, withConfig, type CommonOptions } from './options.js';
+
+export function renderCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('render')
+    .description('Write the issue of the current (or --at) slot as .html, .txt and .eml per locale, for checking by hand or by tools. Sends nothing.')
+    .requiredOption('-o, --out <dir>', 'folder to write into (created if missing)')
+    .option('-n, --newsletter <id>', 'only this newsletter (default: all)')
+    .option('-l, --locale <tag>', 'only this locale (negotiated: fr-CA gives fr)');
+  withAt(withConfig(cmd));
+  return cmd.action(async (opts: CommonOptions & { out: string; newsletter?: string; locale?: string; at?: string }) => {
+    const at = parseAt(opts.at);
+    const app = await openApp(opts);
+    try {
+      const outDir = resolve(opts.out);
+      await mkdir(outDir, { recursive: true });
+      for (const n of findNewsletter(app.config, opts.newsletter)) {
+        const r = await renderIssue(app, n, { at, locale: opts.locale });
+        for (const l of r.locales) {
+          const base = join(outDir, `${n.id}.${l.locale}`);
+          await writeFile(`${base}.html`, l.html);
+          await writeFile(`${base}.txt`, l.text);
+          await writeFile(`${base}.eml`, l.eml);
+          process.stderr.write(`${n.id} [${l.locale}] "${l.subject}" -> ${base}.{html,txt,eml}\n`);
+        }
+        const what = r.draft ? 'a draft (no issue is stored for this slot yet)' : `stored issue #${r.issue.id}`;
+        process.stderr.write(`${n.id}: slot ${r.slot}, ${r.issue.articles.length} articles, ${what}\n`);
+        for (const p of r.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
+      }
+      setExit(0);
+    } finally {
+      await app.close();
+    }
+  });
+}

@@ -1,0 +1,45 @@
+import { Command } from 'commander';
+import { findNewsletter } from '../config/load.js';
+import { exitCodeFor, sendNewsletter, type SendSummary } from '../service/send-issue.js';
+import { formatSummary } from './summary.js';
+import { openApp, parseAt, withAt, withConfig, type CommonOptions } from './options.js';
+import { onShutdownSignal } from './signals.js';
+
+export function sendCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('send')
+    .description(
+      'Compose the due issue (or resume an unfinished one) and deliver it.\n' +
+        'Exits 0 when every reader of the issue is sent or skipped, 1 while any is failed, deferred or in doubt, 2 when it cannot run.',
+    )
+    .option('-n, --newsletter <id>', 'only this newsletter (default: all)')
+    .option('--dry-run', 'show what would be sent; write nothing and send nothing')
+    .option('--json', 'print the summary as JSON on standard output');
+  withAt(withConfig(cmd));
+  return cmd.action(async (opts: CommonOptions & { newsletter?: string; dryRun?: boolean; json?: boolean; at?: string }) => {
+    const at = parseAt(opts.at);
+    const app = await openApp(opts);
+    const controller = new AbortController();
+    const release = onShutdownSignal(() => {
+      app.logger.warn('stopping: finishing the messages in flight, then exiting');
+      controller.abort();
+    });
+    try {
+      const summaries: SendSummary[] = [];
+      for (const n of findNewsletter(app.config, opts.newsletter)) {
+        const s = await sendNewsletter(app, n, {
+          at,
+          dryRun: opts.dryRun,
+          signal: controller.signal,
+          onProgress: (done) => app.logger.info('delivering', { newsletter: n.id, done }),
+        });
+        summaries.push(s);
+        process.stderr.write(formatSummary(s));
+      }
+      if (opts.json) process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
+      setExit(opts.dryRun ? 0 : exitCodeFor(summaries));
+    } finally {
+      release();
+      await app.close();
+    }
+  });
+}

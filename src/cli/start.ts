@@ -1,0 +1,48 @@
+import { Command } from 'commander';
+import { serve } from '@hono/node-server';
+import { createHttpApp } from '../http/app.js';
+import { Scheduler } from '../service/scheduler.js';
+import { formatSummary } from './summary.js';
+import { openApp, withConfig, type CommonOptions } from './options.js';
+import { onShutdownSignal } from './signals.js';
+
+export function startCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('start')
+    .description(
+      'Run the service: sync the lists, send a due (or first) issue, then keep sending on each newsletter\'s schedule and serve the HTTP routes (health, unsubscribe, archive).\n' +
+        'Stops cleanly on SIGINT/SIGTERM: messages in flight finish, then it exits 0.',
+    )
+    .option('--host <address>', 'address the HTTP server listens on', '127.0.0.1');
+  withConfig(cmd);
+  return cmd.action(async (opts: CommonOptions & { host: string }) => {
+    const app = await openApp(opts);
+    const http = createHttpApp({ store: app.store, config: app.config, clock: app.clock, logger: app.logger });
+    const scheduler = new Scheduler(app, (s) => process.stderr.write(formatSummary(s)));
+    let stopping: Promise<void> | undefined;
+    const stopped = new Promise<void>((resolveStopped) => {
+      const release = onShutdownSignal((signal) => {
+        app.logger.info('stopping', { signal });
+        stopping ??= (async () => {
+          await scheduler.stop();
+          await new Promise<void>((r) => server.close(() => r()));
+          await app.close();
+          release();
+          resolveStopped();
+        })();
+      });
+    });
+    const server = serve({ fetch: http.fetch, port: app.config.port, hostname: opts.host }, (info) => {
+      app.logger.info('listening', { url: `http://${info.address === '::1' ? '[::1]' : info.address}:${info.port}/` });
+      process.stderr.write(`HTTP: http://${opts.host}:${info.port}/ (archive; /healthz; unsubscribe links under ${app.config.publicUrl}/u/)\n`);
+    });
+    server.on('error', (e: NodeJS.ErrnoException) => {
+      app.logger.error(`HTTP server cannot listen on ${opts.host}:${app.config.port}: ${e.message}; set PORT to a free port`);
+      process.kill(process.pid, 'SIGTERM');
+    });
+    await scheduler.catchUp();
+    scheduler.start();
+    process.stderr.write('Running. Press Ctrl+C to stop.\n');
+    await stopped;
+    setExit(0);
+  });
+}

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { configSchema, type FileConfig, type NewsletterConfig } from './schema.js';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+
+export interface Environment {
+  SMTP_URL?: string;
+  DATABASE_URL?: string;
+  PUBLIC_URL?: string;
+  NEWSLETTER_SECRET?: string;
+  NEWSLETTER_PREVIOUS_SECRET?: string;
+  PORT?: string;
+}
+
+/** Validated configuration with every path absolute; read once, then passed down. */
+export interface Config extends FileConfig {
+  file: string;
+  baseDir: string;
+  /** Absolute folders, resolved from the config file's folder. */
+  paths: { data: string; subscribers: string; templates: string; mail: string };
+  smtpUrl: string | undefined;
+  database: { kind: 'sqlite'; file: string };
+  publicUrl: string;
+  /** The first signs; all verify (rotation). */
+  secrets: string[];
+  /** True when NEWSLETTER_SECRET was not set and a per-store secret is used. */
+  generatedSecret: boolean;
+  port: number;
+  warnings: string[];
+}
+
+export const DEFAULT_CONFIG_FILE = 'newsletter.config.yaml';
+
+function place(file: string, lineCounter: LineCounter, doc: ReturnType<typeof parseDocument>, path: PropertyKey[]): string {
+  // Walk up the path until a node with a position exists (a missing key has none).
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as (string | number)[], true);
+    if (isNode(node) && node.range) {
+      const { line } = lineCounter.linePos(node.range[0]);
+      return `${file}:${line}`;
+    }
+  }
+  return file;
+}
+
+function keyName(path: PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(top level)';
+}
+
+/** Parses and validates the config text; pure apart from naming `file` in messages. */
+export function parseConfigText(text: string, file: string): FileConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line;
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `YAML syntax error: ${e.message.split('\n')[0]}`, {
+      place: line ? `${file}:${line}` : file,
+    });
+  }
+  const result = configSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      return `${place(file, lineCounter, doc, i.path)}: ${keyName(i.path)}: ${i.message}`;
+    });
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+function resolveDatabase(url: string | undefined, dataDir: string, baseDir: string): Config['database'] {
+  if (!url) return { kind: 'sqlite', file: resolve(dataDir, 'newsletter.sqlite') };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    throw new NewsletterError(
+      ErrorCodes.CONFIG_INVALID,
+      'PostgreSQL is not supported yet; unset DATABASE_URL to use the embedded SQLite store',
+      { place: 'DATABASE_URL' },
+    );
+  }
+  const path = url.replace(/^sqlite:(\/\/)?/, '');
+  return { kind: 'sqlite', file: isAbsolute(path) ? path : resolve(baseDir, path) };
+}
+
+export interface LoadOptions {
+  file?: string;
+  env: Environment;
+  /** Reads a secret persisted in the data folder when NEWSLETTER_SECRET is not set. */
+  readGeneratedSecret?: (dataDir: string) => string;
+}
+
+export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Config {
+  const path = resolve(file ?? DEFAULT_CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message;
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `cannot read configuration (${why}); pass --config FILE or set NEWSLETTER_CONFIG`, { place: path });
+  }
+  const parsed = parseConfigText(text, path);
+  const baseDir = dirname(path);
+  const dir = (p: string) => resolve(baseDir, p);
+  const data = dir(parsed.dataDir);
+  const warnings: string[] = [];
+
+  const port = env.PORT === undefined || env.PORT === '' ? 8080 : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `"${env.PORT}" is not a TCP port (0-65535)`, { place: 'PORT' });
+  }
+
+  let publicUrl = env.PUBLIC_URL?.trim() || `http://localhost:${port}`;
+  try {
+    const u = new URL(publicUrl);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
+    publicUrl = u.href.replace(/\/+$/, '');
+  } catch {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `"${env.PUBLIC_URL}" is not an http(s) URL; example: https://news.example.org`, { place: 'PUBLIC_URL' });
+  }
+  if (!publicUrl.startsWith('https:')) {
+    warnings.push(`PUBLIC_URL is ${publicUrl}: unsubscribe links are not https, which mail providers require for one-click unsubscribe; set PUBLIC_URL=https://… before sending to real readers`);
+  }
+
+  const smtpUrl = env.SMTP_URL?.trim() || undefined;
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `must start with smtp:// or smtps:// (got "${smtpUrl.replace(/\/\/[^@]*@/, '//…@')}")`, { place: 'SMTP_URL' });
+  }
+
+  let secrets: string[];
+  let generatedSecret = false;
+  if (env.NEWSLETTER_SECRET) {
+    if (env.NEWSLETTER_SECRET.length < 16) {
+      throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'must be at least 16 characters; generate one with `openssl rand -hex 32`', { place: 'NEWSLETTER_SECRET' });
+    }
+    secrets = [env.NEWSLETTER_SECRET, ...(env.NEWSLETTER_PREVIOUS_SECRET ? [env.NEWSLETTER_PREVIOUS_SECRET] : [])];
+  } else {
+    secrets = [readGeneratedSecret ? readGeneratedSecret(data) : randomBytes(32).toString('hex')];
+    generatedSecret = true;
+  }
+
+  return {
+    ...parsed,
+    file: path,
+    baseDir,
+    paths: { data, subscribers: dir(parsed.subscribersDir), templates: dir(parsed.templatesDir), mail: resolve(data, 'mail') },
+    smtpUrl,
+    database: resolveDatabase(env.DATABASE_URL?.trim() || undefined, data, baseDir),
+    publicUrl,
+    secrets,
+    generatedSecret,
+    port,
+    warnings,
+  };
+}
+
+export function findNewsletter(config: Config, id: string | undefined): NewsletterConfig[] {
+  if (id === undefined) return config.newsletters;
+  const n = config.newsletters.find((x) => x.id === id);
+  if (!n) {
+    throw new NewsletterError(ErrorCodes.USAGE, `no newsletter "${id}" in ${config.file}; known: ${config.newsletters.map((x) => x.id).join(', ')}`);
+  }
+  return [n];
+}

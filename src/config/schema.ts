@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { CronExpressionParser } from 'cron-parser';
+import cron from 'node-cron';
+import { parseDuration } from '../domain/duration.js';
+import { isValidLocaleTag, isValidTimeZone } from '../domain/locale.js';
+
+const duration = (what: string) =>
+  z.string().refine((s) => parseDuration(s) !== undefined, {
+    message: `${what} must be a duration such as "90s", "15m", "6h", "30d" or "2w"`,
+  });
+
+/** Both node-cron (which fires ticks) and cron-parser (which names slots) must accept it. */
+const cronExpression = z.string().superRefine((expr, ctx) => {
+  try {
+    CronExpressionParser.parse(expr);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `not a valid cron expression (${(e as Error).message}); example: "0 8 * * 1" (Mondays 08:00)` });
+    return;
+  }
+  if (!cron.validate(expr)) {
+    ctx.addIssue({ code: 'custom', message: 'not a valid cron expression for node-cron; example: "0 8 * * 1"' });
+    return;
+  }
+  const fields = expr.trim().split(/\s+/);
+  const [dom, dow] = fields.length === 6 ? [fields[3], fields[5]] : [fields[2], fields[4]];
+  if (dom !== '*' && dom !== '?' && dow !== '*' && dow !== '?') {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'sets both day-of-month and day-of-week; node-cron requires both to match while classic cron accepts either, so the schedule is ambiguous: restrict only one of them',
+    });
+  }
+});
+
+const timeZone = z.string().refine(isValidTimeZone, { message: 'unknown IANA time zone; example: "Europe/Paris"' });
+const localeTag = z.string().refine(isValidLocaleTag, { message: 'not a BCP 47 language tag; example: "fr" or "fr-CA"' });
+
+const folderSource = z.object({
+  type: z.literal('folder'),
+  path: z.string().min(1),
+});
+
+export const newsletterSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and hyphens, e.g. "weekly-brief"'),
+    name: z.string().min(1),
+    from: z.string().min(3),
+    replyTo: z.string().optional(),
+    schedule: cronExpression,
+    timezone: timeZone,
+    sources: z.array(folderSource).min(1, 'list at least one article source, e.g. [{ type: folder, path: articles }]'),
+    template: z.string().default('default'),
+    locales: z.object({
+      default: localeTag,
+      supported: z.array(localeTag).min(1),
+    }),
+    topics: z.array(z.string()).default([]),
+    maxArticles: z.number().int().min(1).max(100).default(8),
+    /** What a first issue looks back over, as a duration, or "all" for every article. */
+    firstIssueLookback: z.union([z.literal('all'), duration('firstIssueLookback')]).default('30d'),
+    /** "immediate": a store that never sent this newsletter sends its latest slot at once. */
+    firstIssue: z.enum(['immediate', 'next-slot']).default('next-slot'),
+    /** A slot missed while the service was down is sent on start when it is at most this old. */
+    catchUpGrace: duration('catchUpGrace').default('6h'),
+    postalAddress: z.string().min(1, 'the footer needs a postal address (CAN-SPAM, and readers trust it)'),
+    /** Domain part for Message-ID and List-Id; defaults to the From address's domain. */
+    listDomain: z.string().optional(),
+  })
+  .superRefine((n, ctx) => {
+    if (!n.locales.supported.includes(n.locales.default)) {
+      ctx.addIssue({ code: 'custom', path: ['locales', 'default'], message: `"${n.locales.default}" must be one of locales.supported` });
+    }
+  });
+
+export const configSchema = z
+  .object({
+    /** Folder for the SQLite store and captured mail (relative to the config file). */
+    dataDir: z.string().default('data'),
+    subscribersDir: z.string().default('subscribers'),
+    templatesDir: z.string().default('templates'),
+    delivery: z
+      .object({
+        /** Rows claimed at once; bounds the messages in doubt after a crash. */
+        batchSize: z.number().int().min(1).max(500).default(50),
+        leaseSeconds: z.number().int().min(5).max(600).default(60),
+        maxConnections: z.number().int().min(1).max(50).default(5),
+        /** How long a deferred message is retried before it is failed. */
+        retryLifetime: duration('delivery.retryLifetime').default('3d'),
+      })
+      .prefault({}),
+    newsletters: z.array(newsletterSchema).min(1, 'define at least one newsletter'),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.newsletters.forEach((n, i) => {
+      if (seen.has(n.id)) ctx.addIssue({ code: 'custom', path: ['newsletters', i, 'id'], message: `duplicate newsletter id "${n.id}"` });
+      seen.add(n.id);
+    });
+  });
+
+export type FileConfig = z.infer<typeof configSchema>;
+export type NewsletterConfig = z.infer<typeof newsletterSchema>;

@@ -1,0 +1,151 @@
+/**
+ * Rendering, as pure steps in this order:
+ *   1. view      buildIssueView: issue data for one locale, reader values as sentinels   (view.ts)
+ *   2. fill      Handlebars (strict) fills the layout with the view → MJML text
+ *   3. compile   MJML 5 in strict validation → HTML, once per (issue, locale)
+ *   4. text      html-to-text on that HTML → the plain-text part, links listed
+ *   5. reader    per recipient, only the reader's values go in                          (reader-fill.ts)
+ * Steps 1-4 run once per (issue, locale); step 5 runs per reader and costs microseconds.
+ */
+import Handlebars from 'handlebars';
+import mjml2html from 'mjml';
+import { convert } from 'html-to-text';
+import type { Issue } from '../domain/types.js';
+import type { NewsletterConfig } from '../config/schema.js';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+import { createMessages } from './messages.js';
+import type { TemplateFiles } from './template-files.js';
+import { buildIssueView, type IssueView } from './view.js';
+import { escapeHtml, fill, toFillTemplate, type FillTemplate, type ReaderValues } from './reader-fill.js';
+
+export interface LocaleRendering {
+  locale: string;
+  dir: 'ltr' | 'rtl';
+  subject: string;
+  html: FillTemplate;
+  text: FillTemplate;
+  /** Locale keys missing in this locale and taken from the default one. */
+  missingKeys: string[];
+  /** MJML warnings that strict mode did not refuse (none today; kept for the preview). */
+  warnings: string[];
+  greeting: (name: string) => string;
+}
+
+export interface RenderedForReader {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+function templateError(file: string, e: unknown): NewsletterError {
+  const msg = (e as Error).message;
+  // Handlebars reports "Parse error on line N" or, in strict mode, `"x" not defined in … - L:C`.
+  const parseLine = /on line (\d+)/.exec(msg)?.[1];
+  const strictPos = /- (\d+):(\d+)$/.exec(msg);
+  const line = parseLine ?? strictPos?.[1];
+  const hint = /not defined in/.test(msg) ? ' (a misspelt variable? strict mode refuses unknown names)' : '';
+  return new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `${msg.split('\n')[0]}${hint}`, { place: line ? `${file}:${line}` : file, cause: e });
+}
+
+/** Step 2: Handlebars, strict, with `t` for locale strings; partials from the template folder. */
+export function fillLayout(files: TemplateFiles, view: IssueView, t: (key: string, values?: Record<string, unknown>) => string): string {
+  const hb = Handlebars.create();
+  hb.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => t(key, options.hash as Record<string, unknown>));
+  for (const p of files.partials) {
+    let compiled: Handlebars.TemplateDelegate;
+    try {
+      compiled = hb.compile(p.source, { strict: true });
+    } catch (e) {
+      throw templateError(p.file, e);
+    }
+    // Wrapped so that an error inside a partial names the partial's file, not the layout's.
+    hb.registerPartial(p.name, (context: unknown, options?: Handlebars.RuntimeOptions) => {
+      try {
+        return compiled(context, options);
+      } catch (e) {
+        throw e instanceof NewsletterError ? e : templateError(p.file, e);
+      }
+    });
+  }
+  try {
+    return hb.compile(files.layout.source, { strict: true })(view);
+  } catch (e) {
+    throw e instanceof NewsletterError ? e : templateError(files.layout.file, e);
+  }
+}
+
+/** Step 3: MJML in strict validation; any validation error refuses the template. */
+export async function compileMjml(mjml: string, file: string): Promise<{ html: string; warnings: string[] }> {
+  try {
+    const result = await mjml2html(mjml, { validationLevel: 'strict', keepComments: false, filePath: file });
+    return { html: result.html, warnings: result.errors.map((e) => e.formattedMessage) };
+  } catch (e) {
+    const errors = (e as { errors?: { line: number; message: string; tagName: string }[] }).errors;
+    if (errors?.length) {
+      const lines = errors.map((x) => `line ${x.line} of the filled MJML (${x.tagName}): ${x.message}`);
+      throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `MJML validation failed:\n  ${lines.join('\n  ')}`, { place: file, cause: e });
+    }
+    throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `MJML could not compile: ${(e as Error).message}`, { place: file, cause: e });
+  }
+}
+
+/** Step 4: the plain-text part, with links listed after their text and the hidden preheader left out. */
+export function htmlToText(html: string): string {
+  return convert(html, {
+    wordwrap: 78,
+    selectors: [
+      { selector: 'img', format: 'skip' },
+      { selector: 'div[style*="display:none"]', format: 'skip' },
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+      { selector: 'h1', options: { uppercase: false } },
+      { selector: 'h2', options: { uppercase: false } },
+      { selector: 'h3', options: { uppercase: false } },
+      { selector: 'table', format: 'block' },
+      { selector: 'tr', format: 'block' },
+      { selector: 'td', format: 'block' },
+    ],
+  }).replace(/\n{3,}/g, '\n\n').trim() + '\n';
+}
+
+export interface RenderInput {
+  issue: Issue;
+  newsletter: NewsletterConfig;
+  locale: string;
+  files: TemplateFiles;
+  publicUrl: string;
+}
+
+/** Steps 1-4 for one (issue, locale). */
+export async function renderLocale({ issue, newsletter, locale, files, publicUrl }: RenderInput): Promise<LocaleRendering> {
+  const messages = createMessages(locale, files.catalogs, newsletter.locales.default, files.localeFile);
+  const view = buildIssueView(issue, newsletter, locale, publicUrl);
+  const tSafe = (key: string, values?: Record<string, unknown>) => {
+    try {
+      return messages.t(key, values);
+    } catch (e) {
+      throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, (e as Error).message, { place: files.localeFile(locale) });
+    }
+  };
+  const mjml = fillLayout(files, view, tSafe);
+  const { html, warnings } = await compileMjml(mjml, files.layout.file);
+  const subject = tSafe('subject', { newsletter: newsletter.name, date: view.issue.date, count: view.issue.count });
+  // Resolve the greetings now, so a missing key is reported at render time, not per reader.
+  tSafe('greeting', { name: '' });
+  tSafe('greeting_anonymous');
+  return {
+    locale,
+    dir: view.dir,
+    subject,
+    html: toFillTemplate(html),
+    text: toFillTemplate(htmlToText(html)),
+    missingKeys: [...messages.missing].sort(),
+    warnings,
+    greeting: (name) => (name ? tSafe('greeting', { name }) : tSafe('greeting_anonymous')),
+  };
+}
+
+/** Step 5: the reader's own values into a locale's rendering. */
+export function renderForReader(r: LocaleRendering, values: Omit<ReaderValues, 'greeting'>): RenderedForReader {
+  const all: ReaderValues = { ...values, greeting: r.greeting(values.name) };
+  return { subject: r.subject, html: fill(r.html, all, escapeHtml), text: fill(r.text, all) };
+}

@@ -1,0 +1,41 @@
+/**
+ * Per-reader values travel through Handlebars, MJML and html-to-text as sentinels made of
+ * characters none of them changes (letters, digits, `@`, `_`), then are filled per reader by
+ * splitting once and joining per reader: about a microsecond a reader instead of a compile.
+ */
+export const READER_FIELDS = ['name', 'email', 'greeting', 'unsubscribeUrl'] as const;
+export type ReaderField = (typeof READER_FIELDS)[number];
+export type ReaderValues = Record<ReaderField, string>;
+
+export function sentinel(field: ReaderField): string {
+  return `@@NLR_${field}@@`;
+}
+
+const SENTINEL = /@@NLR_([A-Za-z]+)@@/gi;
+
+/** A document split into literal text (even indexes) and reader fields (odd indexes). */
+export type FillTemplate = string[];
+
+export function toFillTemplate(doc: string): FillTemplate {
+  // split with a capture group keeps the field names at the odd positions
+  const parts = doc.split(SENTINEL);
+  for (let i = 1; i < parts.length; i += 2) {
+    const f = READER_FIELDS.find((x) => x.toLowerCase() === parts[i]!.toLowerCase());
+    if (!f) throw new Error(`unknown reader field "${parts[i]}"`);
+    parts[i] = f;
+  }
+  return parts;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+export function fill(template: FillTemplate, values: ReaderValues, escape: (s: string) => string = (s) => s): string {
+  let out = template[0]!;
+  for (let i = 1; i < template.length; i += 2) {
+    out += escape(values[template[i] as ReaderField]) + template[i + 1]!;
+  }
+  return out;
+}

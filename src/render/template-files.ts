@@ -1,0 +1,51 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+import type { Catalog } from './messages.js';
+
+/** The files of one template: a layout, its partials and the shared locale catalogues. */
+export interface TemplateFiles {
+  name: string;
+  layout: { file: string; source: string };
+  partials: { name: string; file: string; source: string }[];
+  catalogs: Record<string, Catalog>;
+  localeFile: (locale: string) => string;
+}
+
+export function readTemplateFiles(templatesDir: string, name: string): TemplateFiles {
+  const dir = join(templatesDir, name);
+  const layoutFile = join(dir, 'layout.mjml.hbs');
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `cannot read template file: ${(e as Error).message}`, { place: file, cause: e });
+    }
+  };
+  const partialsDir = join(dir, 'partials');
+  const partials = existsSync(partialsDir)
+    ? readdirSync(partialsDir)
+        .filter((f) => f.endsWith('.hbs'))
+        .sort()
+        .map((f) => ({ name: basename(f, '.hbs'), file: join(partialsDir, f), source: read(join(partialsDir, f)) }))
+    : [];
+  const localesDir = join(templatesDir, 'locales');
+  const localeFile = (locale: string) => join(localesDir, `${locale}.json`);
+  const catalogs: Record<string, Catalog> = {};
+  if (existsSync(localesDir)) {
+    for (const f of readdirSync(localesDir).filter((x) => x.endsWith('.json'))) {
+      const file = join(localesDir, f);
+      let data: unknown;
+      try {
+        data = JSON.parse(read(file));
+      } catch (e) {
+        throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `not valid JSON: ${(e as Error).message}`, { place: file, cause: e });
+      }
+      if (typeof data !== 'object' || data === null || Array.isArray(data) || Object.values(data).some((v) => typeof v !== 'string')) {
+        throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, 'must be an object of "key": "ICU message" strings', { place: file });
+      }
+      catalogs[basename(f, '.json')] = data as Catalog;
+    }
+  }
+  return { name, layout: { file: layoutFile, source: read(layoutFile) }, partials, catalogs, localeFile };
+}

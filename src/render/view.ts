@@ -1,0 +1,72 @@
+import type { Article, Issue, IssueArticle } from '../domain/types.js';
+import type { NewsletterConfig } from '../config/schema.js';
+import { isRtl } from '../domain/locale.js';
+import { READER_FIELDS, sentinel } from './reader-fill.js';
+
+export interface ArticleView {
+  id: string;
+  title: string;
+  url: string;
+  date: string;
+  excerpt: string;
+  author: string | null;
+  image: { url: string; alt: string } | null;
+  lang: string | null;
+}
+
+export interface IssueView {
+  lang: string;
+  dir: 'ltr' | 'rtl';
+  align: 'left' | 'right';
+  newsletter: { id: string; name: string; postalAddress: string };
+  issue: { id: number; date: string; count: number };
+  lead: ArticleView | null;
+  articles: ArticleView[];
+  links: { viewInBrowser: string };
+  /** Per-reader values stand here as sentinels; `reader-fill` puts the real values in. */
+  reader: Record<(typeof READER_FIELDS)[number], string>;
+}
+
+export function articleUrl(publicUrl: string, newsletterId: string, articleId: string): string {
+  return `${publicUrl}/archive/${encodeURIComponent(newsletterId)}/articles/${encodeURIComponent(articleId)}`;
+}
+
+export function issueUrl(publicUrl: string, newsletterId: string, issueId: number, locale: string): string {
+  return `${publicUrl}/archive/${encodeURIComponent(newsletterId)}/issues/${issueId}?lang=${encodeURIComponent(locale)}`;
+}
+
+/** The version of an article for a locale: its translation into that language, if any. */
+export function articleFor(a: IssueArticle, locale: string): Article {
+  const l = locale.toLowerCase();
+  return a.translations[l] ?? a.translations[l.split('-')[0]!] ?? a;
+}
+
+/** Issue-level data for one locale (pure): everything but the reader's own values. */
+export function buildIssueView(issue: Issue, newsletter: NewsletterConfig, locale: string, publicUrl: string): IssueView {
+  const rtl = isRtl(locale);
+  const dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: newsletter.timezone });
+  const articles = issue.articles.map((ia): ArticleView => {
+    const a = articleFor(ia, locale);
+    return {
+      id: a.id,
+      title: a.title,
+      url: a.url ?? articleUrl(publicUrl, newsletter.id, ia.id),
+      date: dateFmt.format(new Date(a.publishedAt)),
+      excerpt: a.excerpt,
+      author: a.author ?? null,
+      image: a.image ?? null,
+      lang: a.lang ?? null,
+    };
+  });
+  return {
+    lang: locale,
+    dir: rtl ? 'rtl' : 'ltr',
+    align: rtl ? 'right' : 'left',
+    newsletter: { id: newsletter.id, name: newsletter.name, postalAddress: newsletter.postalAddress },
+    issue: { id: issue.id, date: dateFmt.format(new Date(issue.slot)), count: articles.length },
+    lead: articles[0] ?? null,
+    articles: articles.slice(1),
+    links: { viewInBrowser: issueUrl(publicUrl, newsletter.id, issue.id, locale) },
+    reader: Object.fromEntries(READER_FIELDS.map((f) => [f, sentinel(f)])) as IssueView['reader'],
+  };
+}

@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import type { Article } from '../domain/types.js';
+import type { Problem } from '../domain/errors.js';
+import { parseDuration } from '../domain/duration.js';
+import type { NewsletterConfig } from '../config/schema.js';
+import { readFolderSource } from '../articles/folder-source.js';
+import { issueWindow, selectArticles, type Selection } from '../compose/compose.js';
+import type { IssueDraft, Store } from '../store/store.js';
+
+/** Reads every source of a newsletter; a failing source is reported and the others still count. */
+export function loadArticles(newsletter: NewsletterConfig, baseDir: string): { articles: Article[]; problems: Problem[] } {
+  const articles: Article[] = [];
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const source of newsletter.sources) {
+    const r = readFolderSource(resolve(baseDir, source.path));
+    problems.push(...r.problems);
+    for (const a of r.articles) {
+      if (seen.has(a.id)) {
+        problems.push({ place: a.origin, message: `duplicate article id "${a.id}" across sources; skipped` });
+        continue;
+      }
+      seen.add(a.id);
+      articles.push(a);
+    }
+  }
+  return { articles, problems };
+}
+
+export interface Composition {
+  draft: IssueDraft;
+  selection: Selection;
+  problems: Problem[];
+}
+
+/** The issue a slot would get now: its window, its articles and what was left out. Writes nothing. */
+export async function composeIssue(store: Store, newsletter: NewsletterConfig, baseDir: string, slot: Date, now: Date): Promise<Composition> {
+  const { articles, problems } = loadArticles(newsletter, baseDir);
+  const previous = await store.latestIssue(newsletter.id, slot.toISOString());
+  const lookback = newsletter.firstIssueLookback === 'all' ? 'all' : parseDuration(newsletter.firstIssueLookback)!;
+  const window = issueWindow(slot, previous?.slot ?? null, lookback);
+  const selection = selectArticles({
+    articles,
+    window,
+    topics: newsletter.topics,
+    maxArticles: newsletter.maxArticles,
+    alreadySent: await store.sentArticleIds(newsletter.id),
+  });
+  return {
+    draft: { newsletterId: newsletter.id, slot: slot.toISOString(), window, articles: selection.articles, createdAt: now.toISOString() },
+    selection,
+    problems,
+  };
+}

@@ -1,0 +1,79 @@
+import type { NewsletterConfig } from '../config/schema.js';
+import type { Problem } from '../domain/errors.js';
+import type { Issue } from '../domain/types.js';
+import { negotiateLocale } from '../domain/locale.js';
+import { latestSlotAtOrBefore } from '../compose/slots.js';
+import { syncListFile } from '../audience/sync.js';
+import { readTemplateFiles } from '../render/template-files.js';
+import { renderLocale, renderForReader } from '../render/pipeline.js';
+import { buildMessage } from '../delivery/message.js';
+import { unsubscribeUrl } from '../delivery/deliver.js';
+import { buildEml } from '../transport/capture.js';
+import { composeIssue } from './compose-issue.js';
+import type { App } from '../app.js';
+
+export interface RenderedLocale {
+  locale: string;
+  subject: string;
+  html: string;
+  text: string;
+  eml: Buffer;
+  missingKeys: string[];
+}
+
+export interface RenderResult {
+  newsletter: string;
+  slot: string;
+  /** The stored issue for the slot, or a draft (id 0) when it has not been made yet. */
+  issue: Issue;
+  draft: boolean;
+  locales: RenderedLocale[];
+  problems: Problem[];
+}
+
+/**
+ * Renders the issue of a slot for each locale as a sample reader would get it, writing nothing
+ * to the store but the list sync: the issue already made for the slot, else a draft of it.
+ */
+export async function renderIssue(
+  app: App,
+  newsletter: NewsletterConfig,
+  options: { at?: Date; locale?: string; reader?: { name: string; email: string } },
+): Promise<RenderResult> {
+  const { store, clock, config } = app;
+  const now = clock.now();
+  const slot = latestSlotAtOrBefore(newsletter.schedule, newsletter.timezone, options.at ?? now);
+  const problems: Problem[] = [...(await syncListFile(store, newsletter.id, config.paths.subscribers, now.toISOString())).problems];
+  const files = readTemplateFiles(config.paths.templates, newsletter.template);
+  let issue = await store.findIssue(newsletter.id, slot.toISOString());
+  const draft = !issue;
+  if (!issue) {
+    const c = await composeIssue(store, newsletter, config.baseDir, slot, now);
+    problems.push(...c.problems);
+    issue = { ...c.draft, id: 0 };
+  }
+  const locales = options.locale
+    ? [negotiateLocale(options.locale, newsletter.locales.supported, newsletter.locales.default)]
+    : newsletter.locales.supported;
+  const reader = options.reader ?? { name: 'Sample Reader', email: 'reader@example.com' };
+  const out: RenderedLocale[] = [];
+  for (const locale of locales) {
+    const r = await renderLocale({ issue, newsletter, locale, files, publicUrl: config.publicUrl });
+    const unsub = unsubscribeUrl(config.publicUrl, config.secrets[0]!, 0, newsletter.id);
+    const rendered = renderForReader(r, { name: reader.name, email: reader.email, unsubscribeUrl: unsub });
+    const message = buildMessage({
+      newsletter,
+      issue,
+      outboxId: 0,
+      subscriber: { id: 0, email: reader.email, name: reader.name, locale, timezone: newsletter.timezone, topics: [] },
+      rendered,
+      unsubscribeUrl: unsub,
+      date: now,
+    });
+    out.push({ locale, subject: rendered.subject, html: rendered.html, text: rendered.text, eml: await buildEml(message.mail), missingKeys: r.missingKeys });
+    if (r.missingKeys.length > 0) {
+      problems.push({ place: files.localeFile(locale), message: `missing keys ${r.missingKeys.join(', ')}; the ${newsletter.locales.default} text was used` });
+    }
+  }
+  return { newsletter: newsletter.id, slot: slot.toISOString(), issue, draft, locales: out, problems };
+}

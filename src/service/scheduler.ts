@@ -1,0 +1,97 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import { parseDuration } from '../domain/duration.js';
+import { formatProblem } from '../domain/errors.js';
+import type { NewsletterConfig } from '../config/schema.js';
+import { latestSlotAtOrBefore, nextSlotAfter } from '../compose/slots.js';
+import { decideOnStart } from './catch-up.js';
+import { sendNewsletter, type SendSummary } from './send-issue.js';
+import type { App } from '../app.js';
+
+const RETRY_EVERY_MS = 30_000;
+
+/**
+ * The long-running part of `start`: one node-cron task per newsletter in its time zone, a
+ * catch-up pass on start, and a loop that retries deferred readers. A failing tick is logged
+ * and the next tick still runs. `stop()` stops the timers and waits for deliveries in flight.
+ */
+export class Scheduler {
+  private readonly tasks: ScheduledTask[] = [];
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly controller = new AbortController();
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly app: App,
+    private readonly report: (s: SendSummary) => void,
+  ) {}
+
+  private track<T>(p: Promise<T>): Promise<T | undefined> {
+    const guarded = p.catch((e: unknown) => {
+      this.app.logger.error('scheduled run failed; the next tick still runs', { error: (e as Error).message });
+      return undefined;
+    });
+    this.running.add(guarded);
+    void guarded.finally(() => this.running.delete(guarded));
+    return guarded;
+  }
+
+  private async run(n: NewsletterConfig, slot: Date, why: string): Promise<void> {
+    if (this.controller.signal.aborted) return;
+    this.app.logger.info('tick', { newsletter: n.id, slot: slot.toISOString(), why });
+    const summary = await sendNewsletter(this.app, n, { slot, signal: this.controller.signal });
+    for (const p of summary.problems) this.app.logger.warn(formatProblem(p));
+    this.report(summary);
+  }
+
+  async catchUp(): Promise<void> {
+    const { store, clock, config, logger } = this.app;
+    for (const n of config.newsletters) {
+      const now = clock.now();
+      const slot = latestSlotAtOrBefore(n.schedule, n.timezone, now);
+      const decision = decideOnStart({
+        slot,
+        now,
+        issueForSlot: Boolean(await store.findIssue(n.id, slot.toISOString())),
+        anyIssue: Boolean(await store.latestIssue(n.id)),
+        firstIssue: n.firstIssue,
+        graceMs: parseDuration(n.catchUpGrace)!,
+      });
+      if (decision.action === 'send') await this.track(this.run(n, slot, decision.reason));
+      else logger.info(decision.reason, { newsletter: n.id, slot: slot.toISOString(), next: nextSlotAfter(n.schedule, n.timezone, now).toISOString() });
+    }
+  }
+
+  start(): void {
+    for (const n of this.app.config.newsletters) {
+      const task = cron.schedule(
+        n.schedule,
+        async (ctx) => {
+          // The tick's own slot, not "now": a timer firing a few ms early must not pick the previous slot.
+          const slot = latestSlotAtOrBefore(n.schedule, n.timezone, new Date(ctx.date.getTime() + 999));
+          await this.track(this.run(n, slot, 'schedule'));
+        },
+        { timezone: n.timezone, noOverlap: true, name: `newsletter:${n.id}` },
+      );
+      this.tasks.push(task);
+      this.app.logger.info('scheduled', { newsletter: n.id, schedule: n.schedule, timezone: n.timezone, next: nextSlotAfter(n.schedule, n.timezone, this.app.clock.now()).toISOString() });
+    }
+    this.retryTimer = setInterval(() => void this.track(this.retryDue()), RETRY_EVERY_MS);
+  }
+
+  /** Delivers whatever is queued or due for retry in any issue (deferred readers, interrupted sends). */
+  async retryDue(): Promise<void> {
+    const { store, clock, config } = this.app;
+    for (const issueId of await store.issuesWithWork(clock.now().toISOString())) {
+      const issue = await store.getIssue(issueId);
+      const n = config.newsletters.find((x) => x.id === issue?.newsletterId);
+      if (issue && n) await this.run(n, new Date(issue.slot), 'retry');
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.tasks) await t.stop();
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.controller.abort();
+    await Promise.all([...this.running]);
+  }
+}

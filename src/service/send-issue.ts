@@ -1,0 +1,116 @@
+import type { Problem } from '../domain/errors.js';
+import { emptyCounts, type StateCounts } from '../domain/types.js';
+import type { NewsletterConfig } from '../config/schema.js';
+import { latestSlotAtOrBefore } from '../compose/slots.js';
+import { syncListFile } from '../audience/sync.js';
+import { deliverIssue } from '../delivery/deliver.js';
+import { IssueRenderer } from '../render/issue-renderer.js';
+import { readTemplateFiles } from '../render/template-files.js';
+import { composeIssue } from './compose-issue.js';
+import type { App } from '../app.js';
+
+export interface SendSummary {
+  newsletter: string;
+  slot: string;
+  /** sent: delivered what was due; no-articles: nothing new, no issue; dry-run: nothing written. */
+  status: 'delivered' | 'no-articles' | 'dry-run' | 'paused' | 'stopped';
+  issue?: { id: number; created: boolean; articles: number };
+  counts: StateCounts;
+  /** Readers of the newsletter by consent state (who is not mailed, and why). */
+  audience: Record<string, number>;
+  /** Readers a dry run would queue. */
+  wouldSend?: number;
+  problems: Problem[];
+  paused?: string;
+  nextAttemptAt?: string;
+  transport: string;
+  location?: string;
+}
+
+export interface SendOptions {
+  /** Act as if the clock read this: the issue is the one of the latest slot at or before it. */
+  at?: Date;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (done: number) => void;
+  /** Deliver this slot rather than the one `at` falls in (the scheduler knows its tick's slot). */
+  slot?: Date;
+}
+
+/**
+ * The `send` use case: sync the list file, find or compose the issue for the due slot, and
+ * deliver it (resuming an unfinished one). Safe to run twice or concurrently: the issue is
+ * unique per (newsletter, slot) and each outbox row is claimed once.
+ */
+export async function sendNewsletter(app: App, newsletter: NewsletterConfig, options: SendOptions = {}): Promise<SendSummary> {
+  const { store, clock, config, logger } = app;
+  const now = clock.now();
+  const slot = options.slot ?? latestSlotAtOrBefore(newsletter.schedule, newsletter.timezone, options.at ?? now);
+  const list = await syncListFile(store, newsletter.id, config.paths.subscribers, now.toISOString());
+  const problems: Problem[] = [...list.problems];
+  const base = {
+    newsletter: newsletter.id,
+    slot: slot.toISOString(),
+    transport: app.transport.name,
+    location: app.transport.location,
+  };
+  const audience = async () => (await store.countSubscriptions(newsletter.id)) as Record<string, number>;
+  // Reading the templates first makes a broken one fail before anything is written.
+  const files = readTemplateFiles(config.paths.templates, newsletter.template);
+
+  let issue = await store.findIssue(newsletter.id, slot.toISOString());
+  let created = false;
+  if (!issue) {
+    const composition = await composeIssue(store, newsletter, config.baseDir, slot, now);
+    problems.push(...composition.problems);
+    if (composition.draft.articles.length === 0) {
+      logger.info('no new articles in the window: no issue made', { newsletter: newsletter.id, slot: slot.toISOString(), window: composition.draft.window });
+      return { ...base, status: 'no-articles', counts: emptyCounts(), audience: await audience(), problems };
+    }
+    if (options.dryRun) {
+      const aud = await audience();
+      return { ...base, status: 'dry-run', counts: emptyCounts(), audience: aud, wouldSend: aud.consent ?? 0, problems, issue: { id: 0, created: false, articles: composition.draft.articles.length } };
+    }
+    ({ issue, created } = await store.createIssue(composition.draft));
+    if (created) logger.info('issue created', { newsletter: newsletter.id, issue: issue.id, slot: issue.slot, articles: issue.articles.length });
+  }
+  const issueInfo = { id: issue.id, created, articles: issue.articles.length };
+  if (options.dryRun) {
+    return { ...base, status: 'dry-run', issue: issueInfo, counts: await store.counts(issue.id), audience: await audience(), problems };
+  }
+
+  const renderer = new IssueRenderer(issue, newsletter, files, config.publicUrl);
+  const run = await deliverIssue(
+    {
+      store,
+      transport: app.transport,
+      clock,
+      logger,
+      secret: config.secrets[0]!,
+      publicUrl: config.publicUrl,
+      settings: app.deliverySettings,
+    },
+    renderer,
+    { signal: options.signal, onBatch: options.onProgress },
+  );
+  for (const l of newsletter.locales.supported) {
+    const missing = (await renderer.forLocale(l)).missingKeys;
+    if (missing.length > 0) problems.push({ place: files.localeFile(l), message: `missing keys ${missing.join(', ')}; the ${newsletter.locales.default} text was used` });
+  }
+  const counts = await store.counts(issue.id);
+  return {
+    ...base,
+    status: run.paused ? 'paused' : options.signal?.aborted ? 'stopped' : 'delivered',
+    issue: issueInfo,
+    counts,
+    audience: await audience(),
+    problems,
+    paused: run.paused,
+    nextAttemptAt: counts.deferred > 0 ? await store.nextAttemptAt(issue.id) : undefined,
+  };
+}
+
+/** Exit status for a summary: 1 while any reader of the issue is failed, deferred or in doubt. */
+export function exitCodeFor(summaries: SendSummary[]): 0 | 1 {
+  return summaries.some((s) => s.counts.failed + s.counts.deferred + s.counts.unknown + s.counts.sending > 0 || s.paused) ? 1 : 0;
+}

@@ -1,0 +1,340 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+import type { ClaimedDelivery, DeliveryOutcome, IssueDraft, OutboxRow, Store, SubscriberFields, Subscription } from './store.js';
+import { emptyCounts, type ConsentEvent, type ConsentKind, type DeliveryState, type Issue, type StateCounts, type Subscriber } from '../domain/types.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+function toIssue(row: Selectable<Database['issues']>): Issue {
+  return {
+    id: row.id,
+    newsletterId: row.newsletter_id,
+    slot: row.slot,
+    window: { start: row.window_start, end: row.window_end },
+    articles: JSON.parse(row.articles) as Issue['articles'],
+    createdAt: row.created_at,
+  };
+}
+
+function toSubscriber(row: { id: number; email: string; name: string; locale: string; timezone: string; topics: string }): Subscriber {
+  return { id: row.id, email: row.email, name: row.name, locale: row.locale, timezone: row.timezone, topics: JSON.parse(row.topics) as string[] };
+}
+
+/**
+ * The store's queries, written once in kysely for every SQL adapter. Claims are one
+ * `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING`, atomic on SQLite's single writer.
+ */
+export class KyselyStore implements Store {
+  constructor(
+    private readonly db: Db,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {}
+
+  async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return fn(this);
+    return (this.db as Kysely<Database>).transaction().execute((trx) => fn(new KyselyStore(trx)));
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+
+  async upsertSubscriber(f: SubscriberFields, now: string): Promise<number> {
+    const row = await this.db
+      .insertInto('subscribers')
+      .values({ email: f.email, name: f.name, locale: f.locale, timezone: f.timezone, topics: JSON.stringify(f.topics), created_at: now, updated_at: now })
+      .onConflict((oc) =>
+        oc.column('email').doUpdateSet({ name: f.name, locale: f.locale, timezone: f.timezone, topics: JSON.stringify(f.topics), updated_at: now }),
+      )
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async findSubscriberByEmail(email: string): Promise<Subscriber | undefined> {
+    const row = await this.db.selectFrom('subscribers').selectAll().where('email', '=', email).executeTakeFirst();
+    return row ? toSubscriber(row) : undefined;
+  }
+
+  async getSubscription(subscriberId: number, newsletterId: string): Promise<Subscription | undefined> {
+    const row = await this.db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('subscriber_id', '=', subscriberId)
+      .where('newsletter_id', '=', newsletterId)
+      .executeTakeFirst();
+    return row
+      ? { subscriberId: row.subscriber_id, newsletterId: row.newsletter_id, state: row.state as ConsentKind, stateAt: row.state_at, source: row.source }
+      : undefined;
+  }
+
+  async appendConsentEvent(e: ConsentEvent, now: string): Promise<'recorded' | 'duplicate'> {
+    const inserted = await this.db
+      .insertInto('consent_events')
+      .values({
+        subscriber_id: e.subscriberId,
+        newsletter_id: e.newsletterId,
+        kind: e.kind,
+        at: e.at,
+        source: e.source,
+        ip: e.ip ?? null,
+        user_agent: e.userAgent ?? null,
+        recorded_at: now,
+      })
+      .onConflict((oc) => oc.columns(['subscriber_id', 'newsletter_id', 'kind', 'at']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) return 'duplicate';
+    // The projection moves only forward in event time: an old consent never overrides a later withdrawal.
+    await this.db
+      .insertInto('subscriptions')
+      .values({ subscriber_id: e.subscriberId, newsletter_id: e.newsletterId, state: e.kind, state_at: e.at, source: e.source })
+      .onConflict((oc) =>
+        oc
+          .columns(['subscriber_id', 'newsletter_id'])
+          .doUpdateSet({ state: e.kind, state_at: e.at, source: e.source })
+          .where('subscriptions.state_at', '<=', e.at),
+      )
+      .execute();
+    return 'recorded';
+  }
+
+  async countSubscriptions(newsletterId: string): Promise<Partial<Record<ConsentKind, number>>> {
+    const rows = await this.db
+      .selectFrom('subscriptions')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('newsletter_id', '=', newsletterId)
+      .groupBy('state')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  }
+
+  async getListFingerprint(path: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('list_files').select('fingerprint').where('path', '=', path).executeTakeFirst();
+    return row?.fingerprint;
+  }
+
+  async setListFingerprint(path: string, fingerprint: string, now: string): Promise<void> {
+    await this.db
+      .insertInto('list_files')
+      .values({ path, fingerprint, synced_at: now })
+      .onConflict((oc) => oc.column('path').doUpdateSet({ fingerprint, synced_at: now }))
+      .execute();
+  }
+
+  async findIssue(newsletterId: string, slot: string): Promise<Issue | undefined> {
+    const row = await this.db.selectFrom('issues').selectAll().where('newsletter_id', '=', newsletterId).where('slot', '=', slot).executeTakeFirst();
+    return row ? toIssue(row) : undefined;
+  }
+
+  async getIssue(issueId: number): Promise<Issue | undefined> {
+    const row = await this.db.selectFrom('issues').selectAll().where('id', '=', issueId).executeTakeFirst();
+    return row ? toIssue(row) : undefined;
+  }
+
+  async latestIssue(newsletterId: string, beforeSlot?: string): Promise<Issue | undefined> {
+    let q = this.db.selectFrom('issues').selectAll().where('newsletter_id', '=', newsletterId);
+    if (beforeSlot) q = q.where('slot', '<', beforeSlot);
+    const row = await q.orderBy('slot', 'desc').limit(1).executeTakeFirst();
+    return row ? toIssue(row) : undefined;
+  }
+
+  async issuesWithWork(now: string): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .select('issue_id')
+      .distinct()
+      .where((w) => w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]))
+      .orderBy('issue_id')
+      .execute();
+    return rows.map((r) => r.issue_id);
+  }
+
+  async sentArticleIds(newsletterId: string): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('issue_articles').select('article_id').where('newsletter_id', '=', newsletterId).execute();
+    return new Set(rows.map((r) => r.article_id));
+  }
+
+  async issueOfArticle(newsletterId: string, articleId: string): Promise<Issue | undefined> {
+    const row = await this.db
+      .selectFrom('issue_articles')
+      .innerJoin('issues', 'issues.id', 'issue_articles.issue_id')
+      .selectAll('issues')
+      .where('issue_articles.newsletter_id', '=', newsletterId)
+      .where('issue_articles.article_id', '=', articleId)
+      .executeTakeFirst();
+    return row ? toIssue(row) : undefined;
+  }
+
+  async listIssues(newsletterId: string, limit: number): Promise<Issue[]> {
+    const rows = await this.db.selectFrom('issues').selectAll().where('newsletter_id', '=', newsletterId).orderBy('slot', 'desc').limit(limit).execute();
+    return rows.map(toIssue);
+  }
+
+  async createIssue(d: IssueDraft): Promise<{ issue: Issue; created: boolean }> {
+    return this.transaction(async (s) => {
+      const db = (s as KyselyStore).db;
+      // Writing first takes SQLite's write lock at once, so a concurrent creator waits here
+      // instead of failing later on a stale read.
+      const inserted = await db
+        .insertInto('issues')
+        .values({
+          newsletter_id: d.newsletterId,
+          slot: d.slot,
+          window_start: d.window.start,
+          window_end: d.window.end,
+          articles: JSON.stringify(d.articles),
+          created_at: d.createdAt,
+        })
+        .onConflict((oc) => oc.columns(['newsletter_id', 'slot']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) {
+        const existing = await s.findIssue(d.newsletterId, d.slot);
+        if (!existing) throw new Error(`issue for ${d.newsletterId} at ${d.slot} vanished`);
+        return { issue: existing, created: false };
+      }
+      if (d.articles.length > 0) {
+        await db
+          .insertInto('issue_articles')
+          .values(d.articles.map((a) => ({ newsletter_id: d.newsletterId, article_id: a.id, issue_id: inserted.id })))
+          .execute();
+      }
+      await db
+        .insertInto('outbox')
+        .columns(['issue_id', 'subscriber_id', 'state', 'attempts', 'created_at', 'updated_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('subscriptions')
+            .select([
+              sql.lit(inserted.id).as('issue_id'),
+              'subscriber_id',
+              sql.lit('queued').as('state'),
+              sql.lit(0).as('attempts'),
+              sql.val(d.createdAt).as('created_at'),
+              sql.val(d.createdAt).as('updated_at'),
+            ])
+            .where('newsletter_id', '=', d.newsletterId)
+            .where('state', '=', 'consent')
+            .orderBy('subscriber_id'),
+        )
+        .execute();
+      const issue = await s.getIssue(inserted.id);
+      return { issue: issue!, created: true };
+    });
+  }
+
+  async skipWithoutConsent(issueId: number, newsletterId: string, now: string): Promise<number> {
+    const r = await this.db
+      .updateTable('outbox')
+      .set({ state: 'skipped', last_error: 'consent withdrawn or address suppressed before sending', updated_at: now })
+      .where('issue_id', '=', issueId)
+      .where('state', 'in', ['queued', 'deferred'])
+      .where('subscriber_id', 'not in', (eb) =>
+        eb.selectFrom('subscriptions').select('subscriber_id').where('newsletter_id', '=', newsletterId).where('state', '=', 'consent'),
+      )
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async expireLeases(issueId: number, now: string): Promise<number> {
+    const r = await this.db
+      .updateTable('outbox')
+      .set({ state: 'unknown', last_error: 'the sending process stopped while this message was in flight; it may or may not have arrived', updated_at: now })
+      .where('issue_id', '=', issueId)
+      .where('state', '=', 'sending')
+      .where('lease_until', '<', now)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async claim(issueId: number, limit: number, now: string, leaseUntil: string): Promise<ClaimedDelivery[]> {
+    const claimed = await this.db
+      .updateTable('outbox')
+      .set((eb) => ({ state: 'sending', lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('outbox')
+          .select('id')
+          .where('issue_id', '=', issueId)
+          .where((w) => w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]))
+          .orderBy('id')
+          .limit(limit),
+      )
+      .returning(['id', 'subscriber_id', 'attempts', 'created_at'])
+      .execute();
+    if (claimed.length === 0) return [];
+    const subs = await this.db
+      .selectFrom('subscribers')
+      .selectAll()
+      .where('id', 'in', claimed.map((c) => c.subscriber_id))
+      .execute();
+    const byId = new Map(subs.map((r) => [r.id, toSubscriber(r)]));
+    return claimed
+      .sort((a, b) => a.id - b.id)
+      .map((c) => ({ outboxId: c.id, attempts: c.attempts, firstQueuedAt: c.created_at, subscriber: byId.get(c.subscriber_id)! }));
+  }
+
+  async record(outcomes: DeliveryOutcome[], now: string): Promise<void> {
+    if (outcomes.length === 0) return;
+    await this.transaction(async (s) => {
+      const db = (s as KyselyStore).db;
+      for (const o of outcomes) {
+        const common = { state: o.state, message_id: o.messageId, lease_until: null, updated_at: now };
+        const set =
+          o.state === 'sent'
+            ? { ...common, last_response: o.response, last_error: null, next_attempt_at: null, sent_at: now }
+            : o.state === 'deferred'
+              ? { ...common, last_error: o.error, next_attempt_at: o.nextAttemptAt }
+              : { ...common, last_error: o.error, next_attempt_at: null };
+        // Only a row this process holds in `sending` changes; a row another process marked
+        // `unknown` after our lease ran out stays as it is.
+        await db.updateTable('outbox').set(set).where('id', '=', o.outboxId).where('state', '=', 'sending').execute();
+      }
+    });
+  }
+
+  async counts(issueId: number): Promise<StateCounts> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('issue_id', '=', issueId)
+      .groupBy('state')
+      .execute();
+    const counts = emptyCounts();
+    for (const r of rows) counts[r.state as DeliveryState] = Number(r.n);
+    return counts;
+  }
+
+  async nextAttemptAt(issueId: number): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.min('next_attempt_at').as('t'))
+      .where('issue_id', '=', issueId)
+      .where('state', '=', 'deferred')
+      .executeTakeFirst();
+    return (row?.t as string | null) ?? undefined;
+  }
+
+  async outboxRows(issueId: number): Promise<OutboxRow[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .innerJoin('subscribers', 'subscribers.id', 'outbox.subscriber_id')
+      .select([
+        'outbox.id as outboxId',
+        'subscribers.email as email',
+        'outbox.state as state',
+        'outbox.attempts as attempts',
+        'outbox.message_id as messageId',
+        'outbox.last_response as lastResponse',
+        'outbox.last_error as lastError',
+        'outbox.next_attempt_at as nextAttemptAt',
+        'outbox.sent_at as sentAt',
+        'outbox.updated_at as updatedAt',
+      ])
+      .where('outbox.issue_id', '=', issueId)
+      .orderBy('outbox.id')
+      .execute();
+    return rows.map((r) => ({ ...r, state: r.state as DeliveryState }));
+  }
+}

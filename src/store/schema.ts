@@ -1,0 +1,68 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes as kysely sees them. Times are ISO 8601 UTC strings, which sort as text. */
+export interface Database {
+  subscribers: {
+    id: Generated<number>;
+    email: string;
+    name: string;
+    locale: string;
+    timezone: string;
+    topics: string; // JSON array
+    created_at: string;
+    updated_at: string;
+  };
+  consent_events: {
+    id: Generated<number>;
+    subscriber_id: number;
+    newsletter_id: string;
+    kind: string;
+    at: string;
+    source: string;
+    ip: string | null;
+    user_agent: string | null;
+    recorded_at: string;
+  };
+  /** The latest consent event per (subscriber, newsletter): a projection of consent_events. */
+  subscriptions: {
+    subscriber_id: number;
+    newsletter_id: string;
+    state: string;
+    state_at: string;
+    source: string;
+  };
+  list_files: {
+    path: string;
+    fingerprint: string;
+    synced_at: string;
+  };
+  issues: {
+    id: Generated<number>;
+    newsletter_id: string;
+    slot: string;
+    window_start: string | null;
+    window_end: string;
+    articles: string; // JSON IssueArticle[]
+    created_at: string;
+  };
+  issue_articles: {
+    newsletter_id: string;
+    article_id: string;
+    issue_id: number;
+  };
+  outbox: {
+    id: Generated<number>;
+    issue_id: number;
+    subscriber_id: number;
+    state: string;
+    attempts: number;
+    message_id: string | null;
+    lease_until: string | null;
+    next_attempt_at: string | null;
+    last_response: string | null;
+    last_error: string | null;
+    sent_at: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+}

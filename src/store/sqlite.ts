@@ -1,0 +1,36 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+import { KyselyStore } from './kysely-store.js';
+import { migrateToLatest } from './migrations.js';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+import type { Store } from './store.js';
+
+/**
+ * Opens (creating when needed) the SQLite store and migrates it. WAL with synchronous=FULL so a
+ * committed `sending` or `sent` survives a power cut; busy_timeout so overlapping cron runs wait
+ * for each other's write lock instead of failing.
+ */
+export async function openSqliteStore(file: string): Promise<Store> {
+  let raw: BetterSqlite3.Database;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    raw = new BetterSqlite3(file);
+    raw.pragma('busy_timeout = 15000');
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = FULL');
+    raw.pragma('foreign_keys = ON');
+  } catch (e) {
+    throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot open the SQLite store: ${(e as Error).message}`, { place: file, cause: e });
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  try {
+    await migrateToLatest(db as Kysely<unknown>);
+  } catch (e) {
+    await db.destroy();
+    throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot migrate the SQLite store: ${(e as Error).message}`, { place: file, cause: e });
+  }
+  return new KyselyStore(db, () => db.destroy());
+}

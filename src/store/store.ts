@@ -1,0 +1,93 @@
+import type { ConsentEvent, ConsentKind, DeliveryState, Issue, IssueArticle, StateCounts, Subscriber, Window } from '../domain/types.js';
+
+/** The subscriber fields a list file or form sets; the store assigns the id. */
+export type SubscriberFields = Omit<Subscriber, 'id'>;
+
+export interface Subscription {
+  subscriberId: number;
+  newsletterId: string;
+  state: ConsentKind;
+  stateAt: string;
+  source: string;
+}
+
+export interface IssueDraft {
+  newsletterId: string;
+  slot: string;
+  window: Window;
+  articles: IssueArticle[];
+  createdAt: string;
+}
+
+/** A claimed outbox row with what the worker needs to render and address the message. */
+export interface ClaimedDelivery {
+  outboxId: number;
+  attempts: number;
+  firstQueuedAt: string;
+  subscriber: Subscriber;
+}
+
+export type DeliveryOutcome =
+  | { outboxId: number; state: 'sent'; messageId: string; response: string }
+  | { outboxId: number; state: 'deferred'; messageId: string; error: string; nextAttemptAt: string }
+  | { outboxId: number; state: 'failed' | 'unknown'; messageId: string; error: string };
+
+export interface OutboxRow {
+  outboxId: number;
+  email: string;
+  state: DeliveryState;
+  attempts: number;
+  messageId: string | null;
+  lastResponse: string | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  sentAt: string | null;
+  updatedAt: string;
+}
+
+/**
+ * The persistence port. The delivery log is the outbox: one row per (issue, subscriber).
+ * Every method is atomic on its own; `transaction` groups several.
+ */
+export interface Store {
+  transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+
+  // audience
+  upsertSubscriber(fields: SubscriberFields, now: string): Promise<number>;
+  findSubscriberByEmail(email: string): Promise<Subscriber | undefined>;
+  getSubscription(subscriberId: number, newsletterId: string): Promise<Subscription | undefined>;
+  /** Appends to the log; the subscription follows when the event is not older than its state. */
+  appendConsentEvent(event: ConsentEvent, now: string): Promise<'recorded' | 'duplicate'>;
+  countSubscriptions(newsletterId: string): Promise<Partial<Record<ConsentKind, number>>>;
+  getListFingerprint(path: string): Promise<string | undefined>;
+  setListFingerprint(path: string, fingerprint: string, now: string): Promise<void>;
+
+  // issues
+  findIssue(newsletterId: string, slot: string): Promise<Issue | undefined>;
+  getIssue(issueId: number): Promise<Issue | undefined>;
+  /** The newsletter's latest issue, or its latest before `beforeSlot`. */
+  latestIssue(newsletterId: string, beforeSlot?: string): Promise<Issue | undefined>;
+  /** Issues with queued rows or deferred rows due at `now`: work for the retry loop. */
+  issuesWithWork(now: string): Promise<number[]>;
+  sentArticleIds(newsletterId: string): Promise<Set<string>>;
+  /** The issue that carried an article, for the archive's article page. */
+  issueOfArticle(newsletterId: string, articleId: string): Promise<Issue | undefined>;
+  listIssues(newsletterId: string, limit: number): Promise<Issue[]>;
+  /**
+   * Creates the issue for (newsletter, slot) and queues one outbox row per reader whose consent
+   * is current, in one transaction. When another process created it first, returns theirs.
+   */
+  createIssue(draft: IssueDraft): Promise<{ issue: Issue; created: boolean }>;
+
+  // outbox
+  /** Marks rows `skipped` whose reader's consent is no longer current. */
+  skipWithoutConsent(issueId: number, newsletterId: string, now: string): Promise<number>;
+  /** Rows left `sending` past their lease belonged to a dead process: `unknown`. */
+  expireLeases(issueId: number, now: string): Promise<number>;
+  claim(issueId: number, limit: number, now: string, leaseUntil: string): Promise<ClaimedDelivery[]>;
+  record(outcomes: DeliveryOutcome[], now: string): Promise<void>;
+  counts(issueId: number): Promise<StateCounts>;
+  nextAttemptAt(issueId: number): Promise<string | undefined>;
+  outboxRows(issueId: number): Promise<OutboxRow[]>;
+}

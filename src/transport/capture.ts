@@ -1,0 +1,40 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import nodemailer from 'nodemailer';
+import type { OutgoingMessage, SendResult, Transport } from './transport.js';
+
+/**
+ * Writes each message as a `.eml` file (CRLF line ends, as on the wire) instead of sending it,
+ * so a first run needs no SMTP server and every message can be opened in a mail client.
+ */
+function createBuilder() {
+  return nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+}
+
+/** The message as it would go on the wire (RFC 5322 with CRLF), without sending it. */
+export async function buildEml(mail: OutgoingMessage['mail']): Promise<Buffer> {
+  const builder = createBuilder();
+  try {
+    return (await builder.sendMail(mail)).message as Buffer;
+  } finally {
+    builder.close();
+  }
+}
+
+export function createCaptureTransport(dir: string): Transport {
+  const builder = createBuilder();
+  return {
+    name: 'capture',
+    location: dir,
+    async send({ key, mail }: OutgoingMessage): Promise<SendResult> {
+      const info = await builder.sendMail(mail);
+      const file = join(dir, `${key}.eml`);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, info.message as Buffer);
+      return { messageId: info.messageId, response: `250 captured to ${file}` };
+    },
+    async close() {
+      builder.close();
+    },
+  };
+}
