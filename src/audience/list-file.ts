@@ -88,6 +88,9 @@ export function parseListFile(text: string, file: string, defaultSource: string)
       consentedAt = parseArticleDate(rawConsent);
       if (!consentedAt) problems.push({ place, message: `consented_at "${rawConsent}" of ${email} is not a date; treated as missing` });
     }
+    if (status === 'subscribed' && !consentedAt) {
+      problems.push({ place, message: `${email}: status subscribed but no consented_at: no proof of consent, not mailed (fill in when and how they agreed)` });
+    }
     const entry: ListEntry = {
       line,
       email,

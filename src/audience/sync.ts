@@ -81,7 +81,8 @@ export async function syncListFile(store: Store, newsletterId: string, dir: stri
         now,
       );
       const decision = decideImport(entry, await tx.getSubscription(subscriberId, newsletterId), now);
-      if (decision.action === 'refuse') problems.push({ place: `${file}:${entry.line}`, message: `${entry.email}: ${decision.reason}` });
+      // A row without proof of consent was already reported by the parser, on every run.
+      if (decision.action === 'refuse' && entry.consentedAt) problems.push({ place: `${file}:${entry.line}`, message: `${entry.email}: ${decision.reason}` });
       if (decision.action !== 'append') continue;
       if ((await tx.appendConsentEvent({ ...decision.event, subscriberId, newsletterId }, now)) === 'recorded') recorded++;
     }

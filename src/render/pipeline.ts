@@ -37,14 +37,23 @@ export interface RenderedForReader {
   text: string;
 }
 
-function templateError(file: string, e: unknown): NewsletterError {
+function templateError(file: string, source: string, e: unknown): NewsletterError {
   const msg = (e as Error).message;
   // Handlebars reports "Parse error on line N" or, in strict mode, `"x" not defined in … - L:C`.
   const parseLine = /on line (\d+)/.exec(msg)?.[1];
   const strictPos = /- (\d+):(\d+)$/.exec(msg);
   const line = parseLine ?? strictPos?.[1];
-  const hint = /not defined in/.test(msg) ? ' (a misspelt variable? strict mode refuses unknown names)' : '';
-  return new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `${msg.split('\n')[0]}${hint}`, { place: line ? `${file}:${line}` : file, cause: e });
+  let detail = msg.split('\n')[0]!;
+  if (strictPos) {
+    // Strict mode names only the last segment ("name"); show the whole expression as written.
+    const text = source.split('\n')[Number(strictPos[1]) - 1] ?? '';
+    const col = Number(strictPos[2]);
+    const open = text.lastIndexOf('{{', col + 2);
+    const close = text.indexOf('}}', col);
+    const expr = open >= 0 && close > open ? text.slice(open, close + 2) : '';
+    detail = `unknown variable in ${expr || `column ${col}`} (misspelt? strict mode refuses names the template data does not have)`;
+  }
+  return new NewsletterError(ErrorCodes.TEMPLATE_INVALID, detail, { place: line ? `${file}:${line}` : file, cause: e });
 }
 
 /** Step 2: Handlebars, strict, with `t` for locale strings; partials from the template folder. */
@@ -56,21 +65,21 @@ export function fillLayout(files: TemplateFiles, view: IssueView, t: (key: strin
     try {
       compiled = hb.compile(p.source, { strict: true });
     } catch (e) {
-      throw templateError(p.file, e);
+      throw templateError(p.file, p.source, e);
     }
     // Wrapped so that an error inside a partial names the partial's file, not the layout's.
     hb.registerPartial(p.name, (context: unknown, options?: Handlebars.RuntimeOptions) => {
       try {
         return compiled(context, options);
       } catch (e) {
-        throw e instanceof NewsletterError ? e : templateError(p.file, e);
+        throw e instanceof NewsletterError ? e : templateError(p.file, p.source, e);
       }
     });
   }
   try {
     return hb.compile(files.layout.source, { strict: true })(view);
   } catch (e) {
-    throw e instanceof NewsletterError ? e : templateError(files.layout.file, e);
+    throw e instanceof NewsletterError ? e : templateError(files.layout.file, files.layout.source, e);
   }
 }
 

@@ -67,6 +67,10 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
       logger.info('no new articles in the window: no issue made', { newsletter: newsletter.id, slot: slot.toISOString(), window: composition.draft.window });
       return { ...base, status: 'no-articles', counts: emptyCounts(), audience: await audience(), problems };
     }
+    // Render the draft in every locale before anything is written: a broken template or
+    // locale file stops here (exit 2) instead of leaving an issue nobody can be sent.
+    const probe = new IssueRenderer({ ...composition.draft, id: 0 }, newsletter, files, config.publicUrl);
+    await Promise.all(newsletter.locales.supported.map((l) => probe.forLocale(l)));
     if (options.dryRun) {
       const aud = await audience();
       return { ...base, status: 'dry-run', counts: emptyCounts(), audience: aud, wouldSend: aud.consent ?? 0, problems, issue: { id: 0, created: false, articles: composition.draft.articles.length } };

@@ -1,0 +1,136 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
+import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
+
+function emlFiles(dir: string): string[] {
+  const root = join(dir, 'data', 'mail');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.eml')).map((f) => join(root, f));
+}
+
+describe('newsletter CLI', () => {
+  let project: TestProject;
+  beforeEach(() => {
+    project = makeProject();
+  });
+  afterEach(() => project.cleanup());
+
+  it('--help on the program and every command tells the truth and exits 0', async () => {
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of ['start', 'send', 'render']) expect(top.stdout).toContain(c);
+    const send = await runCli(['send', '--help']);
+    expect(send.code).toBe(0);
+    for (const o of ['--dry-run', '--at <time>', '--config <file>', '--newsletter <id>', '--json']) expect(send.stdout).toContain(o);
+    const render = await runCli(['render', '--help']);
+    expect(render.stdout).toContain('--out <dir>');
+    expect(render.stdout).toContain('--locale <tag>');
+    expect((await runCli(['start', '--help'])).code).toBe(0);
+  });
+
+  it('exits 2 with the file, line and key of a bad configuration', async () => {
+    const bad = makeProject({ config: (y) => y.replace('schedule: "0 8 * * 1"', 'schedule: "0 25 * * 1"') });
+    try {
+      const r = await runCli(['send', '--config', bad.configFile]);
+      expect(r.code).toBe(2);
+      const line = readFileSync(bad.configFile, 'utf8').split('\n').findIndex((l) => l.includes('schedule:')) + 1;
+      expect(r.stderr).toContain(`${bad.configFile}:${line}`);
+      expect(r.stderr).toContain('newsletters[0].schedule');
+      expect(r.stdout).toBe('');
+    } finally {
+      bad.cleanup();
+    }
+    const missing = await runCli(['send', '--config', join(project.dir, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.yaml');
+    expect((await runCli(['send', '--bogus'])).code).toBe(2);
+    expect((await runCli(['send', '--config', project.configFile, '--at', 'yesterday'])).code).toBe(2);
+  });
+
+  it('exits 2 naming the template file and line when a template is broken, and sends nothing', async () => {
+    const layout = join(project.dir, 'templates', 'default', 'layout.mjml.hbs');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(layout, readFileSync(layout, 'utf8').replace('{{newsletter.name}}</mj-title>', '{{newsleter.name}}</mj-title>'));
+    const r = await runCli(['send', '--config', project.configFile]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/layout\.mjml\.hbs:\d+/);
+    expect(r.stderr).toContain('{{newsleter.name}}');
+    expect(emlFiles(project.dir)).toHaveLength(0);
+  });
+
+  it('send delivers to the capture folder, prints a summary, and a second send sends nothing new', async () => {
+    const dry = await runCli(['send', '--dry-run', '--config', project.configFile]);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain('would make an issue');
+    expect(emlFiles(project.dir)).toHaveLength(0);
+
+    const first = await runCli(['send', '--config', project.configFile, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`sent ${CONSENTING.length}`);
+    expect(first.stderr).toContain('data/mail');
+    expect(first.stderr).toContain('no proof of consent'); // the bad rows are reported...
+    expect(first.stderr).toContain('not a valid email address');
+    const json = JSON.parse(first.stdout) as { counts: { sent: number } }[]; // ...and stdout is only JSON
+    expect(json[0]!.counts.sent).toBe(CONSENTING.length);
+
+    const files = emlFiles(project.dir);
+    expect(files).toHaveLength(CONSENTING.length);
+    const parsed = await simpleParser(readFileSync(files[0]!));
+    expect(parsed.text).toBeTruthy();
+    expect(parsed.html).toBeTruthy();
+    expect(parsed.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+
+    const second = await runCli(['send', '--config', project.configFile]);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('resumed');
+    expect(emlFiles(project.dir)).toHaveLength(CONSENTING.length);
+  });
+
+  it('send --at an earlier time builds the issue of that slot; a window with no articles makes no issue', async () => {
+    const r = await runCli(['send', '--config', project.configFile, '--at', '2026-11-10T12:00:00Z', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const [s] = JSON.parse(r.stdout) as { slot: string; issue: { articles: number } }[];
+    expect(s!.slot).toBe('2026-11-09T07:00:00.000Z'); // Monday 08:00 Paris before the 10th
+    // Articles up to the 9th: bibliotheques (7th), desalination (3rd), heat pumps, seed.
+    expect(s!.issue.articles).toBe(4);
+    const next = async (at: string) => JSON.parse((await runCli(['send', '--config', project.configFile, '--at', at, '--json'])).stdout)[0];
+    expect((await next('2026-11-17T12:00:00Z')).issue.articles).toBe(1); // only the night trains (14th) since the 9th
+    expect((await next('2026-11-24T12:00:00Z')).issue.articles).toBe(1); // the ports story (20th)
+    const empty = await runCli(['send', '--config', project.configFile, '--at', '2026-12-01T12:00:00Z', '--json']);
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).toContain('no new articles');
+    expect(JSON.parse(empty.stdout)[0].status).toBe('no-articles');
+  });
+
+  it('render --out writes .html, .txt and .eml per locale and sends nothing', async () => {
+    const out = join(project.dir, 'out');
+    const r = await runCli(['render', '--config', project.configFile, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const l of ['en', 'fr', 'ar']) for (const ext of ['html', 'txt', 'eml']) expect(existsSync(join(out, `weekly-brief.${l}.${ext}`))).toBe(true);
+    expect(readFileSync(join(out, 'weekly-brief.ar.html'), 'utf8')).toMatch(/<html[^>]*dir="rtl"/);
+    expect(readFileSync(join(out, 'weekly-brief.fr.txt'), 'utf8')).toContain('Bonjour Sample Reader,');
+    expect(emlFiles(project.dir)).toHaveLength(0);
+    const one = await runCli(['render', '--config', project.configFile, '--out', join(project.dir, 'one'), '--locale', 'fr-CA']);
+    expect(one.code).toBe(0);
+    expect(readdirSync(join(project.dir, 'one')).sort()).toEqual(['weekly-brief.fr.eml', 'weekly-brief.fr.html', 'weekly-brief.fr.txt']);
+  });
+
+  it('start sends the first issue at once, keeps running, exits 0 on SIGTERM, and a restart sends nothing again', async () => {
+    const svc = spawnCli(['start', '--config', project.configFile]);
+    await svc.waitFor(/Running\./);
+    expect(svc.stderr()).toContain(`sent ${CONSENTING.length}`);
+    expect(svc.stderr()).toMatch(/HTTP: http:\/\/127\.0\.0\.1:\d+\//);
+    svc.child.kill('SIGTERM');
+    expect(await svc.exited).toBe(0);
+    expect(emlFiles(project.dir)).toHaveLength(CONSENTING.length);
+
+    const again = spawnCli(['start', '--config', project.configFile]);
+    await again.waitFor(/Running\./);
+    again.child.kill('SIGINT');
+    expect(await again.exited).toBe(0);
+    expect(emlFiles(project.dir)).toHaveLength(CONSENTING.length);
+  });
+});
