@@ -105,6 +105,21 @@ describe('newsletter CLI', () => {
     expect(JSON.parse(empty.stdout)[0].status).toBe('no-articles');
   });
 
+  it('two sends started at the same moment make one issue and mail each reader once', async () => {
+    const [a, b] = await Promise.all([
+      runCli(['send', '--config', project.configFile, '--json']),
+      runCli(['send', '--config', project.configFile, '--json']),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const ids = [a, b].map((r) => (JSON.parse(r.stdout) as { issue: { id: number } }[])[0]!.issue.id);
+    expect(ids[0]).toBe(ids[1]);
+    const files = emlFiles(project.dir);
+    expect(files).toHaveLength(CONSENTING.length);
+    const to = await Promise.all(files.map(async (f) => ((await simpleParser(readFileSync(f))).to as { value: { address: string }[] }).value[0]!.address));
+    expect(to.sort()).toEqual(CONSENTING);
+  });
+
   it('render --out writes .html, .txt and .eml per locale and sends nothing', async () => {
     const out = join(project.dir, 'out');
     const r = await runCli(['render', '--config', project.configFile, '--out', out]);

@@ -1,0 +1,117 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { IssueDraft, Store } from '../../src/store/store.js';
+
+const T0 = '2026-11-23T07:00:00.000Z';
+
+function draft(slot = T0): IssueDraft {
+  return {
+    newsletterId: 'nl',
+    slot,
+    window: { start: null, end: slot },
+    articles: [{ id: 'a1', title: 'A', publishedAt: '2026-11-20T00:00:00.000Z', topics: [], excerpt: 'x', paragraphs: ['x'], origin: 'a1.md', translations: {} }],
+    createdAt: T0,
+  };
+}
+
+async function subscribe(store: Store, email: string, at = '2026-01-01T00:00:00.000Z'): Promise<number> {
+  const id = await store.upsertSubscriber({ email, name: email, locale: 'en', timezone: 'UTC', topics: [] }, at);
+  await store.appendConsentEvent({ subscriberId: id, newsletterId: 'nl', kind: 'consent', at, source: 'test' }, at);
+  return id;
+}
+
+describe('SQLite store', () => {
+  let dir: string;
+  let file: string;
+  const open: Store[] = [];
+  const openStore = async () => {
+    const s = await openSqliteStore(file);
+    open.push(s);
+    return s;
+  };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nl-store-'));
+    file = join(dir, 'store.sqlite');
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Concurrent creators in separate processes are tested in cli.test.ts (two `send` at once);
+  // within one process better-sqlite3 would block the thread, so here they take turns.
+  it('makes one issue per (newsletter, slot) and queues one row per consenting reader, also from a second connection', async () => {
+    const a = await openStore();
+    const b = await openStore();
+    for (const e of ['x@example.com', 'y@example.com', 'z@example.com']) await subscribe(a, e);
+    const withdrawn = await subscribe(a, 'gone@example.com');
+    await a.appendConsentEvent({ subscriberId: withdrawn, newsletterId: 'nl', kind: 'withdrawn', at: '2026-06-01T00:00:00.000Z', source: 'test' }, T0);
+
+    const r1 = await a.createIssue(draft());
+    const r2 = await b.createIssue(draft());
+    expect([r1.created, r2.created]).toEqual([true, false]);
+    expect(r1.issue.id).toBe(r2.issue.id);
+    expect((await a.counts(r1.issue.id)).queued).toBe(3);
+    expect(await a.sentArticleIds('nl')).toEqual(new Set(['a1']));
+  });
+
+  it('claims each row once across connections, records outcomes only for rows still held, and expires leases to unknown', async () => {
+    const a = await openStore();
+    const b = await openStore();
+    for (let i = 0; i < 10; i++) await subscribe(a, `r${i}@example.com`);
+    const { issue } = await a.createIssue(draft());
+    const lease = '2026-11-23T07:01:00.000Z';
+    const c1 = await a.claim(issue.id, 4, T0, lease);
+    const c2 = await b.claim(issue.id, 4, T0, lease);
+    const c3 = await a.claim(issue.id, 4, T0, lease);
+    const ids = [...c1, ...c2, ...c3].map((c) => c.outboxId);
+    expect(ids).toHaveLength(10);
+    expect(new Set(ids).size).toBe(10);
+    expect(c1[0]!.subscriber.email).toMatch(/@example\.com$/);
+    expect((await a.counts(issue.id)).sending).toBe(10);
+
+    await a.record(c1.map((c) => ({ outboxId: c.outboxId, state: 'sent', messageId: `<${c.outboxId}@t>`, response: '250 ok' })), T0);
+    // The process holding c2 dies; after the lease, its rows are in doubt.
+    expect(await b.expireLeases(issue.id, '2026-11-23T07:00:30.000Z')).toBe(0);
+    expect(await b.expireLeases(issue.id, '2026-11-23T07:02:00.000Z')).toBe(6);
+    // A late outcome for a row already marked unknown does not overwrite it.
+    await a.record([{ outboxId: c2[0]!.outboxId, state: 'sent', messageId: '<late@t>', response: '250' }], T0);
+    const counts = await a.counts(issue.id);
+    expect(counts).toMatchObject({ sent: 4, unknown: 6, sending: 0 });
+    expect(await a.claim(issue.id, 10, '2026-11-23T08:00:00.000Z', lease)).toEqual([]);
+  });
+
+  it('skips queued readers whose consent was withdrawn after the issue was made', async () => {
+    const s = await openStore();
+    const x = await subscribe(s, 'x@example.com');
+    await subscribe(s, 'y@example.com');
+    const { issue } = await s.createIssue(draft());
+    await s.appendConsentEvent({ subscriberId: x, newsletterId: 'nl', kind: 'withdrawn', at: '2026-11-23T07:00:01.000Z', source: 'one-click' }, T0);
+    expect(await s.skipWithoutConsent(issue.id, 'nl', T0)).toBe(1);
+    const claimed = await s.claim(issue.id, 10, T0, T0);
+    expect(claimed.map((c) => c.subscriber.email)).toEqual(['y@example.com']);
+  });
+
+  it('keeps the consent log append-only: an older consent never overrides a later withdrawal', async () => {
+    const s = await openStore();
+    const id = await subscribe(s, 'x@example.com', '2026-01-01T00:00:00.000Z');
+    await s.appendConsentEvent({ subscriberId: id, newsletterId: 'nl', kind: 'withdrawn', at: '2026-05-01T00:00:00.000Z', source: 'page' }, T0);
+    await s.appendConsentEvent({ subscriberId: id, newsletterId: 'nl', kind: 'consent', at: '2026-03-01T00:00:00.000Z', source: 'old-import' }, T0);
+    expect((await s.getSubscription(id, 'nl'))?.state).toBe('withdrawn');
+    expect(await s.appendConsentEvent({ subscriberId: id, newsletterId: 'nl', kind: 'consent', at: '2026-03-01T00:00:00.000Z', source: 'old-import' }, T0)).toBe('duplicate');
+    await s.appendConsentEvent({ subscriberId: id, newsletterId: 'nl', kind: 'consent', at: '2026-07-01T00:00:00.000Z', source: 'form' }, T0);
+    expect((await s.getSubscription(id, 'nl'))?.state).toBe('consent');
+  });
+
+  it('survives reopening: data persists and migrations are not rerun', async () => {
+    const s = await openStore();
+    await subscribe(s, 'x@example.com');
+    await s.close();
+    open.pop();
+    const again = await openStore();
+    expect((await again.findSubscriberByEmail('x@example.com'))?.email).toBe('x@example.com');
+  });
+});
