@@ -27,8 +27,14 @@ export async function openSqliteStore(file: string): Promise<Store> {
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
   try {
+    // kysely neither locks nor wraps migrations on SQLite. One IMMEDIATE transaction around them
+    // makes a second process starting at the same moment wait (busy_timeout) and then find the
+    // work done, and makes a migration interrupted half-way roll back whole.
+    raw.exec('BEGIN IMMEDIATE');
     await migrateToLatest(db as Kysely<unknown>);
+    raw.exec('COMMIT');
   } catch (e) {
+    if (raw.inTransaction) raw.exec('ROLLBACK');
     await db.destroy();
     throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot migrate the SQLite store: ${(e as Error).message}`, { place: file, cause: e });
   }

@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { REPO } from '../helpers/project.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { IssueDraft, Store } from '../../src/store/store.js';
 
@@ -104,6 +107,16 @@ describe('SQLite store', () => {
     expect(await s.appendConsentEvent({ subscriberId: id, newsletterId: 'nl', kind: 'consent', at: '2026-03-01T00:00:00.000Z', source: 'old-import' }, T0)).toBe('duplicate');
     await s.appendConsentEvent({ subscriberId: id, newsletterId: 'nl', kind: 'consent', at: '2026-07-01T00:00:00.000Z', source: 'form' }, T0);
     expect((await s.getSubscription(id, 'nl'))?.state).toBe('consent');
+  });
+
+  it('three processes opening a new store file at the same moment all migrate it without error', async () => {
+    const run = promisify(execFile);
+    // The race is timing-dependent (about one round in three failed before the fix): several rounds.
+    for (let round = 0; round < 6; round++) {
+      const f = join(dir, `race-${round}.sqlite`);
+      const results = await Promise.all([0, 1, 2].map(() => run(process.execPath, [join(REPO, 'test/fixtures/open-store.mjs'), f])));
+      expect(results.map((r) => r.stdout.trim())).toEqual(['ok', 'ok', 'ok']);
+    }
   });
 
   it('survives reopening: data persists and migrations are not rerun', async () => {
