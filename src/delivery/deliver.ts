@@ -95,12 +95,23 @@ export async function deliverIssue(
   let attempted = 0;
   let consecutiveFailures = 0;
   let lastError = '';
+  let waitUntil: number | undefined;
+  let expired = expiredLeases;
   while (!options.signal?.aborted) {
     const now = clock.now();
     await store.skipWithoutConsent(issue.id, newsletter.id, now.toISOString());
     const leaseUntil = new Date(now.getTime() + settings.leaseSeconds * 1000).toISOString();
     const batch = await store.claim(issue.id, settings.batchSize, now.toISOString(), leaseUntil);
-    if (batch.length === 0) break;
+    if (batch.length === 0) {
+      // Rows another process holds in `sending`: wait for them (bounded by a lease), so the
+      // summary and exit status describe how the issue ended, and take over rows it releases.
+      if ((await store.counts(issue.id)).sending === 0) break;
+      waitUntil ??= Date.now() + (settings.leaseSeconds + 5) * 1000;
+      if (Date.now() > waitUntil) break;
+      await sleep(200, options.signal);
+      expired += await store.expireLeases(issue.id, clock.now().toISOString());
+      continue;
+    }
     const outcomes = await Promise.all(batch.map((d) => deliverOne(deps, renderer, d)));
     await store.record(outcomes, clock.now().toISOString());
     attempted += outcomes.length;
@@ -116,8 +127,18 @@ export async function deliverIssue(
     if (consecutiveFailures >= settings.pauseAfterFailures) {
       const paused = `${consecutiveFailures} deliveries in a row failed (last: ${lastError}); the issue is paused and its deferred readers are retried later`;
       logger.error('issue paused', { issue: issue.id, reason: paused });
-      return { attempted, expiredLeases, paused };
+      return { attempted, expiredLeases: expired, paused };
     }
   }
-  return { attempted, expiredLeases };
+  return { attempted, expiredLeases: expired };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
 }
