@@ -15,6 +15,9 @@ import type { Transport } from './transport/transport.js';
 import { createCaptureTransport } from './transport/capture.js';
 import { createSmtpTransport } from './transport/smtp.js';
 import type { DeliverySettings } from './delivery/deliver.js';
+import type { MessageOptions } from './delivery/message.js';
+import { ErrorCodes, NewsletterError } from './domain/errors.js';
+import { resolve } from 'node:path';
 
 export interface App {
   config: Config;
@@ -23,6 +26,7 @@ export interface App {
   clock: Clock;
   logger: Logger;
   deliverySettings: DeliverySettings;
+  messageOptions: MessageOptions;
   close(): Promise<void>;
 }
 
@@ -53,14 +57,36 @@ function generatedSecret(dataDir: string): string {
   }
 }
 
+function messageOptions(config: Config): MessageOptions {
+  const { dkim, bounceAddress } = config.delivery;
+  if (!dkim) return { bounceAddress };
+  const file = resolve(config.baseDir, dkim.privateKeyFile);
+  let privateKey: string;
+  try {
+    privateKey = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `delivery.dkim.privateKeyFile: cannot read ${file}: ${(e as Error).message}`, { place: config.file });
+  }
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKey)) {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `delivery.dkim.privateKeyFile: ${file} is not a PEM private key`, { place: config.file });
+  }
+  return { bounceAddress, dkim: { domainName: dkim.domain, keySelector: dkim.selector, privateKey } };
+}
+
 export async function createApp(options: AppOptions): Promise<App> {
   const config = loadConfig({ file: options.configFile, env: options.env, readGeneratedSecret: generatedSecret });
   for (const w of config.warnings) options.logger.warn(w);
+  const message = messageOptions(config);
   const store = await openSqliteStore(config.database.file);
   const transport =
     options.transport ??
     (config.smtpUrl
-      ? createSmtpTransport({ url: config.smtpUrl, maxConnections: config.delivery.maxConnections })
+      ? createSmtpTransport({
+          url: config.smtpUrl,
+          maxConnections: config.delivery.maxConnections,
+          maxMessages: config.delivery.maxMessagesPerConnection,
+          rateLimit: config.delivery.rateLimit && { messages: config.delivery.rateLimit.messages, perMs: parseDuration(config.delivery.rateLimit.per)! },
+        })
       : createCaptureTransport(config.paths.mail));
   return {
     config,
@@ -72,8 +98,9 @@ export async function createApp(options: AppOptions): Promise<App> {
       batchSize: config.delivery.batchSize,
       leaseSeconds: config.delivery.leaseSeconds,
       retryLifetimeMs: parseDuration(config.delivery.retryLifetime)!,
-      pauseAfterFailures: 20,
+      pauseAfterFailures: config.delivery.pauseAfterFailures,
     },
+    messageOptions: message,
     async close() {
       await transport.close();
       await store.close();

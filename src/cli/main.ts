@@ -3,6 +3,8 @@ import { NewsletterError } from '../domain/errors.js';
 import { startCommand } from './start.js';
 import { sendCommand } from './send.js';
 import { renderCommand } from './render.js';
+import { reportCommand } from './report.js';
+import { retryCommand } from './retry.js';
 
 /**
  * Runs the CLI and returns the exit status: 0 done; 1 readers of the issue are failed,
@@ -18,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [startCommand(setExit), sendCommand(setExit), renderCommand(setExit)]) {
+  for (const cmd of [startCommand(setExit), sendCommand(setExit), renderCommand(setExit), reportCommand(setExit), retryCommand(setExit)]) {
     program.addCommand(cmd.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) }));
   }
   try {

@@ -4,6 +4,7 @@ import { exitCodeFor, sendNewsletter, type SendSummary } from '../service/send-i
 import { formatSummary } from './summary.js';
 import { openApp, parseAt, withAt, withConfig, type CommonOptions } from './options.js';
 import { onShutdownSignal } from './signals.js';
+import { progressReporter } from './progress.js';
 
 export function sendCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('send')
@@ -26,12 +27,8 @@ export function sendCommand(setExit: (code: number) => void): Command {
     try {
       const summaries: SendSummary[] = [];
       for (const n of findNewsletter(app.config, opts.newsletter)) {
-        const s = await sendNewsletter(app, n, {
-          at,
-          dryRun: opts.dryRun,
-          signal: controller.signal,
-          onProgress: (done) => app.logger.info('delivering', { newsletter: n.id, done }),
-        });
+        const progress = progressReporter(n.id, app.logger);
+        const s = await sendNewsletter(app, n, { at, dryRun: opts.dryRun, signal: controller.signal, onProgress: progress.update }).finally(progress.stop);
         summaries.push(s);
         process.stderr.write(formatSummary(s));
       }

@@ -88,6 +88,19 @@ export const configSchema = z
         maxConnections: z.number().int().min(1).max(50).default(5),
         /** How long a deferred message is retried before it is failed. */
         retryLifetime: duration('delivery.retryLifetime').default('3d'),
+        /** Messages one pooled SMTP connection carries before it is recycled. */
+        maxMessagesPerConnection: z.number().int().min(1).max(100_000).default(500),
+        /** At most `messages` per `per` (e.g. 100 per "1s"); unset: as fast as the relay takes them. */
+        rateLimit: z.object({ messages: z.number().int().min(1), per: duration('delivery.rateLimit.per') }).optional(),
+        /** Consecutive failed deliveries after which a run stops (the relay is likely down). */
+        pauseAfterFailures: z.number().int().min(1).default(20),
+        /** Envelope sender for bounces; `{id}` becomes the outbox id (VERP): bounces+{id}@example.org. */
+        bounceAddress: z
+          .string()
+          .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an address such as bounces+{id}@news.example.org')
+          .optional(),
+        /** DKIM signing with a private key file (PEM); the selector's public key must be in DNS. */
+        dkim: z.object({ domain: z.string().min(3), selector: z.string().min(1), privateKeyFile: z.string().min(1) }).optional(),
       })
       .prefault({}),
     newsletters: z.array(newsletterSchema).min(1, 'define at least one newsletter'),

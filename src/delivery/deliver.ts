@@ -6,8 +6,8 @@ import type { ClaimedDelivery, DeliveryOutcome, Store } from '../store/store.js'
 import type { Transport } from '../transport/transport.js';
 import type { IssueRenderer } from '../render/issue-renderer.js';
 import { renderForReader } from '../render/pipeline.js';
-import { buildMessage, listDomain, messageIdFor } from './message.js';
-import { classifyError } from './classify.js';
+import { buildMessage, listDomain, messageIdFor, type MessageOptions } from './message.js';
+import { classifyError, type Verdict } from './classify.js';
 import { nextAttempt } from './retry-policy.js';
 
 export interface DeliverySettings {
@@ -26,6 +26,7 @@ export interface DeliveryDeps {
   secret: string;
   publicUrl: string;
   settings: DeliverySettings;
+  message?: MessageOptions;
 }
 
 export interface DeliveryRun {
@@ -38,37 +39,55 @@ export function unsubscribeUrl(publicUrl: string, secret: string, subscriberId: 
   return `${publicUrl}/u/${signToken({ p: 'unsubscribe', s: subscriberId, n: newsletterId }, secret)}`;
 }
 
-async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: ClaimedDelivery): Promise<DeliveryOutcome> {
+interface Attempt {
+  outcome: DeliveryOutcome;
+  verdict?: Verdict;
+  claimed: ClaimedDelivery;
+}
+
+function domainOf(email: string): string {
+  return email.slice(email.lastIndexOf('@') + 1);
+}
+
+/** How long a domain that answered 421 is left alone in this run. */
+const THROTTLE_MS = 5 * 60_000;
+
+async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: ClaimedDelivery, throttled: Map<string, number>): Promise<Attempt> {
   const { issue, newsletter } = renderer;
   const messageId = messageIdFor(issue, d.outboxId, listDomain(newsletter));
+  const now = deps.clock.now();
+  const hold = throttled.get(domainOf(d.subscriber.email));
+  if (hold !== undefined && hold > now.getTime()) {
+    const error = `${domainOf(d.subscriber.email)} asked us to slow down (421); held until then`;
+    return { claimed: d, outcome: { outboxId: d.outboxId, state: 'deferred', messageId, error, nextAttemptAt: new Date(hold).toISOString() } };
+  }
   try {
     const locale = negotiateLocale(d.subscriber.locale, newsletter.locales.supported, newsletter.locales.default);
     const rendering = await renderer.forLocale(locale);
-    const rendered = renderForReader(rendering, {
-      name: d.subscriber.name,
-      email: d.subscriber.email,
-      unsubscribeUrl: unsubscribeUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id),
-    });
-    const message = buildMessage({
-      newsletter,
-      issue,
-      outboxId: d.outboxId,
-      subscriber: d.subscriber,
-      rendered,
-      unsubscribeUrl: unsubscribeUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id),
-      date: deps.clock.now(),
-    });
+    const unsubscribe = unsubscribeUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id);
+    const rendered = renderForReader(rendering, { name: d.subscriber.name, email: d.subscriber.email, unsubscribeUrl: unsubscribe });
+    const message = buildMessage({ newsletter, issue, outboxId: d.outboxId, subscriber: d.subscriber, rendered, unsubscribeUrl: unsubscribe, date: now, options: deps.message });
     const result = await deps.transport.send(message);
-    return { outboxId: d.outboxId, state: 'sent', messageId, response: result.response };
+    return { claimed: d, outcome: { outboxId: d.outboxId, state: 'sent', messageId, response: result.response } };
   } catch (err) {
     const verdict = classifyError(err);
-    if (verdict.kind === 'transient') {
-      const now = deps.clock.now();
-      const next = nextAttempt(d.attempts, new Date(d.firstQueuedAt), now, deps.settings.retryLifetimeMs);
-      if (next) return { outboxId: d.outboxId, state: 'deferred', messageId, error: verdict.reason, nextAttemptAt: next.toISOString() };
-      return { outboxId: d.outboxId, state: 'failed', messageId, error: `gave up after ${d.attempts} attempts: ${verdict.reason}` };
+    const base = { outboxId: d.outboxId, messageId };
+    switch (verdict.kind) {
+      case 'transient':
+      case 'throttle': {
+        if (verdict.kind === 'throttle') throttled.set(domainOf(d.subscriber.email), now.getTime() + THROTTLE_MS);
+        const next = nextAttempt(d.attempts, new Date(d.firstQueuedAt), now, deps.settings.retryLifetimeMs);
+        if (next) return { claimed: d, verdict, outcome: { ...base, state: 'deferred', error: verdict.reason, nextAttemptAt: next.toISOString() } };
+        return { claimed: d, verdict, outcome: { ...base, state: 'failed', error: `gave up after ${d.attempts} attempts: ${verdict.reason}` } };
+      }
+      case 'sender-auth':
+        return { claimed: d, verdict, outcome: { ...base, state: 'queued', error: verdict.reason } };
+      case 'permanent':
+      case 'hard-bounce':
+        return { claimed: d, verdict, outcome: { ...base, state: 'failed', error: verdict.reason } };
+      case 'unknown':
+        return { claimed: d, verdict, outcome: { ...base, state: 'unknown', error: verdict.reason } };
     }
-    return { outboxId: d.outboxId, state: verdict.kind === 'permanent' ? 'failed' : 'unknown', messageId, error: verdict.reason };
   }
 }
 
@@ -81,7 +100,7 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
 export async function deliverIssue(
   deps: DeliveryDeps,
   renderer: IssueRenderer,
-  options: { signal?: AbortSignal; onBatch?: (done: number) => void } = {},
+  options: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {},
 ): Promise<DeliveryRun> {
   const { store, clock, settings, logger } = deps;
   const { issue, newsletter } = renderer;
@@ -92,6 +111,11 @@ export async function deliverIssue(
   if (expiredLeases > 0) {
     logger.warn('messages left in flight by a stopped process are now in doubt (unknown)', { issue: issue.id, count: expiredLeases });
   }
+  const paused = (await store.getIssue(issue.id))?.pausedReason;
+  if (paused) return { attempted: 0, expiredLeases, paused };
+  const throttled = new Map<string, number>();
+  const start = await store.counts(issue.id);
+  const total = start.queued + start.deferred + start.sending;
   let attempted = 0;
   let consecutiveFailures = 0;
   let lastError = '';
@@ -112,20 +136,33 @@ export async function deliverIssue(
       expired += await store.expireLeases(issue.id, clock.now().toISOString());
       continue;
     }
-    const outcomes = await Promise.all(batch.map((d) => deliverOne(deps, renderer, d)));
-    await store.record(outcomes, clock.now().toISOString());
-    attempted += outcomes.length;
-    for (const o of outcomes) {
+    const attempts = await Promise.all(batch.map((d) => deliverOne(deps, renderer, d, throttled)));
+    const at = clock.now().toISOString();
+    await store.record(attempts.map((a) => a.outcome), at);
+    attempted += attempts.length;
+    let pauseReason: string | undefined;
+    for (const { outcome: o, verdict, claimed } of attempts) {
+      if (verdict?.kind === 'hard-bounce') {
+        // The address does not exist: never mail it again, from any newsletter.
+        await store.suppress(claimed.subscriber.id, `hard bounce: ${verdict.reason}`, at);
+        await store.appendConsentEvent({ subscriberId: claimed.subscriber.id, newsletterId: newsletter.id, kind: 'bounced', at, source: `smtp ${verdict.enhanced ?? ''}`.trim() }, at);
+      }
+      if (verdict?.kind === 'sender-auth') pauseReason = `the relay refused us, not the reader (${verdict.reason}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issue.id}\``;
       if (o.state === 'sent') consecutiveFailures = 0;
       else if (o.state === 'deferred' || o.state === 'unknown') {
         consecutiveFailures++;
         lastError = o.error;
       }
-      if (o.state !== 'sent') logger.warn('delivery not completed', { issue: issue.id, outbox: o.outboxId, state: o.state, error: 'error' in o ? o.error : undefined });
+      if (o.state !== 'sent') logger.warn('delivery not completed', { issue: issue.id, outbox: o.outboxId, to: claimed.subscriber.email, state: o.state, error: o.error });
     }
-    options.onBatch?.(attempted);
+    options.onBatch?.(attempted, total);
+    if (pauseReason) {
+      await store.pauseIssue(issue.id, pauseReason, at);
+      logger.error('issue paused', { issue: issue.id, reason: pauseReason });
+      return { attempted, expiredLeases: expired, paused: pauseReason };
+    }
     if (consecutiveFailures >= settings.pauseAfterFailures) {
-      const paused = `${consecutiveFailures} deliveries in a row failed (last: ${lastError}); the issue is paused and its deferred readers are retried later`;
+      const paused = `${consecutiveFailures} deliveries in a row failed (last: ${lastError}); stopped for now, deferred readers are retried from their next attempt time`;
       logger.error('issue paused', { issue: issue.id, reason: paused });
       return { attempted, expiredLeases: expired, paused };
     }

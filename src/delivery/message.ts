@@ -20,6 +20,13 @@ export function messageIdFor(issue: Issue, outboxId: number, domain: string): st
   return `<${issue.newsletterId}.${issue.id}.${outboxId}.${Date.parse(issue.createdAt).toString(36)}@${domain}>`;
 }
 
+/** Operator settings that shape every message: bounce address (VERP) and DKIM signing. */
+export interface MessageOptions {
+  /** Envelope sender; `{id}` is replaced by the outbox id (VERP), e.g. bounces+{id}@news.example.org. */
+  bounceAddress?: string;
+  dkim?: { domainName: string; keySelector: string; privateKey: string };
+}
+
 export interface MessageInput {
   newsletter: NewsletterConfig;
   issue: Issue;
@@ -28,12 +35,17 @@ export interface MessageInput {
   rendered: RenderedForReader;
   unsubscribeUrl: string;
   date: Date;
+  options?: MessageOptions;
 }
 
+/** Headers DKIM signs; List-Unsubscribe and List-Unsubscribe-Post must be covered (RFC 8058). */
+const DKIM_HEADERS = 'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Feedback-ID';
+
 /** Headers every digest carries (DESIGN.md invariant 4): text part, List-*, unique Message-ID. */
-export function buildMessage({ newsletter, issue, outboxId, subscriber, rendered, unsubscribeUrl, date }: MessageInput): OutgoingMessage {
+export function buildMessage({ newsletter, issue, outboxId, subscriber, rendered, unsubscribeUrl, date, options = {} }: MessageInput): OutgoingMessage {
   const domain = listDomain(newsletter);
   const messageId = messageIdFor(issue, outboxId, domain);
+  const bounce = options.bounceAddress?.replace('{id}', String(outboxId));
   return {
     key: `${newsletter.id}/issue-${issue.id}/${String(outboxId).padStart(6, '0')}`,
     mail: {
@@ -46,6 +58,8 @@ export function buildMessage({ newsletter, issue, outboxId, subscriber, rendered
       text: rendered.text,
       html: rendered.html,
       textEncoding: 'quoted-printable',
+      ...(bounce ? { envelope: { from: bounce, to: subscriber.email } } : {}),
+      ...(options.dkim ? { dkim: { ...options.dkim, headerFieldNames: DKIM_HEADERS } } : {}),
       list: {
         id: { url: `${newsletter.id}.${domain}`, comment: newsletter.name },
         unsubscribe: { url: unsubscribeUrl, comment: '' },
@@ -53,6 +67,7 @@ export function buildMessage({ newsletter, issue, outboxId, subscriber, rendered
       headers: {
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
         'Auto-Submitted': 'auto-generated',
+        'Feedback-ID': `${issue.id}:${newsletter.id}:digest:${domain}`,
         'X-Newsletter-Issue': `${newsletter.id}/${issue.id}`,
       },
     },

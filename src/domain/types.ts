@@ -41,6 +41,8 @@ export interface Issue {
   window: Window;
   articles: IssueArticle[];
   createdAt: string;
+  /** Set when delivery stopped for a fault of ours (e.g. the relay refuses our login) until an operator resumes it. */
+  pausedReason?: string;
 }
 
 export const DeliveryStates = ['queued', 'sending', 'sent', 'deferred', 'failed', 'skipped', 'unknown'] as const;

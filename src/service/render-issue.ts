@@ -69,6 +69,7 @@ export async function renderIssue(
       rendered,
       unsubscribeUrl: unsub,
       date: now,
+      options: app.messageOptions,
     });
     out.push({ locale, subject: rendered.subject, html: rendered.html, text: rendered.text, eml: await buildEml(message.mail), missingKeys: r.missingKeys });
     if (r.missingKeys.length > 0) {

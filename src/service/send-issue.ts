@@ -32,7 +32,7 @@ export interface SendOptions {
   at?: Date;
   dryRun?: boolean;
   signal?: AbortSignal;
-  onProgress?: (done: number) => void;
+  onProgress?: (done: number, total: number) => void;
   /** Deliver this slot rather than the one `at` falls in (the scheduler knows its tick's slot). */
   slot?: Date;
 }
@@ -93,6 +93,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
       secret: config.secrets[0]!,
       publicUrl: config.publicUrl,
       settings: app.deliverySettings,
+      message: app.messageOptions,
     },
     renderer,
     { signal: options.signal, onBatch: options.onProgress },

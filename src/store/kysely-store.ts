@@ -13,6 +13,7 @@ function toIssue(row: Selectable<Database['issues']>): Issue {
     window: { start: row.window_start, end: row.window_end },
     articles: JSON.parse(row.articles) as Issue['articles'],
     createdAt: row.created_at,
+    ...(row.paused_reason ? { pausedReason: row.paused_reason } : {}),
   };
 }
 
@@ -145,6 +146,7 @@ export class KyselyStore implements Store {
       .select('issue_id')
       .distinct()
       .where((w) => w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]))
+      .where('issue_id', 'not in', (eb) => eb.selectFrom('issues').select('id').where('paused_at', 'is not', null))
       .orderBy('issue_id')
       .execute();
     return rows.map((r) => r.issue_id);
@@ -216,6 +218,7 @@ export class KyselyStore implements Store {
             ])
             .where('newsletter_id', '=', d.newsletterId)
             .where('state', '=', 'consent')
+            .where('subscriber_id', 'not in', (sub) => sub.selectFrom('subscribers').select('id').where('suppressed_at', 'is not', null))
             .orderBy('subscriber_id'),
         )
         .execute();
@@ -230,8 +233,13 @@ export class KyselyStore implements Store {
       .set({ state: 'skipped', last_error: 'consent withdrawn or address suppressed before sending', updated_at: now })
       .where('issue_id', '=', issueId)
       .where('state', 'in', ['queued', 'deferred'])
-      .where('subscriber_id', 'not in', (eb) =>
-        eb.selectFrom('subscriptions').select('subscriber_id').where('newsletter_id', '=', newsletterId).where('state', '=', 'consent'),
+      .where((w) =>
+        w.or([
+          w('subscriber_id', 'not in', (eb) =>
+            eb.selectFrom('subscriptions').select('subscriber_id').where('newsletter_id', '=', newsletterId).where('state', '=', 'consent'),
+          ),
+          w('subscriber_id', 'in', (eb) => eb.selectFrom('subscribers').select('id').where('suppressed_at', 'is not', null)),
+        ]),
       )
       .executeTakeFirst();
     return Number(r.numUpdatedRows);
@@ -284,9 +292,11 @@ export class KyselyStore implements Store {
         const set =
           o.state === 'sent'
             ? { ...common, last_response: o.response, last_error: null, next_attempt_at: null, sent_at: now }
-            : o.state === 'deferred'
-              ? { ...common, last_error: o.error, next_attempt_at: o.nextAttemptAt }
-              : { ...common, last_error: o.error, next_attempt_at: null };
+            : o.state === 'queued'
+              ? { ...common, last_error: o.error ?? null, next_attempt_at: null }
+              : o.state === 'deferred'
+                ? { ...common, last_error: o.error, next_attempt_at: o.nextAttemptAt }
+                : { ...common, last_error: o.error, next_attempt_at: null };
         // Only a row this process holds in `sending` changes; a row another process marked
         // `unknown` after our lease ran out stays as it is.
         await db.updateTable('outbox').set(set).where('id', '=', o.outboxId).where('state', '=', 'sending').execute();
@@ -304,6 +314,46 @@ export class KyselyStore implements Store {
     const counts = emptyCounts();
     for (const r of rows) counts[r.state as DeliveryState] = Number(r.n);
     return counts;
+  }
+
+  async requeue(issueId: number, states: ('failed' | 'unknown' | 'deferred')[], now: string): Promise<number> {
+    if (states.length === 0) return 0;
+    const r = await this.db
+      .updateTable('outbox')
+      .set({ state: 'queued', next_attempt_at: null, lease_until: null, updated_at: now })
+      .where('issue_id', '=', issueId)
+      .where('state', 'in', states)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async pauseIssue(issueId: number, reason: string, now: string): Promise<void> {
+    await this.db.updateTable('issues').set({ paused_at: now, paused_reason: reason }).where('id', '=', issueId).execute();
+  }
+
+  async resumeIssue(issueId: number): Promise<void> {
+    await this.db.updateTable('issues').set({ paused_at: null, paused_reason: null }).where('id', '=', issueId).execute();
+  }
+
+  async suppress(subscriberId: number, reason: string, now: string): Promise<void> {
+    await this.db
+      .updateTable('subscribers')
+      .set({ suppressed_at: now, suppressed_reason: reason })
+      .where('id', '=', subscriberId)
+      .where('suppressed_at', 'is', null)
+      .execute();
+  }
+
+  async failureReasons(issueId: number): Promise<{ reason: string; count: number }[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .select(['last_error', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('issue_id', '=', issueId)
+      .where('state', '=', 'failed')
+      .groupBy('last_error')
+      .orderBy('n', 'desc')
+      .execute();
+    return rows.map((r) => ({ reason: r.last_error ?? '(no reply recorded)', count: Number(r.n) }));
   }
 
   async nextAttemptAt(issueId: number): Promise<string | undefined> {

@@ -82,6 +82,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('outbox_by_state').on('outbox').columns(['issue_id', 'state', 'id']).execute();
     },
   },
+  '0002_suppression_and_pause': {
+    async up(db: Kysely<unknown>) {
+      // An address that hard-bounced or complained is suppressed for every newsletter.
+      await db.schema.alterTable('subscribers').addColumn('suppressed_at', 'text').execute();
+      await db.schema.alterTable('subscribers').addColumn('suppressed_reason', 'text').execute();
+      // An issue paused for a fault of ours (authentication, policy) waits for the operator.
+      await db.schema.alterTable('issues').addColumn('paused_at', 'text').execute();
+      await db.schema.alterTable('issues').addColumn('paused_reason', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -11,6 +11,8 @@ export interface Database {
     topics: string; // JSON array
     created_at: string;
     updated_at: string;
+    suppressed_at: string | null;
+    suppressed_reason: string | null;
   };
   consent_events: {
     id: Generated<number>;
@@ -44,6 +46,8 @@ export interface Database {
     window_end: string;
     articles: string; // JSON IssueArticle[]
     created_at: string;
+    paused_at: string | null;
+    paused_reason: string | null;
   };
   issue_articles: {
     newsletter_id: string;

@@ -29,6 +29,8 @@ export interface ClaimedDelivery {
 
 export type DeliveryOutcome =
   | { outboxId: number; state: 'sent'; messageId: string; response: string }
+  /** Back to the queue, not counted against the reader (shutdown, or a fault of ours). */
+  | { outboxId: number; state: 'queued'; messageId: string; error?: string }
   | { outboxId: number; state: 'deferred'; messageId: string; error: string; nextAttemptAt: string }
   | { outboxId: number; state: 'failed' | 'unknown'; messageId: string; error: string };
 
@@ -88,6 +90,14 @@ export interface Store {
   claim(issueId: number, limit: number, now: string, leaseUntil: string): Promise<ClaimedDelivery[]>;
   record(outcomes: DeliveryOutcome[], now: string): Promise<void>;
   counts(issueId: number): Promise<StateCounts>;
+  /** Puts rows of the chosen states back in the queue (the `retry` command); never `sent` rows. */
+  requeue(issueId: number, states: ('failed' | 'unknown' | 'deferred')[], now: string): Promise<number>;
+  pauseIssue(issueId: number, reason: string, now: string): Promise<void>;
+  resumeIssue(issueId: number): Promise<void>;
+  /** Suppresses an address for every newsletter (hard bounce, complaint). */
+  suppress(subscriberId: number, reason: string, now: string): Promise<void>;
+  /** Failed rows of an issue grouped by their last error. */
+  failureReasons(issueId: number): Promise<{ reason: string; count: number }[]>;
   nextAttemptAt(issueId: number): Promise<string | undefined>;
   outboxRows(issueId: number): Promise<OutboxRow[]>;
 }

@@ -1,0 +1,26 @@
+import { Command } from 'commander';
+import { reportIssues, formatReport } from '../service/report.js';
+import { openApp, withConfig, type CommonOptions } from './options.js';
+import { parseIssueId } from './retry.js';
+
+export function reportCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('report')
+    .description('Show the delivery log: per issue, readers by state, failures by reason, deferred readers with their next attempt. Default: each newsletter\'s latest issue.')
+    .option('-i, --issue <n>', 'this issue only', parseIssueId)
+    .option('-n, --newsletter <id>', 'only this newsletter')
+    .option('--recipients', 'list every reader of the issue: state, attempts, times, last SMTP reply')
+    .option('--json', 'print JSON on standard output (counts keyed by state: sent, deferred, failed, skipped, unknown, queued, sending)');
+  withConfig(cmd);
+  return cmd.action(async (opts: CommonOptions & { issue?: number; newsletter?: string; recipients?: boolean; json?: boolean }) => {
+    const app = await openApp(opts);
+    try {
+      const reports = await reportIssues(app, opts);
+      if (opts.json) process.stdout.write(JSON.stringify(opts.issue !== undefined ? reports[0] : reports, null, 2) + '\n');
+      else if (reports.length === 0) process.stdout.write('No issue has been made yet.\n');
+      else for (const r of reports) process.stdout.write(formatReport(r));
+      setExit(0);
+    } finally {
+      await app.close();
+    }
+  });
+}

@@ -1,0 +1,48 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+import { exitCodeFor, sendNewsletter } from '../service/send-issue.js';
+import { formatSummary } from './summary.js';
+import { openApp, withConfig, type CommonOptions } from './options.js';
+import { onShutdownSignal } from './signals.js';
+
+export function parseIssueId(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('an issue number such as 12 (see `newsletter report`)');
+  return n;
+}
+
+export function retryCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('retry')
+    .description(
+      'Put chosen readers of an issue back in the queue, lift a pause, and deliver now. Deferred readers are always included; ' +
+        'failed and in-doubt (unknown) ones only when asked. A sent reader is never sent again. In-doubt readers get the same Message-ID, so receivers can drop a duplicate.',
+    )
+    .requiredOption('-i, --issue <n>', 'the issue (see `newsletter report`)', parseIssueId)
+    .option('--failed', 'also readers whose delivery failed permanently (e.g. after fixing a relay problem)')
+    .option('--unknown', 'also readers in doubt: their message may already have arrived')
+    .option('--no-send', 're-queue only; the next `send` or the running service delivers them');
+  withConfig(cmd);
+  return cmd.action(async (opts: CommonOptions & { issue: number; failed?: boolean; unknown?: boolean; send: boolean }) => {
+    const app = await openApp(opts);
+    const controller = new AbortController();
+    const release = onShutdownSignal(() => controller.abort());
+    try {
+      const issue = await app.store.getIssue(opts.issue);
+      if (!issue) throw new NewsletterError(ErrorCodes.USAGE, `there is no issue ${opts.issue} in this store`);
+      const newsletter = app.config.newsletters.find((n) => n.id === issue.newsletterId);
+      if (!newsletter) throw new NewsletterError(ErrorCodes.USAGE, `issue ${opts.issue} belongs to newsletter "${issue.newsletterId}", which is not in ${app.config.file}`);
+      const states = ['deferred' as const, ...(opts.failed ? (['failed'] as const) : []), ...(opts.unknown ? (['unknown'] as const) : [])];
+      const now = app.clock.now().toISOString();
+      const requeued = await app.store.requeue(issue.id, states, now);
+      if (issue.pausedReason) await app.store.resumeIssue(issue.id);
+      process.stderr.write(`issue #${issue.id}: ${requeued} reader(s) re-queued (${states.join(', ')})${issue.pausedReason ? '; pause lifted' : ''}\n`);
+      if (!opts.send) return setExit(0);
+      const summary = await sendNewsletter(app, newsletter, { slot: new Date(issue.slot), signal: controller.signal });
+      process.stderr.write(formatSummary(summary));
+      setExit(exitCodeFor([summary]));
+    } finally {
+      release();
+      await app.close();
+    }
+  });
+}
