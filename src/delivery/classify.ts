@@ -8,6 +8,8 @@
  * - sender-auth: our own authentication or policy is wrong (5.7.x such as DMARC 5.7.26, login refused):
  *                not the reader's fault, so the issue pauses and the reader stays queued
  * - unknown:     the connection died after the message data may have been sent; it may have arrived
+ * Where the transport says whether the message data was started (`dataStarted`), that decides
+ * between transient and unknown for a dropped connection; nodemailer's own `command` does not.
  */
 export type VerdictKind = 'transient' | 'throttle' | 'permanent' | 'hard-bounce' | 'sender-auth' | 'unknown';
 export type Verdict = { kind: VerdictKind; reason: string; enhanced?: string };
@@ -18,6 +20,8 @@ interface MailError {
   responseCode?: number;
   response?: string;
   command?: string;
+  /** Set by the SMTP transport: whether any of the message was read for the DATA phase. */
+  dataStarted?: boolean;
 }
 
 const HARD_BOUNCES = new Set(['5.1.1', '5.1.2', '5.1.3', '5.2.1']);
@@ -47,6 +51,8 @@ export function classifyError(err: unknown): Verdict {
     if (enhanced && SENDER_AUTH.has(enhanced)) return v('sender-auth');
     return v('permanent');
   }
+  if (e.dataStarted === false) return v('transient', `nothing was handed over: ${reply}`);
+  if (e.dataStarted === true) return v('unknown', `the connection failed after the message data was sent: ${reply}`);
   const rootCode = /\b(E[A-Z]+)\b/.exec(e.message ?? '')?.[1] ?? '';
   if (CONNECT_ERRORS.has(e.code ?? '') || CONNECT_ERRORS.has(rootCode) || (e.command !== undefined && BEFORE_HANDOVER.has(e.command))) {
     return v('transient');
