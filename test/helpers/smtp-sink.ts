@@ -17,6 +17,10 @@ export interface SmtpSink {
 }
 
 export interface SinkOptions {
+  /** TLS from the first byte (smtps), with this key and certificate. */
+  tls?: { key: Buffer; cert: Buffer };
+  /** Wait this long before answering each message's data (a slow relay). */
+  delayMs?: number;
   /** Return an Error with `responseCode` to refuse a recipient (e.g. 451, 550). */
   onRcpt?: (address: string, session: SMTPServerSession) => (Error & { responseCode?: number }) | undefined;
 }
@@ -25,6 +29,7 @@ export interface SinkOptions {
 export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   const received: Received[] = [];
   const server = new SMTPServer({
+    ...(options.tls ? { secure: true, key: options.tls.key, cert: options.tls.cert } : {}),
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     disableReverseLookup: true,
@@ -42,15 +47,18 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks),
         });
-        callback();
+        if (options.delayMs) setTimeout(() => callback(), options.delayMs);
+        else callback();
       });
     },
   });
+  // Client-side aborts (a refused certificate, a killed sender) surface here; they are expected.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
-    url: `smtp://127.0.0.1:${port}`,
+    url: `${options.tls ? 'smtps' : 'smtp'}://127.0.0.1:${port}`,
     received,
     parsed: () => Promise.all(received.map((r) => simpleParser(r.raw))),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -59,4 +59,30 @@ describe('crash mid-send (SIGKILL) and resume', () => {
     const arrivedInDoubt = [...received.keys()].filter((e) => state.get(e) === 'unknown').length;
     expect(counts.sent! + arrivedInDoubt).toBe(sink.received.length);
   });
+
+  it('SIGINT mid-send finishes the messages in flight, releases nothing half-done, exits 0, and the next send completes', async () => {
+    const rows = ['email,name,locale,timezone,status,consented_at,source,topics'];
+    for (let i = 0; i < READERS; i++) rows.push(`reader${i}@example.com,Reader ${i},en,UTC,subscribed,2026-01-01T00:00:00Z,test,`);
+    project = makeProject({ subscribers: rows.join('\n') });
+    sink = await startSmtpSink();
+    const env = { SMTP_URL: sink.url };
+    const first = spawnCli(['send', '--config', project.configFile], { env });
+    const deadline = Date.now() + 60_000;
+    while (sink.received.length < 200) {
+      if (Date.now() > deadline || first.child.exitCode !== null) throw new Error(`send did not get under way\n${first.stderr()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    const report = JSON.parse((await runCli(['report', '--config', project.configFile, '--json'])).stdout)[0] as { counts: Record<string, number> };
+    expect(report.counts.sending).toBe(0);
+    expect(report.counts.unknown).toBe(0);
+    expect(report.counts.sent).toBe(sink.received.length);
+    expect(report.counts.queued).toBeGreaterThan(0);
+    const second = await runCli(['send', '--config', project.configFile], { env, timeoutMs: 90_000 });
+    expect(second.code, second.stderr).toBe(0);
+    const to = sink.received.flatMap((m) => m.to);
+    expect(to).toHaveLength(READERS);
+    expect(new Set(to).size).toBe(READERS);
+  });
 });

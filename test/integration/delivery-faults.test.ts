@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { sendNewsletter, exitCodeFor } from '../../src/service/send-issue.js';
 import type { App } from '../../src/app.js';
@@ -154,5 +157,47 @@ describe('delivery faults against real SMTP servers', () => {
     expect(calls).toBe(1); // b and c were not even tried
     await a.close();
     project2.cleanup();
+  });
+
+  it('a TLS-only relay: a certificate we cannot verify defers everyone and sends nothing; once trusted, all are sent', async () => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', join(project.dir, 'key.pem'), '-out', join(project.dir, 'cert.pem')], { stdio: 'ignore' });
+    const tls = { key: readFileSync(join(project.dir, 'key.pem')), cert: readFileSync(join(project.dir, 'cert.pem')) };
+    const s = await startSmtpSink({ tls });
+    cleanups.push(() => s.close());
+    expect(s.url).toMatch(/^smtps:/);
+    const clock = fixedClock(NOW);
+    const untrusting = await app(s.url, clock);
+    const first = await sendNewsletter(untrusting, untrusting.config.newsletters[0]!);
+    expect(first.counts.deferred).toBe(CONSENTING.length);
+    expect(s.received).toHaveLength(0);
+    const rows = await untrusting.store.outboxRows(first.issue!.id);
+    expect(rows[0]!.lastError).toMatch(/certificate/i);
+    clock.set('2026-11-28T15:06:00Z');
+    const trusting = await app(`${s.url}/?tls.rejectUnauthorized=false`, clock);
+    const second = await sendNewsletter(trusting, trusting.config.newsletters[0]!);
+    expect(second.counts.sent).toBe(CONSENTING.length);
+    expect(s.received.flatMap((r) => r.to).sort()).toEqual(CONSENTING);
+  });
+
+  it('a slow relay still gets every message exactly once', async () => {
+    const s = await startSmtpSink({ delayMs: 300 });
+    cleanups.push(() => s.close());
+    const a = await app(s.url);
+    const r = await sendNewsletter(a, a.config.newsletters[0]!);
+    expect(r.counts.sent).toBe(CONSENTING.length);
+    expect(s.received.flatMap((x) => x.to).sort()).toEqual(CONSENTING);
+  });
+
+  it('a burst of consecutive failures stops the run with a clear message; the rest stay queued for later', async () => {
+    const p = makeProject({ config: (y) => y.replace('batchSize: 50', 'batchSize: 1').replace('retryLifetime: 3d', 'retryLifetime: 3d\n  pauseAfterFailures: 2') });
+    const port = await freePort();
+    const a = await openTestApp(p, { env: { SMTP_URL: `smtp://127.0.0.1:${port}` }, clock: fixedClock(NOW) });
+    const r = await sendNewsletter(a, a.config.newsletters[0]!);
+    expect(r.status).toBe('paused');
+    expect(r.paused).toMatch(/2 deliveries in a row failed/);
+    expect(r.counts).toMatchObject({ deferred: 2, queued: CONSENTING.length - 2 });
+    expect(exitCodeFor([r])).toBe(1);
+    await a.close();
+    p.cleanup();
   });
 });
