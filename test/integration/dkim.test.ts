@@ -1,0 +1,53 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { sendNewsletter } from '../../src/service/send-issue.js';
+import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { fixedClock, openTestApp } from '../helpers/app.js';
+
+describe('DKIM signing', () => {
+  let project: TestProject;
+  let sink: SmtpSink;
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const dnsRecord = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+  // A stubbed DNS: only the selector's TXT record exists.
+  const resolver = async (name: string, type: string) => {
+    if (type === 'TXT' && name === 'nl2026._domainkey.news.example.org') return [[dnsRecord]];
+    throw Object.assign(new Error(`no ${type} for ${name}`), { code: 'ENOTFOUND' });
+  };
+
+  beforeEach(async () => {
+    project = makeProject({
+      config: (y) => y.replace('retryLifetime: 3d', 'retryLifetime: 3d\n  bounceAddress: "bounces+{id}@news.example.org"\n  dkim: { domain: news.example.org, selector: nl2026, privateKeyFile: dkim.pem }'),
+    });
+    writeFileSync(join(project.dir, 'dkim.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    sink = await startSmtpSink();
+  });
+  afterEach(async () => {
+    await sink.close();
+    project.cleanup();
+  });
+
+  it('signs every message so that it verifies, covering List-Unsubscribe and List-Unsubscribe-Post; VERP bounce address per row', async () => {
+    const app = await openTestApp(project, { env: { SMTP_URL: sink.url }, clock: fixedClock('2026-11-28T15:00:00Z') });
+    const summary = await sendNewsletter(app, app.config.newsletters[0]!);
+    expect(summary.counts.sent).toBe(CONSENTING.length);
+    await app.close();
+    for (const m of sink.received) {
+      const result = await dkimVerify(m.raw, { resolver });
+      const sig = result.results[0]!;
+      expect(sig.status.result, JSON.stringify(sig.status)).toBe('pass');
+      expect(sig.signingDomain).toBe('news.example.org');
+      const signed = sig.signingHeaders.keys.toLowerCase().split(':').map((h: string) => h.trim());
+      for (const h of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'message-id']) expect(signed).toContain(h);
+      expect(m.from).toMatch(/^bounces\+\d+@news\.example\.org$/);
+    }
+    // Altering a signed header breaks the signature: the check is real.
+    const tampered = Buffer.from(sink.received[0]!.raw.toString('utf8').replace(/^Subject: .*$/m, 'Subject: changed'));
+    const bad = await dkimVerify(tampered, { resolver });
+    expect(bad.results[0]!.status.result).not.toBe('pass');
+  });
+});
