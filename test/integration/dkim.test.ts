@@ -41,7 +41,7 @@ describe('DKIM signing', () => {
       const sig = result.results[0]!;
       expect(sig.status.result, JSON.stringify(sig.status)).toBe('pass');
       expect(sig.signingDomain).toBe('news.example.org');
-      const signed = sig.signingHeaders.keys.toLowerCase().split(':').map((h: string) => h.trim());
+      const signed = (sig as unknown as { signingHeaders: { keys: string } }).signingHeaders.keys.toLowerCase().split(':').map((h: string) => h.trim());
       for (const h of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'message-id']) expect(signed).toContain(h);
       expect(m.from).toMatch(/^bounces\+\d+@news\.example\.org$/);
     }
