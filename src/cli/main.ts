@@ -5,6 +5,7 @@ import { sendCommand } from './send.js';
 import { renderCommand } from './render.js';
 import { reportCommand } from './report.js';
 import { retryCommand } from './retry.js';
+import { subscribersCommand } from './subscribers.js';
 
 /**
  * Runs the CLI and returns the exit status: 0 done; 1 readers of the issue are failed,
@@ -20,9 +21,15 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [startCommand(setExit), sendCommand(setExit), renderCommand(setExit), reportCommand(setExit), retryCommand(setExit)]) {
-    program.addCommand(cmd.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) }));
+  for (const cmd of [startCommand(setExit), sendCommand(setExit), renderCommand(setExit), reportCommand(setExit), retryCommand(setExit), subscribersCommand(setExit)]) {
+    program.addCommand(cmd);
   }
+  // Every command, nested ones too, reports usage errors to standard error and returns instead of exiting.
+  const configure = (c: Command) => {
+    c.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    c.commands.forEach(configure);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv);
     return exitCode;

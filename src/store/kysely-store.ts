@@ -100,6 +100,56 @@ export class KyselyStore implements Store {
     return 'recorded';
   }
 
+  async consentEvents(subscriberId: number): Promise<(ConsentEvent & { recordedAt: string })[]> {
+    const rows = await this.db.selectFrom('consent_events').selectAll().where('subscriber_id', '=', subscriberId).orderBy('at').orderBy('id').execute();
+    return rows.map((r) => ({
+      subscriberId: r.subscriber_id,
+      newsletterId: r.newsletter_id,
+      kind: r.kind as ConsentKind,
+      at: r.at,
+      source: r.source,
+      ...(r.ip ? { ip: r.ip } : {}),
+      ...(r.user_agent ? { userAgent: r.user_agent } : {}),
+      recordedAt: r.recorded_at,
+    }));
+  }
+
+  async subscriptionsOf(subscriberId: number): Promise<Subscription[]> {
+    const rows = await this.db.selectFrom('subscriptions').selectAll().where('subscriber_id', '=', subscriberId).orderBy('newsletter_id').execute();
+    return rows.map((r) => ({ subscriberId: r.subscriber_id, newsletterId: r.newsletter_id, state: r.state as ConsentKind, stateAt: r.state_at, source: r.source }));
+  }
+
+  async deliveriesOf(subscriberId: number): Promise<(OutboxRow & { issueId: number; newsletterId: string; slot: string })[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .innerJoin('subscribers', 'subscribers.id', 'outbox.subscriber_id')
+      .innerJoin('issues', 'issues.id', 'outbox.issue_id')
+      .select([
+        'outbox.id as outboxId',
+        'subscribers.email as email',
+        'outbox.state as state',
+        'outbox.attempts as attempts',
+        'outbox.message_id as messageId',
+        'outbox.last_response as lastResponse',
+        'outbox.last_error as lastError',
+        'outbox.next_attempt_at as nextAttemptAt',
+        'outbox.sent_at as sentAt',
+        'outbox.updated_at as updatedAt',
+        'issues.id as issueId',
+        'issues.newsletter_id as newsletterId',
+        'issues.slot as slot',
+      ])
+      .where('outbox.subscriber_id', '=', subscriberId)
+      .orderBy('outbox.id', 'desc')
+      .execute();
+    return rows.map((r) => ({ ...r, state: r.state as DeliveryState }));
+  }
+
+  async suppression(subscriberId: number): Promise<{ at: string; reason: string } | undefined> {
+    const r = await this.db.selectFrom('subscribers').select(['suppressed_at', 'suppressed_reason']).where('id', '=', subscriberId).executeTakeFirst();
+    return r?.suppressed_at ? { at: r.suppressed_at, reason: r.suppressed_reason ?? '' } : undefined;
+  }
+
   async countSubscriptions(newsletterId: string): Promise<Partial<Record<ConsentKind, number>>> {
     const rows = await this.db
       .selectFrom('subscriptions')

@@ -61,6 +61,11 @@ export interface Store {
   getSubscription(subscriberId: number, newsletterId: string): Promise<Subscription | undefined>;
   /** Appends to the log; the subscription follows when the event is not older than its state. */
   appendConsentEvent(event: ConsentEvent, now: string): Promise<'recorded' | 'duplicate'>;
+  consentEvents(subscriberId: number): Promise<(ConsentEvent & { recordedAt: string })[]>;
+  subscriptionsOf(subscriberId: number): Promise<Subscription[]>;
+  /** Every outbox row of a reader, newest first: the per-recipient delivery log. */
+  deliveriesOf(subscriberId: number): Promise<(OutboxRow & { issueId: number; newsletterId: string; slot: string })[]>;
+  suppression(subscriberId: number): Promise<{ at: string; reason: string } | undefined>;
   countSubscriptions(newsletterId: string): Promise<Partial<Record<ConsentKind, number>>>;
   getListFingerprint(path: string): Promise<string | undefined>;
   setListFingerprint(path: string, fingerprint: string, now: string): Promise<void>;
