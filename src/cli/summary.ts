@@ -26,10 +26,11 @@ export function formatSummary(s: SendSummary): string {
     lines.push(`${s.newsletter}: issue #${s.issue!.id} (slot ${s.slot}, ${s.issue!.articles} articles)${s.issue!.created ? '' : ', resumed'}`);
     lines.push(
       `  recipients ${total}: sent ${c.sent}, skipped ${c.skipped}, deferred ${c.deferred}, failed ${c.failed}, in doubt ${c.unknown}` +
-        (c.queued + c.sending > 0 ? `, not yet sent ${c.queued + c.sending}` : ''),
+        (c.queued + c.sending - (s.localTime?.waiting ?? 0) > 0 ? `, not yet sent ${c.queued + c.sending - (s.localTime?.waiting ?? 0)}` : ''),
     );
     if (c.skipped > 0) lines.push('  skipped: consent withdrawn or address suppressed after the issue was made');
     if (s.nextAttemptAt) lines.push(`  deferred readers are retried from ${s.nextAttemptAt} (by \`newsletter start\` or the next \`send\`)`);
+    if (s.localTime?.waiting) lines.push(`  ${s.localTime.waiting} readers get it at ${'the slot\'s'} local time in their own time zone, the next at ${s.localTime.next} (by \`newsletter start\`)`);
     if (s.paused) lines.push(`  PAUSED: ${s.paused}`);
   }
   const notMailed = Object.entries(s.audience)

@@ -62,8 +62,13 @@ export function parseConfigText(text: string, file: string): FileConfig {
   }
   const result = configSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
+    const raw = doc.toJS() as { newsletters?: { id?: unknown }[] } | null;
     const lines = result.error.issues.map((i) => {
-      return `${place(file, lineCounter, doc, i.path)}: ${keyName(i.path)}: ${i.message}`;
+      // Name the newsletter by its id as well as its position: "newsletters[1] (weekly).schedule".
+      const [top, index] = i.path;
+      const id = top === 'newsletters' && typeof index === 'number' ? raw?.newsletters?.[index]?.id : undefined;
+      const key = typeof id === 'string' ? keyName(i.path).replace(`newsletters[${index as number}]`, `newsletters[${index as number}] (${id})`) : keyName(i.path);
+      return `${place(file, lineCounter, doc, i.path)}: ${key}: ${i.message}`;
     });
     throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${lines.join('\n  ')}`);
   }

@@ -6,6 +6,7 @@ import type { NewsletterConfig } from '../config/schema.js';
 import { readFolderSource } from '../articles/folder-source.js';
 import { issueWindow, selectArticles, type Selection } from '../compose/compose.js';
 import type { IssueDraft, Store } from '../store/store.js';
+import { localDeliveryTime } from '../compose/local-time.js';
 
 /** Reads every source of a newsletter; a failing source is reported and the others still count. */
 export function loadArticles(newsletter: NewsletterConfig, baseDir: string): { articles: Article[]; problems: Problem[] } {
@@ -47,7 +48,14 @@ export async function composeIssue(store: Store, newsletter: NewsletterConfig, b
     alreadySent: await store.sentArticleIds(newsletter.id),
   });
   return {
-    draft: { newsletterId: newsletter.id, slot: slot.toISOString(), window, articles: selection.articles, createdAt: now.toISOString() },
+    draft: {
+      newsletterId: newsletter.id,
+      slot: slot.toISOString(),
+      window,
+      articles: selection.articles,
+      createdAt: now.toISOString(),
+      ...(newsletter.localTimeDelivery ? { notBefore: (tz: string) => localDeliveryTime(slot, newsletter.timezone, tz).toISOString() } : {}),
+    },
     selection,
     problems,
   };

@@ -11,8 +11,10 @@ const RETRY_EVERY_MS = 30_000;
 
 /**
  * The long-running part of `start`: one node-cron task per newsletter in its time zone, a
- * catch-up pass on start, and a loop that retries deferred readers. A failing tick is logged
- * and the next tick still runs. `stop()` stops the timers and waits for deliveries in flight.
+ * catch-up pass on start, and a loop (every 30 s) that delivers deferred readers when due,
+ * readers held for local-time delivery, and slots whose tick failed (within the catch-up grace).
+ * A failing tick is logged and the next tick still runs. `stop()` stops the timers and waits
+ * for deliveries in flight.
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
@@ -35,12 +37,29 @@ export class Scheduler {
     return guarded;
   }
 
+  /** Slots whose run failed (e.g. the store was unavailable), retried by the retry loop. */
+  private readonly failedSlots = new Map<string, { n: NewsletterConfig; slot: Date }>();
+
   private async run(n: NewsletterConfig, slot: Date, why: string): Promise<void> {
     if (this.controller.signal.aborted) return;
+    const key = `${n.id}@${slot.toISOString()}`;
     this.app.logger.info('tick', { newsletter: n.id, slot: slot.toISOString(), why });
-    const summary = await sendNewsletter(this.app, n, { slot, signal: this.controller.signal });
-    for (const p of summary.problems) this.app.logger.warn(formatProblem(p));
-    this.report(summary);
+    try {
+      const summary = await sendNewsletter(this.app, n, { slot, signal: this.controller.signal });
+      this.failedSlots.delete(key);
+      for (const p of summary.problems) this.app.logger.warn(formatProblem(p));
+      this.report(summary);
+    } catch (e) {
+      this.failedSlots.set(key, { n, slot });
+      throw e;
+    }
+  }
+
+  /** What a cron firing does: the issue of the slot the tick belongs to. Public so tests can fire one. */
+  tick(n: NewsletterConfig, firedAt: Date): Promise<void | undefined> {
+    // The tick's own slot, not "now": a timer firing a few ms early must not pick the previous slot.
+    const slot = latestSlotAtOrBefore(n.schedule, n.timezone, new Date(firedAt.getTime() + 999));
+    return this.track(this.run(n, slot, 'schedule'));
   }
 
   async catchUp(): Promise<void> {
@@ -63,15 +82,11 @@ export class Scheduler {
 
   start(): void {
     for (const n of this.app.config.newsletters) {
-      const task = cron.schedule(
-        n.schedule,
-        async (ctx) => {
-          // The tick's own slot, not "now": a timer firing a few ms early must not pick the previous slot.
-          const slot = latestSlotAtOrBefore(n.schedule, n.timezone, new Date(ctx.date.getTime() + 999));
-          await this.track(this.run(n, slot, 'schedule'));
-        },
-        { timezone: n.timezone, noOverlap: true, name: `newsletter:${n.id}` },
-      );
+      const task = cron.schedule(n.schedule, async (ctx) => void (await this.tick(n, ctx.date)), {
+        timezone: n.timezone,
+        noOverlap: true,
+        name: `newsletter:${n.id}`,
+      });
       this.tasks.push(task);
       this.app.logger.info('scheduled', { newsletter: n.id, schedule: n.schedule, timezone: n.timezone, next: nextSlotAfter(n.schedule, n.timezone, this.app.clock.now()).toISOString() });
     }
@@ -81,6 +96,12 @@ export class Scheduler {
   /** Delivers whatever is queued or due for retry in any issue (deferred readers, interrupted sends). */
   async retryDue(): Promise<void> {
     const { store, clock, config } = this.app;
+    for (const { n, slot } of [...this.failedSlots.values()]) {
+      if (clock.now().getTime() - slot.getTime() > parseDuration(n.catchUpGrace)!) {
+        this.app.logger.error('giving up on a slot that kept failing', { newsletter: n.id, slot: slot.toISOString() });
+        this.failedSlots.delete(`${n.id}@${slot.toISOString()}`);
+      } else await this.run(n, slot, 'retry of a failed tick');
+    }
     for (const issueId of await store.issuesWithWork(clock.now().toISOString())) {
       const issue = await store.getIssue(issueId);
       const n = config.newsletters.find((x) => x.id === issue?.newsletterId);

@@ -23,6 +23,8 @@ export interface SendSummary {
   problems: Problem[];
   paused?: string;
   nextAttemptAt?: string;
+  /** Readers held for local-time delivery, and when the next of them is due. */
+  localTime?: { waiting: number; next: string | undefined };
   transport: string;
   location?: string;
 }
@@ -112,6 +114,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     problems,
     paused: run.paused,
     nextAttemptAt: counts.deferred > 0 ? await store.nextAttemptAt(issue.id) : undefined,
+    ...(newsletter.localTimeDelivery ? { localTime: await store.waitingForLocalTime(issue.id, clock.now().toISOString()).then((w) => ({ waiting: w.count, next: w.next })) } : {}),
   };
 }
 

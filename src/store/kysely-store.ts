@@ -195,7 +195,10 @@ export class KyselyStore implements Store {
       .selectFrom('outbox')
       .select('issue_id')
       .distinct()
-      .where((w) => w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]))
+      .where((w) => w.and([
+              w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]),
+              w.or([w('not_before', 'is', null), w('not_before', '<=', now)]),
+            ]))
       .where('issue_id', 'not in', (eb) => eb.selectFrom('issues').select('id').where('paused_at', 'is not', null))
       .orderBy('issue_id')
       .execute();
@@ -272,6 +275,23 @@ export class KyselyStore implements Store {
             .orderBy('subscriber_id'),
         )
         .execute();
+      if (d.notBefore) {
+        const zones = await db
+          .selectFrom('outbox')
+          .innerJoin('subscribers', 'subscribers.id', 'outbox.subscriber_id')
+          .select('subscribers.timezone as tz')
+          .distinct()
+          .where('outbox.issue_id', '=', inserted.id)
+          .execute();
+        for (const { tz } of zones) {
+          await db
+            .updateTable('outbox')
+            .set({ not_before: d.notBefore(tz) })
+            .where('issue_id', '=', inserted.id)
+            .where('subscriber_id', 'in', (eb) => eb.selectFrom('subscribers').select('id').where('timezone', '=', tz))
+            .execute();
+        }
+      }
       const issue = await s.getIssue(inserted.id);
       return { issue: issue!, created: true };
     });
@@ -315,7 +335,10 @@ export class KyselyStore implements Store {
           .selectFrom('outbox')
           .select('id')
           .where('issue_id', '=', issueId)
-          .where((w) => w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]))
+          .where((w) => w.and([
+              w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]),
+              w.or([w('not_before', 'is', null), w('not_before', '<=', now)]),
+            ]))
           .orderBy('id')
           .limit(limit),
       )
@@ -404,6 +427,17 @@ export class KyselyStore implements Store {
       .orderBy('n', 'desc')
       .execute();
     return rows.map((r) => ({ reason: r.last_error ?? '(no reply recorded)', count: Number(r.n) }));
+  }
+
+  async waitingForLocalTime(issueId: number, now: string): Promise<{ count: number; next: string | undefined }> {
+    const row = await this.db
+      .selectFrom('outbox')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('not_before').as('next')])
+      .where('issue_id', '=', issueId)
+      .where('state', '=', 'queued')
+      .where('not_before', '>', now)
+      .executeTakeFirst();
+    return { count: Number(row?.n ?? 0), next: (row?.next as string | null) ?? undefined };
   }
 
   async nextAttemptAt(issueId: number): Promise<string | undefined> {

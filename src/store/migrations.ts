@@ -92,6 +92,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('issues').addColumn('paused_reason', 'text').execute();
     },
   },
+  '0003_local_time_delivery': {
+    async up(db: Kysely<unknown>) {
+      // Local-time delivery: a row is not claimed before this time (the slot's wall-clock time in the reader's zone).
+      await db.schema.alterTable('outbox').addColumn('not_before', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -68,5 +68,6 @@ export interface Database {
     sent_at: string | null;
     created_at: string;
     updated_at: string;
+    not_before: string | null;
   };
 }

@@ -17,6 +17,8 @@ export interface IssueDraft {
   window: Window;
   articles: IssueArticle[];
   createdAt: string;
+  /** Local-time delivery: the earliest send time for readers in a time zone ('' is the newsletter's). */
+  notBefore?: (timezone: string) => string;
 }
 
 /** A claimed outbox row with what the worker needs to render and address the message. */
@@ -104,5 +106,7 @@ export interface Store {
   /** Failed rows of an issue grouped by their last error. */
   failureReasons(issueId: number): Promise<{ reason: string; count: number }[]>;
   nextAttemptAt(issueId: number): Promise<string | undefined>;
+  /** Queued rows held for local-time delivery after `now`: how many, and the earliest time. */
+  waitingForLocalTime(issueId: number, now: string): Promise<{ count: number; next: string | undefined }>;
   outboxRows(issueId: number): Promise<OutboxRow[]>;
 }

@@ -38,7 +38,7 @@ describe('newsletter CLI', () => {
       expect(r.code).toBe(2);
       const line = readFileSync(bad.configFile, 'utf8').split('\n').findIndex((l) => l.includes('schedule:')) + 1;
       expect(r.stderr).toContain(`${bad.configFile}:${line}`);
-      expect(r.stderr).toContain('newsletters[0].schedule');
+      expect(r.stderr).toContain('newsletters[0] (weekly-brief).schedule');
       expect(r.stdout).toBe('');
     } finally {
       bad.cleanup();
