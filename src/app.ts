@@ -5,12 +5,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { loadConfig, type Config, type Environment } from './config/load.js';
 import { parseDuration } from './domain/duration.js';
 import { systemClock, type Clock } from './domain/types.js';
 import type { Logger } from './domain/logger.js';
 import type { Store } from './store/store.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { openPostgresStore } from './store/postgres.js';
 import type { Transport } from './transport/transport.js';
 import { createCaptureTransport } from './transport/capture.js';
 import { createSmtpTransport } from './transport/smtp.js';
@@ -27,6 +29,8 @@ export interface App {
   logger: Logger;
   deliverySettings: DeliverySettings;
   messageOptions: MessageOptions;
+  /** This process, as recorded on the outbox rows it claims. */
+  workerId: string;
   close(): Promise<void>;
 }
 
@@ -77,7 +81,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const config = loadConfig({ file: options.configFile, env: options.env, readGeneratedSecret: generatedSecret });
   for (const w of config.warnings) options.logger.warn(w);
   const message = messageOptions(config);
-  const store = await openSqliteStore(config.database.file);
+  const store = config.database.kind === 'postgres' ? await openPostgresStore(config.database.url) : await openSqliteStore(config.database.file);
   const transport =
     options.transport ??
     (config.smtpUrl
@@ -101,6 +105,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       pauseAfterFailures: config.delivery.pauseAfterFailures,
     },
     messageOptions: message,
+    workerId: `${hostname()}:${process.pid}`,
     async close() {
       await transport.close();
       await store.close();

@@ -21,7 +21,7 @@ export interface Config extends FileConfig {
   /** Absolute folders, resolved from the config file's folder. */
   paths: { data: string; subscribers: string; templates: string; mail: string };
   smtpUrl: string | undefined;
-  database: { kind: 'sqlite'; file: string };
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   publicUrl: string;
   /** The first signs; all verify (rotation). */
   secrets: string[];
@@ -78,11 +78,12 @@ export function parseConfigText(text: string, file: string): FileConfig {
 function resolveDatabase(url: string | undefined, dataDir: string, baseDir: string): Config['database'] {
   if (!url) return { kind: 'sqlite', file: resolve(dataDir, 'newsletter.sqlite') };
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new NewsletterError(
-      ErrorCodes.CONFIG_INVALID,
-      'PostgreSQL is not supported yet; unset DATABASE_URL to use the embedded SQLite store',
-      { place: 'DATABASE_URL' },
-    );
+    try {
+      new URL(url);
+    } catch {
+      throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'is not a valid URL; example: postgres://user@127.0.0.1:5432/newsletter', { place: 'DATABASE_URL' });
+    }
+    return { kind: 'postgres', url };
   }
   const path = url.replace(/^sqlite:(\/\/)?/, '');
   return { kind: 'sqlite', file: isAbsolute(path) ? path : resolve(baseDir, path) };

@@ -27,6 +27,8 @@ export interface DeliveryDeps {
   publicUrl: string;
   settings: DeliverySettings;
   message?: MessageOptions;
+  /** Recorded on each claimed row (host:pid). */
+  workerId?: string;
 }
 
 export interface DeliveryRun {
@@ -125,7 +127,7 @@ export async function deliverIssue(
     const now = clock.now();
     await store.skipWithoutConsent(issue.id, newsletter.id, now.toISOString());
     const leaseUntil = new Date(now.getTime() + settings.leaseSeconds * 1000).toISOString();
-    const batch = await store.claim(issue.id, settings.batchSize, now.toISOString(), leaseUntil);
+    const batch = await store.claim(issue.id, settings.batchSize, now.toISOString(), leaseUntil, deps.workerId);
     if (batch.length === 0) {
       // Rows another process holds in `sending`: wait for them (bounded by a lease), so the
       // summary and exit status describe how the issue ended, and take over rows it releases.

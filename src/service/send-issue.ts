@@ -13,7 +13,7 @@ export interface SendSummary {
   newsletter: string;
   slot: string;
   /** sent: delivered what was due; no-articles: nothing new, no issue; dry-run: nothing written. */
-  status: 'delivered' | 'no-articles' | 'dry-run' | 'paused' | 'stopped';
+  status: 'delivered' | 'queued' | 'no-articles' | 'dry-run' | 'paused' | 'stopped';
   issue?: { id: number; created: boolean; articles: number };
   counts: StateCounts;
   /** Readers of the newsletter by consent state (who is not mailed, and why). */
@@ -27,6 +27,8 @@ export interface SendSummary {
   localTime?: { waiting: number; next: string | undefined };
   transport: string;
   location?: string;
+  /** Deliveries this process attempted in this run (several processes may share an issue). */
+  attempted?: number;
 }
 
 export interface SendOptions {
@@ -37,6 +39,8 @@ export interface SendOptions {
   onProgress?: (done: number, total: number) => void;
   /** Deliver this slot rather than the one `at` falls in (the scheduler knows its tick's slot). */
   slot?: Date;
+  /** Make the issue and queue its readers, but leave delivery to `newsletter worker` processes. */
+  noDeliver?: boolean;
 }
 
 /**
@@ -85,6 +89,9 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     return { ...base, status: 'dry-run', issue: issueInfo, counts: await store.counts(issue.id), audience: await audience(), problems };
   }
 
+  if (options.noDeliver) {
+    return { ...base, status: 'queued', issue: issueInfo, counts: await store.counts(issue.id), audience: await audience(), problems };
+  }
   const renderer = new IssueRenderer(issue, newsletter, files, config.publicUrl);
   const run = await deliverIssue(
     {
@@ -96,6 +103,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
       publicUrl: config.publicUrl,
       settings: app.deliverySettings,
       message: app.messageOptions,
+      workerId: app.workerId,
     },
     renderer,
     { signal: options.signal, onBatch: options.onProgress },
@@ -112,6 +120,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     counts,
     audience: await audience(),
     problems,
+    attempted: run.attempted,
     paused: run.paused,
     nextAttemptAt: counts.deferred > 0 ? await store.nextAttemptAt(issue.id) : undefined,
     ...(newsletter.localTimeDelivery ? { localTime: await store.waitingForLocalTime(issue.id, clock.now().toISOString()).then((w) => ({ waiting: w.count, next: w.next })) } : {}),
@@ -120,5 +129,5 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
 
 /** Exit status for a summary: 1 while any reader of the issue is failed, deferred or in doubt. */
 export function exitCodeFor(summaries: SendSummary[]): 0 | 1 {
-  return summaries.some((s) => s.counts.failed + s.counts.deferred + s.counts.unknown + s.counts.sending > 0 || s.paused) ? 1 : 0;
+  return summaries.some((s) => s.counts.failed + s.counts.deferred + s.counts.unknown + (s.status === 'queued' ? 0 : s.counts.sending) > 0 || s.paused) ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
+import type { Dialect } from './migrations.js';
 import type { ClaimedDelivery, DeliveryOutcome, IssueDraft, OutboxRow, Store, SubscriberFields, Subscription } from './store.js';
 import { emptyCounts, type ConsentEvent, type ConsentKind, type DeliveryState, type Issue, type StateCounts, type Subscriber } from '../domain/types.js';
 
@@ -22,18 +23,19 @@ function toSubscriber(row: { id: number; email: string; name: string; locale: st
 }
 
 /**
- * The store's queries, written once in kysely for every SQL adapter. Claims are one
- * `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING`, atomic on SQLite's single writer.
+ * The store's queries, written once in kysely for both adapters. Claims are one
+ * `UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING`.
  */
 export class KyselyStore implements Store {
   constructor(
     private readonly db: Db,
+    private readonly dialect: Dialect,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {}
 
   async transaction<T>(fn: (store: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return fn(this);
-    return (this.db as Kysely<Database>).transaction().execute((trx) => fn(new KyselyStore(trx)));
+    return (this.db as Kysely<Database>).transaction().execute((trx) => fn(new KyselyStore(trx, this.dialect)));
   }
 
   close(): Promise<void> {
@@ -135,6 +137,7 @@ export class KyselyStore implements Store {
         'outbox.next_attempt_at as nextAttemptAt',
         'outbox.sent_at as sentAt',
         'outbox.updated_at as updatedAt',
+        'outbox.claimed_by as claimedBy',
         'issues.id as issueId',
         'issues.newsletter_id as newsletterId',
         'issues.slot as slot',
@@ -266,8 +269,8 @@ export class KyselyStore implements Store {
               'subscriber_id',
               sql.lit('queued').as('state'),
               sql.lit(0).as('attempts'),
-              sql.val(d.createdAt).as('created_at'),
-              sql.val(d.createdAt).as('updated_at'),
+              sql.lit(d.createdAt).as('created_at'),
+              sql.lit(d.createdAt).as('updated_at'),
             ])
             .where('newsletter_id', '=', d.newsletterId)
             .where('state', '=', 'consent')
@@ -326,12 +329,12 @@ export class KyselyStore implements Store {
     return Number(r.numUpdatedRows);
   }
 
-  async claim(issueId: number, limit: number, now: string, leaseUntil: string): Promise<ClaimedDelivery[]> {
+  async claim(issueId: number, limit: number, now: string, leaseUntil: string, workerId?: string): Promise<ClaimedDelivery[]> {
     const claimed = await this.db
       .updateTable('outbox')
-      .set((eb) => ({ state: 'sending', lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now }))
-      .where('id', 'in', (eb) =>
-        eb
+      .set((eb) => ({ state: 'sending', lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now, claimed_by: workerId ?? null }))
+      .where('id', 'in', (eb) => {
+        const q = eb
           .selectFrom('outbox')
           .select('id')
           .where('issue_id', '=', issueId)
@@ -340,8 +343,11 @@ export class KyselyStore implements Store {
               w.or([w('not_before', 'is', null), w('not_before', '<=', now)]),
             ]))
           .orderBy('id')
-          .limit(limit),
-      )
+          .limit(limit);
+        // PostgreSQL: concurrent workers skip each other's locked rows instead of waiting on them.
+        // SQLite has one writer at a time, which makes the statement atomic by itself.
+        return this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q;
+      })
       .returning(['id', 'subscriber_id', 'attempts', 'created_at'])
       .execute();
     if (claimed.length === 0) return [];
@@ -465,6 +471,7 @@ export class KyselyStore implements Store {
         'outbox.next_attempt_at as nextAttemptAt',
         'outbox.sent_at as sentAt',
         'outbox.updated_at as updatedAt',
+        'outbox.claimed_by as claimedBy',
       ])
       .where('outbox.issue_id', '=', issueId)
       .orderBy('outbox.id')

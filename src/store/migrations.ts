@@ -1,12 +1,18 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
-/** Migrations in code, in order. Never edit one that has shipped: add the next. */
-const migrations: Record<string, Migration> = {
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Migrations in code, in order, for both dialects. Never edit one that has shipped: add the next. */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  // An auto-numbered primary key: INTEGER PRIMARY KEY AUTOINCREMENT on SQLite, SERIAL on PostgreSQL.
+  const idType = dialect === 'postgres' ? 'serial' : 'integer';
+  const id = (c: ColumnDefinitionBuilder) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
+  return {
   '0001_initial': {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('subscribers')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', idType, id)
         .addColumn('email', 'text', (c) => c.notNull().unique())
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('locale', 'text', (c) => c.notNull())
@@ -17,7 +23,7 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('consent_events')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', idType, id)
         .addColumn('subscriber_id', 'integer', (c) => c.notNull().references('subscribers.id'))
         .addColumn('newsletter_id', 'text', (c) => c.notNull())
         .addColumn('kind', 'text', (c) => c.notNull())
@@ -46,7 +52,7 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('issues')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', idType, id)
         .addColumn('newsletter_id', 'text', (c) => c.notNull())
         .addColumn('slot', 'text', (c) => c.notNull())
         .addColumn('window_start', 'text')
@@ -64,7 +70,7 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema
         .createTable('outbox')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', idType, id)
         .addColumn('issue_id', 'integer', (c) => c.notNull().references('issues.id'))
         .addColumn('subscriber_id', 'integer', (c) => c.notNull().references('subscribers.id'))
         .addColumn('state', 'text', (c) => c.notNull())
@@ -98,12 +104,18 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('outbox').addColumn('not_before', 'text').execute();
     },
   },
-};
+    '0004_claimed_by': {
+      async up(db: Kysely<unknown>) {
+        // Which worker (host:pid) last claimed the row: for operators, and to show work is shared.
+        await db.schema.alterTable('outbox').addColumn('claimed_by', 'text').execute();
+      },
+    },
+  };
+}
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
-
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect, schema?: string): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`);

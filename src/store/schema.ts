@@ -69,5 +69,6 @@ export interface Database {
     created_at: string;
     updated_at: string;
     not_before: string | null;
+    claimed_by: string | null;
   };
 }

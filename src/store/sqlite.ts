@@ -31,12 +31,12 @@ export async function openSqliteStore(file: string): Promise<Store> {
     // makes a second process starting at the same moment wait (busy_timeout) and then find the
     // work done, and makes a migration interrupted half-way roll back whole.
     raw.exec('BEGIN IMMEDIATE');
-    await migrateToLatest(db as Kysely<unknown>);
+    await migrateToLatest(db as Kysely<unknown>, 'sqlite');
     raw.exec('COMMIT');
   } catch (e) {
     if (raw.inTransaction) raw.exec('ROLLBACK');
     await db.destroy();
     throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot migrate the SQLite store: ${(e as Error).message}`, { place: file, cause: e });
   }
-  return new KyselyStore(db, () => db.destroy());
+  return new KyselyStore(db, 'sqlite', () => db.destroy());
 }

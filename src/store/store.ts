@@ -47,6 +47,8 @@ export interface OutboxRow {
   nextAttemptAt: string | null;
   sentAt: string | null;
   updatedAt: string;
+  /** The worker (host:pid) that last claimed the row. */
+  claimedBy: string | null;
 }
 
 /**
@@ -94,7 +96,7 @@ export interface Store {
   skipWithoutConsent(issueId: number, newsletterId: string, now: string): Promise<number>;
   /** Rows left `sending` past their lease belonged to a dead process: `unknown`. */
   expireLeases(issueId: number, now: string): Promise<number>;
-  claim(issueId: number, limit: number, now: string, leaseUntil: string): Promise<ClaimedDelivery[]>;
+  claim(issueId: number, limit: number, now: string, leaseUntil: string, workerId?: string): Promise<ClaimedDelivery[]>;
   record(outcomes: DeliveryOutcome[], now: string): Promise<void>;
   counts(issueId: number): Promise<StateCounts>;
   /** Puts rows of the chosen states back in the queue (the `retry` command); never `sent` rows. */

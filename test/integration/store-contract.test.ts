@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { REPO } from '../helpers/project.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
+import { dropSchema, pgSchemaUrl } from '../helpers/postgres.js';
 import type { IssueDraft, Store } from '../../src/store/store.js';
 
 const T0 = '2026-11-23T07:00:00.000Z';
@@ -26,22 +28,43 @@ async function subscribe(store: Store, email: string, at = '2026-01-01T00:00:00.
   return id;
 }
 
-describe('SQLite store', () => {
-  let dir: string;
-  let file: string;
+interface Adapter {
+  name: string;
+  /** Opens a store; every call within one test reaches the same database. */
+  setup(): { open: () => Promise<Store>; teardown: () => Promise<void> };
+}
+
+const adapters: Adapter[] = [
+  {
+    name: 'SQLite',
+    setup() {
+      const dir = mkdtempSync(join(tmpdir(), 'nl-store-'));
+      return { open: () => openSqliteStore(join(dir, 'store.sqlite')), teardown: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    setup() {
+      const { url, schema } = pgSchemaUrl();
+      return { open: () => openPostgresStore(url), teardown: () => dropSchema(schema) };
+    },
+  },
+];
+
+describe.each(adapters)('store contract: $name', (adapter) => {
+  let env: ReturnType<Adapter['setup']>;
   const open: Store[] = [];
   const openStore = async () => {
-    const s = await openSqliteStore(file);
+    const s = await env.open();
     open.push(s);
     return s;
   };
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'nl-store-'));
-    file = join(dir, 'store.sqlite');
+    env = adapter.setup();
   });
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close();
-    rmSync(dir, { recursive: true, force: true });
+    await env.teardown();
   });
 
   // Concurrent creators in separate processes are tested in cli.test.ts (two `send` at once);
@@ -109,6 +132,23 @@ describe('SQLite store', () => {
     expect((await s.getSubscription(id, 'nl'))?.state).toBe('consent');
   });
 
+  it('survives reopening: data persists and migrations are not rerun', async () => {
+    const s = await openStore();
+    await subscribe(s, 'x@example.com');
+    await s.close();
+    open.pop();
+    const again = await openStore();
+    expect((await again.findSubscriberByEmail('x@example.com'))?.email).toBe('x@example.com');
+  });
+});
+
+describe('SQLite store across processes', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nl-store-race-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
   it('three processes opening a new store file at the same moment all migrate it without error', async () => {
     const run = promisify(execFile);
     // The race is timing-dependent (about one round in three failed before the fix): several rounds.
@@ -119,12 +159,28 @@ describe('SQLite store', () => {
     }
   });
 
-  it('survives reopening: data persists and migrations are not rerun', async () => {
-    const s = await openStore();
-    await subscribe(s, 'x@example.com');
-    await s.close();
-    open.pop();
-    const again = await openStore();
-    expect((await again.findSubscriberByEmail('x@example.com'))?.email).toBe('x@example.com');
+});
+
+describe('PostgreSQL store under concurrency', () => {
+  it('concurrent creators make one issue, concurrent claimers never share a row (SKIP LOCKED), concurrent migrations are safe', async () => {
+    const { url, schema } = pgSchemaUrl();
+    const stores = await Promise.all([0, 1, 2].map(() => openPostgresStore(url)));
+    try {
+      const [a, b, c] = stores as [Store, Store, Store];
+      for (let i = 0; i < 300; i++) await subscribe(a, `r${i}@example.com`);
+      const results = await Promise.all([a, b, c].map((s) => s.createIssue(draft())));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.issue.id)).size).toBe(1);
+      const issueId = results[0]!.issue.id;
+      const claims = await Promise.all(
+        [a, b, c, a, b, c].map((s) => s.claim(issueId, 60, T0, '2026-11-23T07:01:00.000Z')),
+      );
+      const ids = claims.flat().map((x) => x.outboxId);
+      expect(ids).toHaveLength(300);
+      expect(new Set(ids).size).toBe(300);
+    } finally {
+      for (const s of stores) await s.close();
+      await dropSchema(schema);
+    }
   });
 });

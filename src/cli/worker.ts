@@ -1,0 +1,53 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { Scheduler } from '../service/scheduler.js';
+import { formatSummary } from './summary.js';
+import { openApp, withConfig, type CommonOptions } from './options.js';
+import { onShutdownSignal } from './signals.js';
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new InvalidArgumentError('seconds between 0 and 3600, e.g. 2');
+  return n;
+}
+
+export function workerCommand(setExit: (code: number) => void): Command {
+  const cmd = new Command('worker')
+    .description(
+      'Run only delivery: deliver the queued (and due deferred) readers of every issue, no schedules and no HTTP. ' +
+        'Run several, on several machines, against one PostgreSQL (DATABASE_URL); they share the work and mail each reader once. ' +
+        'Exits 0 on SIGINT/SIGTERM after the messages in flight.',
+    )
+    .option('--poll <seconds>', 'how often an idle worker looks for work', seconds, 2);
+  withConfig(cmd);
+  return cmd.action(async (opts: CommonOptions & { poll: number }) => {
+    const app = await openApp(opts);
+    let delivered = 0;
+    const scheduler = new Scheduler(app, (s) => {
+      delivered += s.attempted ?? 0;
+      process.stderr.write(formatSummary(s));
+    });
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    let stopping = false;
+    const release = onShutdownSignal(() => {
+      stopping = true;
+      stop();
+      // Aborts the delivery in progress after its batch in flight.
+      void scheduler.stop();
+    });
+    app.logger.info('worker started', { worker: app.workerId, poll: opts.poll });
+    try {
+      while (!stopping) {
+        await scheduler.retryDue().catch((e: unknown) => app.logger.error('delivery round failed; trying again', { error: (e as Error).message }));
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, opts.poll * 1000))]);
+      }
+    } finally {
+      await scheduler.stop();
+      release();
+      app.logger.info('worker stopped', { worker: app.workerId, delivered });
+      process.stderr.write(`worker ${app.workerId} delivered ${delivered} message(s)\n`);
+      await app.close();
+    }
+    setExit(0);
+  });
+}

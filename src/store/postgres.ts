@@ -1,0 +1,52 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import { KyselyStore } from './kysely-store.js';
+import { migrateToLatest } from './migrations.js';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+import type { Store } from './store.js';
+
+/** `postgres://user@host:5432/db?schema=name`: the `schema` parameter selects (and creates) a schema. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  u.searchParams.delete('schema');
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `schema "${schema}" must be lower-case letters, digits and _`, { place: 'DATABASE_URL' });
+  }
+  return { connectionString: u.href, schema };
+}
+
+/**
+ * Opens the PostgreSQL store and migrates it. kysely's PostgreSQL migrator holds an advisory
+ * lock in one transaction, so several processes starting at once migrate once.
+ */
+export async function openPostgresStore(url: string, options: { poolSize?: number } = {}): Promise<Store> {
+  const { connectionString, schema } = parsePostgresUrl(url);
+  const shown = url.replace(/\/\/[^@/]*@/, '//…@');
+  if (schema) {
+    const admin = new pg.Client({ connectionString });
+    try {
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } catch (e) {
+      throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot reach PostgreSQL: ${(e as Error).message}`, { place: shown, cause: e });
+    } finally {
+      await admin.end().catch(() => {});
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? 5,
+    ...(schema ? { options: `-c search_path="${schema}"` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`select 1`.execute(db);
+    await migrateToLatest(db as Kysely<unknown>, 'postgres', schema);
+  } catch (e) {
+    await db.destroy();
+    throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot open the PostgreSQL store: ${(e as Error).message}`, { place: shown, cause: e });
+  }
+  return new KyselyStore(db, 'postgres', () => db.destroy());
+}
