@@ -29,6 +29,27 @@ describe('several processes on one PostgreSQL', () => {
     expect(sink.received.flatMap((m) => m.to).sort()).toEqual(CONSENTING);
   });
 
+  it('two `start` processes firing the same schedule make one issue per slot and mail each reader once', async () => {
+    project = makeProject({
+      config: (y) => y.replace('schedule: "0 8 * * 1"', 'schedule: "*/2 * * * * *"').replace('firstIssue: immediate', 'firstIssue: next-slot'),
+    });
+    sink = await startSmtpSink();
+    const db = pgSchemaUrl();
+    schema = db.schema;
+    const env = { SMTP_URL: sink.url, DATABASE_URL: db.url };
+    const services = [0, 1].map(() => spawnCli(['start', '--config', project!.configFile], { env }));
+    for (const s of services) await s.waitFor(/Running\./);
+    const deadline = Date.now() + 20_000;
+    while (sink.received.length < CONSENTING.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // A few more ticks fire on both; no new articles, so no new issue and nothing more is sent.
+    await Promise.all(services.map((s) => s.waitFor(/no new articles/, 10_000)));
+    for (const s of services) s.child.kill('SIGTERM');
+    for (const s of services) expect(await s.exited).toBe(0);
+    expect(sink.received.flatMap((m) => m.to).sort()).toEqual(CONSENTING);
+    const report = JSON.parse((await runCli(['report', '--config', project.configFile, '--json'], { env })).stdout) as { issue: number }[];
+    expect(report.map((r) => r.issue)).toEqual([1]);
+  });
+
   it('three workers deliver 10,000 readers; one is killed part-way; every reader gets exactly one message or is reported in doubt', async () => {
     const rows = ['email,name,locale,timezone,status,consented_at,source,topics'];
     for (let i = 0; i < READERS; i++) rows.push(`reader${i}@example.com,Reader ${i},${['en', 'fr', 'ar'][i % 3]},UTC,subscribed,2026-01-01T00:00:00Z,test,`);
