@@ -28,7 +28,10 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     const admin = new pg.Client({ connectionString });
     try {
       await admin.connect();
-      await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).catch((e: { code?: string }) => {
+        // IF NOT EXISTS is not safe against a concurrent creator; losing that race is success.
+        if (e.code !== '23505' && e.code !== '42P06') throw e;
+      });
     } catch (e) {
       throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot reach PostgreSQL: ${(e as Error).message}`, { place: shown, cause: e });
     } finally {

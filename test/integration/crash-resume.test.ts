@@ -58,7 +58,7 @@ describe('crash mid-send (SIGKILL) and resume', () => {
     // The report agrees with what the sink saw: every sent reader arrived; the rest of the arrivals are in doubt.
     const arrivedInDoubt = [...received.keys()].filter((e) => state.get(e) === 'unknown').length;
     expect(counts.sent! + arrivedInDoubt).toBe(sink.received.length);
-  });
+  }, 120_000);
 
   it('SIGINT mid-send finishes the messages in flight, releases nothing half-done, exits 0, and the next send completes', async () => {
     const rows = ['email,name,locale,timezone,status,consented_at,source,topics'];
@@ -84,5 +84,5 @@ describe('crash mid-send (SIGKILL) and resume', () => {
     const to = sink.received.flatMap((m) => m.to);
     expect(to).toHaveLength(READERS);
     expect(new Set(to).size).toBe(READERS);
-  });
+  }, 120_000);
 });

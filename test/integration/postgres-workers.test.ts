@@ -97,5 +97,5 @@ describe('several processes on one PostgreSQL', () => {
     for (const x of report!.recipients) if (x.claimedBy) byWorker.set(x.claimedBy, (byWorker.get(x.claimedBy) ?? 0) + 1);
     expect(byWorker.size).toBe(3);
     for (const n of byWorker.values()) expect(n).toBeGreaterThan(100);
-  });
+  }, 180_000);
 });
