@@ -75,17 +75,20 @@ export async function syncListFile(store: Store, newsletterId: string, dir: stri
 
   let recorded = 0;
   await store.transaction(async (tx) => {
+    const ids = await tx.upsertSubscribers(
+      entries.map((e) => ({ email: e.email, name: e.name, locale: e.locale, timezone: e.timezone, topics: e.topics })),
+      now,
+    );
+    const current = await tx.subscriptionsFor([...ids.values()], newsletterId);
+    const events: ConsentEvent[] = [];
     for (const entry of entries) {
-      const subscriberId = await tx.upsertSubscriber(
-        { email: entry.email, name: entry.name, locale: entry.locale, timezone: entry.timezone, topics: entry.topics },
-        now,
-      );
-      const decision = decideImport(entry, await tx.getSubscription(subscriberId, newsletterId), now);
+      const subscriberId = ids.get(entry.email)!;
+      const decision = decideImport(entry, current.get(subscriberId), now);
       // A row without proof of consent was already reported by the parser, on every run.
       if (decision.action === 'refuse' && entry.consentedAt) problems.push({ place: `${file}:${entry.line}`, message: `${entry.email}: ${decision.reason}` });
-      if (decision.action !== 'append') continue;
-      if ((await tx.appendConsentEvent({ ...decision.event, subscriberId, newsletterId }, now)) === 'recorded') recorded++;
+      if (decision.action === 'append') events.push({ ...decision.event, subscriberId, newsletterId });
     }
+    recorded = await tx.appendConsentEvents(events, now);
     await tx.setListFingerprint(file, fingerprint, now);
   });
   return { file, changed: true, rows: entries.length, recorded, problems };

@@ -6,6 +6,9 @@ import { emptyCounts, type ConsentEvent, type ConsentKind, type DeliveryState, t
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** Rows per multi-row statement: well under SQLite's and PostgreSQL's parameter limits. */
+const CHUNK = 500;
+
 function toIssue(row: Selectable<Database['issues']>): Issue {
   return {
     id: row.id,
@@ -43,15 +46,46 @@ export class KyselyStore implements Store {
   }
 
   async upsertSubscriber(f: SubscriberFields, now: string): Promise<number> {
-    const row = await this.db
-      .insertInto('subscribers')
-      .values({ email: f.email, name: f.name, locale: f.locale, timezone: f.timezone, topics: JSON.stringify(f.topics), created_at: now, updated_at: now })
-      .onConflict((oc) =>
-        oc.column('email').doUpdateSet({ name: f.name, locale: f.locale, timezone: f.timezone, topics: JSON.stringify(f.topics), updated_at: now }),
-      )
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+    return (await this.upsertSubscribers([f], now)).get(f.email)!;
+  }
+
+  async upsertSubscribers(rows: SubscriberFields[], now: string): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      const returned = await this.db
+        .insertInto('subscribers')
+        .values(chunk.map((f) => ({ email: f.email, name: f.name, locale: f.locale, timezone: f.timezone, topics: JSON.stringify(f.topics), created_at: now, updated_at: now })))
+        .onConflict((oc) =>
+          oc.column('email').doUpdateSet((eb) => ({
+            name: eb.ref('excluded.name'),
+            locale: eb.ref('excluded.locale'),
+            timezone: eb.ref('excluded.timezone'),
+            topics: eb.ref('excluded.topics'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .returning(['id', 'email'])
+        .execute();
+      for (const r of returned) ids.set(r.email, r.id);
+    }
+    return ids;
+  }
+
+  async subscriptionsFor(subscriberIds: number[], newsletterId: string): Promise<Map<number, Subscription>> {
+    const out = new Map<number, Subscription>();
+    for (let i = 0; i < subscriberIds.length; i += CHUNK) {
+      const rows = await this.db
+        .selectFrom('subscriptions')
+        .selectAll()
+        .where('newsletter_id', '=', newsletterId)
+        .where('subscriber_id', 'in', subscriberIds.slice(i, i + CHUNK))
+        .execute();
+      for (const r of rows) {
+        out.set(r.subscriber_id, { subscriberId: r.subscriber_id, newsletterId: r.newsletter_id, state: r.state as ConsentKind, stateAt: r.state_at, source: r.source });
+      }
+    }
+    return out;
   }
 
   async findSubscriberByEmail(email: string): Promise<Subscriber | undefined> {
@@ -72,34 +106,51 @@ export class KyselyStore implements Store {
   }
 
   async appendConsentEvent(e: ConsentEvent, now: string): Promise<'recorded' | 'duplicate'> {
-    const inserted = await this.db
-      .insertInto('consent_events')
-      .values({
-        subscriber_id: e.subscriberId,
-        newsletter_id: e.newsletterId,
-        kind: e.kind,
-        at: e.at,
-        source: e.source,
-        ip: e.ip ?? null,
-        user_agent: e.userAgent ?? null,
-        recorded_at: now,
-      })
-      .onConflict((oc) => oc.columns(['subscriber_id', 'newsletter_id', 'kind', 'at']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!inserted) return 'duplicate';
-    // The projection moves only forward in event time: an old consent never overrides a later withdrawal.
-    await this.db
-      .insertInto('subscriptions')
-      .values({ subscriber_id: e.subscriberId, newsletter_id: e.newsletterId, state: e.kind, state_at: e.at, source: e.source })
-      .onConflict((oc) =>
-        oc
-          .columns(['subscriber_id', 'newsletter_id'])
-          .doUpdateSet({ state: e.kind, state_at: e.at, source: e.source })
-          .where('subscriptions.state_at', '<=', e.at),
-      )
-      .execute();
-    return 'recorded';
+    return (await this.appendConsentEvents([e], now)) === 1 ? 'recorded' : 'duplicate';
+  }
+
+  async appendConsentEvents(events: ConsentEvent[], now: string): Promise<number> {
+    let recorded = 0;
+    for (let i = 0; i < events.length; i += CHUNK) {
+      const inserted = await this.db
+        .insertInto('consent_events')
+        .values(
+          events.slice(i, i + CHUNK).map((e) => ({
+            subscriber_id: e.subscriberId,
+            newsletter_id: e.newsletterId,
+            kind: e.kind,
+            at: e.at,
+            source: e.source,
+            ip: e.ip ?? null,
+            user_agent: e.userAgent ?? null,
+            recorded_at: now,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['subscriber_id', 'newsletter_id', 'kind', 'at']).doNothing())
+        .returning(['subscriber_id', 'newsletter_id', 'kind', 'at', 'source'])
+        .execute();
+      if (inserted.length === 0) continue;
+      recorded += inserted.length;
+      // The projection moves only forward in event time: an old consent never overrides a later
+      // withdrawal. Several new events for one reader: the latest goes in.
+      const latest = new Map<string, (typeof inserted)[number]>();
+      for (const e of inserted) {
+        const key = `${e.subscriber_id}\u0000${e.newsletter_id}`;
+        const seen = latest.get(key);
+        if (!seen || seen.at <= e.at) latest.set(key, e);
+      }
+      await this.db
+        .insertInto('subscriptions')
+        .values([...latest.values()].map((e) => ({ subscriber_id: e.subscriber_id, newsletter_id: e.newsletter_id, state: e.kind, state_at: e.at, source: e.source })))
+        .onConflict((oc) =>
+          oc
+            .columns(['subscriber_id', 'newsletter_id'])
+            .doUpdateSet((eb) => ({ state: eb.ref('excluded.state'), state_at: eb.ref('excluded.state_at'), source: eb.ref('excluded.source') }))
+            .where('subscriptions.state_at', '<=', (eb) => eb.ref('excluded.state_at')),
+        )
+        .execute();
+    }
+    return recorded;
   }
 
   async consentEvents(subscriberId: number): Promise<(ConsentEvent & { recordedAt: string })[]> {

@@ -61,10 +61,15 @@ export interface Store {
 
   // audience
   upsertSubscriber(fields: SubscriberFields, now: string): Promise<number>;
+  /** Many at once (list sync): email → id. */
+  upsertSubscribers(rows: SubscriberFields[], now: string): Promise<Map<string, number>>;
+  subscriptionsFor(subscriberIds: number[], newsletterId: string): Promise<Map<number, Subscription>>;
   findSubscriberByEmail(email: string): Promise<Subscriber | undefined>;
   getSubscription(subscriberId: number, newsletterId: string): Promise<Subscription | undefined>;
   /** Appends to the log; the subscription follows when the event is not older than its state. */
   appendConsentEvent(event: ConsentEvent, now: string): Promise<'recorded' | 'duplicate'>;
+  /** Many at once; returns how many were new (the rest were already in the log). */
+  appendConsentEvents(events: ConsentEvent[], now: string): Promise<number>;
   consentEvents(subscriberId: number): Promise<(ConsentEvent & { recordedAt: string })[]>;
   subscriptionsOf(subscriberId: number): Promise<Subscription[]>;
   /** Every outbox row of a reader, newest first: the per-recipient delivery log. */
