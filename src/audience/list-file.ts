@@ -19,6 +19,8 @@ export interface ListEntry {
   consentedAt: string | undefined;
   source: string;
   topics: string[];
+  /** Columns beyond the standard ones, for templates. */
+  attributes: Record<string, string>;
 }
 
 export interface ParsedList {
@@ -91,6 +93,11 @@ export function parseListFile(text: string, file: string, defaultSource: string)
     if (status === 'subscribed' && !consentedAt) {
       problems.push({ place, message: `${email}: status subscribed but no consented_at: no proof of consent, not mailed (fill in when and how they agreed)` });
     }
+    const attributes: Record<string, string> = {};
+    header.forEach((h, i) => {
+      const v = cleanName(row[i] ?? '').name;
+      if (h && v && !(LIST_COLUMNS as readonly string[]).includes(h) && /^[a-z][a-z0-9_]*$/.test(h)) attributes[h] = v;
+    });
     const entry: ListEntry = {
       line,
       email,
@@ -101,6 +108,7 @@ export function parseListFile(text: string, file: string, defaultSource: string)
       consentedAt,
       source: col(row, 'source') || defaultSource,
       topics: col(row, 'topics').split(/[;,|]/).map((t) => t.trim()).filter(Boolean),
+      attributes,
     };
     const earlier = byEmail.get(email);
     if (earlier) problems.push({ place, message: `${email} also appears on line ${earlier.line}; rows merged, this later row wins` });

@@ -5,6 +5,7 @@ import type { Problem } from '../domain/errors.js';
 import type { ConsentEvent } from '../domain/types.js';
 import type { Store, Subscription } from '../store/store.js';
 import { parseListFile, type ListEntry } from './list-file.js';
+import { suppressionHash } from '../domain/erasure.js';
 
 /** What one row of a list file asks of the consent log, given the reader's current state. */
 export type ImportDecision =
@@ -49,8 +50,41 @@ export interface SyncReport {
 }
 
 /**
+ * Applies list entries to the consent log (idempotent): erased addresses are refused, each row
+ * appends at most one event, and only forward in time.
+ */
+export async function applyListEntries(store: Store, newsletterId: string, file: string, entries: ListEntry[], now: string): Promise<{ recorded: number; problems: Problem[] }> {
+  const problems: Problem[] = [];
+  const hashes = new Map(entries.map((e) => [e.email, suppressionHash(e.email)]));
+  const erased = await store.erasedAmong([...hashes.values()]);
+  const kept = entries.filter((e) => {
+    if (!erased.has(hashes.get(e.email)!)) return true;
+    problems.push({ place: `${file}:${e.line}`, message: `${e.email} was erased at the person's request; not imported` });
+    return false;
+  });
+  let recorded = 0;
+  await store.transaction(async (tx) => {
+    const ids = await tx.upsertSubscribers(
+      kept.map((e) => ({ email: e.email, name: e.name, locale: e.locale, timezone: e.timezone, topics: e.topics, attributes: e.attributes })),
+      now,
+    );
+    const current = await tx.subscriptionsFor([...ids.values()], newsletterId);
+    const events: ConsentEvent[] = [];
+    for (const entry of kept) {
+      const subscriberId = ids.get(entry.email)!;
+      const decision = decideImport(entry, current.get(subscriberId), now);
+      // A row without proof of consent was already reported by the parser.
+      if (decision.action === 'refuse' && entry.consentedAt) problems.push({ place: `${file}:${entry.line}`, message: `${entry.email}: ${decision.reason}` });
+      if (decision.action === 'append') events.push({ ...decision.event, subscriberId, newsletterId });
+    }
+    recorded = await tx.appendConsentEvents(events, now);
+  });
+  return { recorded, problems };
+}
+
+/**
  * Brings the store in line with `subscribers/<newsletter>.csv`, idempotently: a file that has not
- * changed since its last sync is not read again; a row already applied appends nothing.
+ * changed since its last sync is parsed (its problems are reported every time) but not applied again.
  */
 export async function syncListFile(store: Store, newsletterId: string, dir: string, now: string): Promise<SyncReport> {
   const file = join(dir, `${newsletterId}.csv`);
@@ -67,29 +101,10 @@ export async function syncListFile(store: Store, newsletterId: string, dir: stri
       problems: missing ? [] : [{ place: file, message: `cannot read the subscriber list: ${(e as Error).message}` }],
     };
   }
-  // Parsing is cheap and its problems are reported on every run; applying to the store is
-  // skipped when the file has not changed since the last sync.
   const { entries, problems } = parseListFile(text, file, basename(file));
   const fingerprint = createHash('sha256').update(text).digest('hex');
   if ((await store.getListFingerprint(file)) === fingerprint) return { file, changed: false, rows: entries.length, recorded: 0, problems };
-
-  let recorded = 0;
-  await store.transaction(async (tx) => {
-    const ids = await tx.upsertSubscribers(
-      entries.map((e) => ({ email: e.email, name: e.name, locale: e.locale, timezone: e.timezone, topics: e.topics })),
-      now,
-    );
-    const current = await tx.subscriptionsFor([...ids.values()], newsletterId);
-    const events: ConsentEvent[] = [];
-    for (const entry of entries) {
-      const subscriberId = ids.get(entry.email)!;
-      const decision = decideImport(entry, current.get(subscriberId), now);
-      // A row without proof of consent was already reported by the parser, on every run.
-      if (decision.action === 'refuse' && entry.consentedAt) problems.push({ place: `${file}:${entry.line}`, message: `${entry.email}: ${decision.reason}` });
-      if (decision.action === 'append') events.push({ ...decision.event, subscriberId, newsletterId });
-    }
-    recorded = await tx.appendConsentEvents(events, now);
-    await tx.setListFingerprint(file, fingerprint, now);
-  });
-  return { file, changed: true, rows: entries.length, recorded, problems };
+  const applied = await applyListEntries(store, newsletterId, file, entries, now);
+  await store.setListFingerprint(file, fingerprint, now);
+  return { file, changed: true, rows: entries.length, recorded: applied.recorded, problems: [...problems, ...applied.problems] };
 }

@@ -62,6 +62,8 @@ export interface Subscriber {
   locale: string;
   timezone: string;
   topics: string[];
+  /** Extra list-file columns, for templates ({{attr "company"}}). */
+  attributes: Record<string, string>;
 }
 
 /** Consent events are append-only; the latest one per (subscriber, newsletter) is the state. */
@@ -76,6 +78,8 @@ export interface ConsentEvent {
   source: string;
   ip?: string;
   userAgent?: string;
+  /** Version of the consent wording the person was shown (e.g. "signup-form-2026-01"). */
+  wording?: string;
 }
 
 /** The only source of time for calculations; tests inject a fixed one. */

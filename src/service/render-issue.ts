@@ -65,7 +65,7 @@ export async function renderIssue(
       newsletter,
       issue,
       outboxId: 0,
-      subscriber: { id: 0, email: reader.email, name: reader.name, locale, timezone: newsletter.timezone, topics: [] },
+      subscriber: { id: 0, email: reader.email, name: reader.name, locale, timezone: newsletter.timezone, topics: [], attributes: {} },
       rendered,
       unsubscribeUrl: unsub,
       date: now,

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import type { Dialect } from './migrations.js';
-import type { ClaimedDelivery, DeliveryOutcome, IssueDraft, OutboxRow, Store, SubscriberFields, Subscription } from './store.js';
+import type { ClaimedDelivery, DeliveryOutcome, ExportRow, IssueDraft, OutboxRow, Store, SubscriberFields, Subscription } from './store.js';
 import { emptyCounts, type ConsentEvent, type ConsentKind, type DeliveryState, type Issue, type StateCounts, type Subscriber } from '../domain/types.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -21,8 +21,16 @@ function toIssue(row: Selectable<Database['issues']>): Issue {
   };
 }
 
-function toSubscriber(row: { id: number; email: string; name: string; locale: string; timezone: string; topics: string }): Subscriber {
-  return { id: row.id, email: row.email, name: row.name, locale: row.locale, timezone: row.timezone, topics: JSON.parse(row.topics) as string[] };
+function toSubscriber(row: { id: number; email: string; name: string; locale: string; timezone: string; topics: string; attributes: string }): Subscriber {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    locale: row.locale,
+    timezone: row.timezone,
+    topics: JSON.parse(row.topics) as string[],
+    attributes: JSON.parse(row.attributes || '{}') as Record<string, string>,
+  };
 }
 
 /**
@@ -55,13 +63,25 @@ export class KyselyStore implements Store {
       const chunk = rows.slice(i, i + CHUNK);
       const returned = await this.db
         .insertInto('subscribers')
-        .values(chunk.map((f) => ({ email: f.email, name: f.name, locale: f.locale, timezone: f.timezone, topics: JSON.stringify(f.topics), created_at: now, updated_at: now })))
+        .values(
+          chunk.map((f) => ({
+            email: f.email,
+            name: f.name,
+            locale: f.locale,
+            timezone: f.timezone,
+            topics: JSON.stringify(f.topics),
+            attributes: JSON.stringify(f.attributes),
+            created_at: now,
+            updated_at: now,
+          })),
+        )
         .onConflict((oc) =>
           oc.column('email').doUpdateSet((eb) => ({
             name: eb.ref('excluded.name'),
             locale: eb.ref('excluded.locale'),
             timezone: eb.ref('excluded.timezone'),
             topics: eb.ref('excluded.topics'),
+            attributes: eb.ref('excluded.attributes'),
             updated_at: eb.ref('excluded.updated_at'),
           })),
         )
@@ -123,6 +143,7 @@ export class KyselyStore implements Store {
             source: e.source,
             ip: e.ip ?? null,
             user_agent: e.userAgent ?? null,
+            wording: e.wording ?? null,
             recorded_at: now,
           })),
         )
@@ -163,6 +184,7 @@ export class KyselyStore implements Store {
       source: r.source,
       ...(r.ip ? { ip: r.ip } : {}),
       ...(r.user_agent ? { userAgent: r.user_agent } : {}),
+      ...(r.wording ? { wording: r.wording } : {}),
       recordedAt: r.recorded_at,
     }));
   }
@@ -202,6 +224,63 @@ export class KyselyStore implements Store {
   async suppression(subscriberId: number): Promise<{ at: string; reason: string } | undefined> {
     const r = await this.db.selectFrom('subscribers').select(['suppressed_at', 'suppressed_reason']).where('id', '=', subscriberId).executeTakeFirst();
     return r?.suppressed_at ? { at: r.suppressed_at, reason: r.suppressed_reason ?? '' } : undefined;
+  }
+
+  async erasedAmong(hashes: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < hashes.length; i += CHUNK) {
+      const rows = await this.db.selectFrom('suppressions').select('email_hash').where('email_hash', 'in', hashes.slice(i, i + CHUNK)).execute();
+      for (const r of rows) out.add(r.email_hash);
+    }
+    return out;
+  }
+
+  async erase(subscriberId: number | undefined, emailHash: string, now: string): Promise<void> {
+    await this.transaction(async (s) => {
+      const db = (s as KyselyStore).db;
+      await db.insertInto('suppressions').values({ email_hash: emailHash, reason: 'erased on request', at: now }).onConflict((oc) => oc.column('email_hash').doNothing()).execute();
+      if (subscriberId === undefined) return;
+      await db.deleteFrom('consent_events').where('subscriber_id', '=', subscriberId).execute();
+      await db.deleteFrom('subscriptions').where('subscriber_id', '=', subscriberId).execute();
+      // Rows not yet sent are skipped at their next claim (no subscription any more).
+      await db
+        .updateTable('subscribers')
+        .set({ email: `erased-${subscriberId}@invalid`, name: '', locale: '', timezone: '', topics: '[]', attributes: '{}', suppressed_at: now, suppressed_reason: 'erased on request', updated_at: now })
+        .where('id', '=', subscriberId)
+        .execute();
+    });
+  }
+
+  async exportRows(newsletterId: string): Promise<ExportRow[]> {
+    const rows = await this.db
+      .selectFrom('subscriptions')
+      .innerJoin('subscribers', 'subscribers.id', 'subscriptions.subscriber_id')
+      .selectAll('subscribers')
+      .select([
+        'subscriptions.state as state',
+        'subscriptions.state_at as state_at',
+        'subscriptions.source as source',
+        (eb) =>
+          eb
+            .selectFrom('consent_events')
+            .select((e) => e.fn.max('consent_events.at').as('m'))
+            .whereRef('consent_events.subscriber_id', '=', 'subscribers.id')
+            .where('consent_events.newsletter_id', '=', newsletterId)
+            .where('consent_events.kind', '=', 'consent')
+            .as('consented_at'),
+      ])
+      .where('subscriptions.newsletter_id', '=', newsletterId)
+      .where('subscribers.email', 'not like', 'erased-%@invalid')
+      .orderBy('subscribers.email')
+      .execute();
+    return rows.map((r) => ({
+      subscriber: toSubscriber(r),
+      state: r.state as ConsentKind,
+      stateAt: r.state_at,
+      source: r.source,
+      consentedAt: (r.consented_at as string | null) ?? null,
+      suppressed: r.suppressed_reason,
+    }));
   }
 
   async countSubscriptions(newsletterId: string): Promise<Partial<Record<ConsentKind, number>>> {

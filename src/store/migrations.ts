@@ -110,6 +110,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('outbox').addColumn('claimed_by', 'text').execute();
       },
     },
+    '0005_audience': {
+      async up(db: Kysely<unknown>) {
+        // The wording version a person was shown when they consented (proof of consent).
+        await db.schema.alterTable('consent_events').addColumn('wording', 'text').execute();
+        // Extra list-file columns, usable in templates as {{attr "name"}}.
+        await db.schema.alterTable('subscribers').addColumn('attributes', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+        // Addresses erased on request (GDPR): only a hash is kept, so an import cannot bring them back.
+        await db.schema
+          .createTable('suppressions')
+          .addColumn('email_hash', 'text', (c) => c.primaryKey())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

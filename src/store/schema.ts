@@ -13,6 +13,7 @@ export interface Database {
     updated_at: string;
     suppressed_at: string | null;
     suppressed_reason: string | null;
+    attributes: string; // JSON object of extra list columns
   };
   consent_events: {
     id: Generated<number>;
@@ -24,6 +25,12 @@ export interface Database {
     ip: string | null;
     user_agent: string | null;
     recorded_at: string;
+    wording: string | null;
+  };
+  suppressions: {
+    email_hash: string;
+    reason: string;
+    at: string;
   };
   /** The latest consent event per (subscriber, newsletter): a projection of consent_events. */
   subscriptions: {

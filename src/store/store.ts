@@ -11,6 +11,16 @@ export interface Subscription {
   source: string;
 }
 
+export interface ExportRow {
+  subscriber: Subscriber;
+  state: ConsentKind;
+  stateAt: string;
+  source: string;
+  /** When consent was last given, if ever. */
+  consentedAt: string | null;
+  suppressed: string | null;
+}
+
 export interface IssueDraft {
   newsletterId: string;
   slot: string;
@@ -78,6 +88,16 @@ export interface Store {
   countSubscriptions(newsletterId: string): Promise<Partial<Record<ConsentKind, number>>>;
   getListFingerprint(path: string): Promise<string | undefined>;
   setListFingerprint(path: string, fingerprint: string, now: string): Promise<void>;
+
+  /** Which of these suppression hashes belong to addresses erased on request. */
+  erasedAmong(hashes: string[]): Promise<Set<string>>;
+  /**
+   * GDPR erasure: deletes the person's consent events and subscriptions, blanks their profile,
+   * and keeps only a hash of the address. Outbox rows stay as counts, without personal data.
+   */
+  erase(subscriberId: number | undefined, emailHash: string, now: string): Promise<void>;
+  /** The current state of a newsletter's audience, for export. */
+  exportRows(newsletterId: string): Promise<ExportRow[]>;
 
   // issues
   findIssue(newsletterId: string, slot: string): Promise<Issue | undefined>;

@@ -1,0 +1,25 @@
+import type { ExportRow } from '../store/store.js';
+import { LIST_COLUMNS } from './list-file.js';
+
+/** The import's words for a consent state; suppressed addresses say why. */
+function statusOf(r: ExportRow): string {
+  if (r.state === 'bounced' || r.state === 'complained') return r.state;
+  if (r.suppressed) return r.suppressed.startsWith('complain') ? 'complained' : 'bounced';
+  return r.state === 'consent' ? 'subscribed' : r.state === 'withdrawn' ? 'unsubscribed' : 'pending';
+}
+
+function cell(v: string): string {
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** CSV in the list file's columns (plus attribute columns), so an export can be imported again. Pure. */
+export function toListCsv(rows: ExportRow[]): string {
+  const extra = [...new Set(rows.flatMap((r) => Object.keys(r.subscriber.attributes)))].sort();
+  const lines = [[...LIST_COLUMNS, ...extra].join(',')];
+  for (const r of rows) {
+    const s = r.subscriber;
+    const values = [s.email, s.name, s.locale, s.timezone, statusOf(r), r.consentedAt ?? '', r.source, s.topics.join(';'), ...extra.map((k) => s.attributes[k] ?? '')];
+    lines.push(values.map(cell).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
