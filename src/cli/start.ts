@@ -16,7 +16,7 @@ export function startCommand(setExit: (code: number) => void): Command {
   withConfig(cmd);
   return cmd.action(async (opts: CommonOptions & { host: string }) => {
     const app = await openApp(opts);
-    const http = createHttpApp({ store: app.store, config: app.config, clock: app.clock, logger: app.logger });
+    const http = createHttpApp({ store: app.store, config: app.config, clock: app.clock, logger: app.logger, transport: app.transport });
     const scheduler = new Scheduler(app, (s) => process.stderr.write(formatSummary(s)));
     let stopping: Promise<void> | undefined;
     const stopped = new Promise<void>((resolveStopped) => {

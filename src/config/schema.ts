@@ -62,6 +62,8 @@ export const newsletterSchema = z
     firstIssueLookback: z.union([z.literal('all'), duration('firstIssueLookback')]).default('30d'),
     /** "immediate": a store that never sent this newsletter sends its latest slot at once. */
     firstIssue: z.enum(['immediate', 'next-slot']).default('next-slot'),
+    /** Version of the consent wording on the sign-up form, recorded with each consent (proof). */
+    consentWording: z.string().min(1).default('signup-form-v1'),
     /** Each reader gets the issue at the slot's wall-clock time in their own time zone. */
     localTimeDelivery: z.boolean().default(false),
     /** A slot missed while the service was down is sent on start when it is at most this old. */

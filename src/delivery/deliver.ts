@@ -41,6 +41,10 @@ export function unsubscribeUrl(publicUrl: string, secret: string, subscriberId: 
   return `${publicUrl}/u/${signToken({ p: 'unsubscribe', s: subscriberId, n: newsletterId }, secret)}`;
 }
 
+export function preferencesUrl(publicUrl: string, secret: string, subscriberId: number, newsletterId: string): string {
+  return `${publicUrl}/p/${signToken({ p: 'preferences', s: subscriberId, n: newsletterId }, secret)}`;
+}
+
 interface Attempt {
   outcome: DeliveryOutcome;
   verdict?: Verdict;
@@ -65,9 +69,15 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
   }
   try {
     const locale = negotiateLocale(d.subscriber.locale, newsletter.locales.supported, newsletter.locales.default);
-    const rendering = await renderer.forLocale(locale);
+    const rendering = await renderer.forLocale(locale, d.subscriber.timezone);
     const unsubscribe = unsubscribeUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id);
-    const rendered = renderForReader(rendering, { name: d.subscriber.name, email: d.subscriber.email, unsubscribeUrl: unsubscribe });
+    const rendered = renderForReader(rendering, {
+      name: d.subscriber.name,
+      email: d.subscriber.email,
+      unsubscribeUrl: unsubscribe,
+      preferencesUrl: preferencesUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id),
+      attributes: d.subscriber.attributes,
+    });
     const message = buildMessage({ newsletter, issue, outboxId: d.outboxId, subscriber: d.subscriber, rendered, unsubscribeUrl: unsubscribe, date: now, options: deps.message });
     const result = await deps.transport.send(message);
     return { claimed: d, outcome: { outboxId: d.outboxId, state: 'sent', messageId, response: result.response } };

@@ -16,7 +16,7 @@ import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import { createMessages } from './messages.js';
 import type { TemplateFiles } from './template-files.js';
 import { buildIssueView, type IssueView } from './view.js';
-import { escapeHtml, fill, toFillTemplate, type FillTemplate, type ReaderValues } from './reader-fill.js';
+import { escapeHtml, fill, sentinel, toFillTemplate, type FillTemplate, type ReaderValues } from './reader-fill.js';
 
 export interface LocaleRendering {
   locale: string;
@@ -60,6 +60,11 @@ function templateError(file: string, source: string, e: unknown): NewsletterErro
 export function fillLayout(files: TemplateFiles, view: IssueView, t: (key: string, values?: Record<string, unknown>) => string): string {
   const hb = Handlebars.create();
   hb.registerHelper('t', (key: string, options: Handlebars.HelperOptions) => t(key, options.hash as Record<string, unknown>));
+  // {{attr "company"}}: a column of the reader's list row, filled per reader (empty when absent).
+  hb.registerHelper('attr', (name: unknown) => {
+    if (typeof name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`attr needs a column name in lower case, e.g. {{attr "company"}}; got ${String(name)}`);
+    return sentinel(`attr_${name}`);
+  });
   for (const p of files.partials) {
     let compiled: Handlebars.TemplateDelegate;
     try {
@@ -120,14 +125,16 @@ export interface RenderInput {
   issue: Issue;
   newsletter: NewsletterConfig;
   locale: string;
+  /** Dates are shown in this zone (the reader's); default the newsletter's. */
+  timezone?: string;
   files: TemplateFiles;
   publicUrl: string;
 }
 
 /** Steps 1-4 for one (issue, locale). */
-export async function renderLocale({ issue, newsletter, locale, files, publicUrl }: RenderInput): Promise<LocaleRendering> {
+export async function renderLocale({ issue, newsletter, locale, timezone, files, publicUrl }: RenderInput): Promise<LocaleRendering> {
   const messages = createMessages(locale, files.catalogs, newsletter.locales.default, files.localeFile);
-  const view = buildIssueView(issue, newsletter, locale, publicUrl);
+  const view = buildIssueView(issue, newsletter, locale, publicUrl, timezone);
   const tSafe = (key: string, values?: Record<string, unknown>) => {
     try {
       return messages.t(key, values);

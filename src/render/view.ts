@@ -42,9 +42,9 @@ export function articleFor(a: IssueArticle, locale: string): Article {
 }
 
 /** Issue-level data for one locale (pure): everything but the reader's own values. */
-export function buildIssueView(issue: Issue, newsletter: NewsletterConfig, locale: string, publicUrl: string): IssueView {
+export function buildIssueView(issue: Issue, newsletter: NewsletterConfig, locale: string, publicUrl: string, timezone?: string): IssueView {
   const rtl = isRtl(locale);
-  const dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: newsletter.timezone });
+  const dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: timezone || newsletter.timezone });
   const articles = issue.articles.map((ia): ArticleView => {
     const a = articleFor(ia, locale);
     return {

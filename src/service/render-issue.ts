@@ -7,7 +7,7 @@ import { syncListFile } from '../audience/sync.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { renderLocale, renderForReader } from '../render/pipeline.js';
 import { buildMessage } from '../delivery/message.js';
-import { unsubscribeUrl } from '../delivery/deliver.js';
+import { preferencesUrl, unsubscribeUrl } from '../delivery/deliver.js';
 import { buildEml } from '../transport/capture.js';
 import { composeIssue } from './compose-issue.js';
 import type { App } from '../app.js';
@@ -60,7 +60,7 @@ export async function renderIssue(
   for (const locale of locales) {
     const r = await renderLocale({ issue, newsletter, locale, files, publicUrl: config.publicUrl });
     const unsub = unsubscribeUrl(config.publicUrl, config.secrets[0]!, 0, newsletter.id);
-    const rendered = renderForReader(r, { name: reader.name, email: reader.email, unsubscribeUrl: unsub });
+    const rendered = renderForReader(r, { name: reader.name, email: reader.email, unsubscribeUrl: unsub, preferencesUrl: preferencesUrl(config.publicUrl, config.secrets[0]!, 0, newsletter.id) });
     const message = buildMessage({
       newsletter,
       issue,

@@ -113,6 +113,23 @@ export class KyselyStore implements Store {
     return row ? toSubscriber(row) : undefined;
   }
 
+  async getSubscriber(subscriberId: number): Promise<Subscriber | undefined> {
+    const row = await this.db.selectFrom('subscribers').selectAll().where('id', '=', subscriberId).executeTakeFirst();
+    return row ? toSubscriber(row) : undefined;
+  }
+
+  async updateProfile(subscriberId: number, changes: { locale?: string; topics?: string[] }, now: string): Promise<void> {
+    await this.db
+      .updateTable('subscribers')
+      .set({
+        ...(changes.locale !== undefined ? { locale: changes.locale } : {}),
+        ...(changes.topics !== undefined ? { topics: JSON.stringify(changes.topics) } : {}),
+        updated_at: now,
+      })
+      .where('id', '=', subscriberId)
+      .execute();
+  }
+
   async getSubscription(subscriberId: number, newsletterId: string): Promise<Subscription | undefined> {
     const row = await this.db
       .selectFrom('subscriptions')

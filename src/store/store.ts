@@ -75,6 +75,9 @@ export interface Store {
   upsertSubscribers(rows: SubscriberFields[], now: string): Promise<Map<string, number>>;
   subscriptionsFor(subscriberIds: number[], newsletterId: string): Promise<Map<number, Subscription>>;
   findSubscriberByEmail(email: string): Promise<Subscriber | undefined>;
+  getSubscriber(subscriberId: number): Promise<Subscriber | undefined>;
+  /** The reader's own choices from the preference page. */
+  updateProfile(subscriberId: number, changes: { locale?: string; topics?: string[] }, now: string): Promise<void>;
   getSubscription(subscriberId: number, newsletterId: string): Promise<Subscription | undefined>;
   /** Appends to the log; the subscription follows when the event is not older than its state. */
   appendConsentEvent(event: ConsentEvent, now: string): Promise<'recorded' | 'duplicate'>;

@@ -25,7 +25,7 @@ describe('HTTP: one-click unsubscribe (RFC 8058) and archive', () => {
     project.cleanup();
   });
 
-  const http = () => createHttpApp({ store: app.store, config: app.config, clock, logger: app.logger });
+  const http = () => createHttpApp({ store: app.store, config: app.config, clock, logger: app.logger, transport: app.transport });
   const pathOf = (url: string) => new URL(url).pathname;
 
   it('GET shows a confirmation page and changes nothing; POST List-Unsubscribe=One-Click withdraws with 200 and no redirect', async () => {

@@ -49,7 +49,7 @@ describe('render pipeline', () => {
   it('escapes article text: a <script> or {{...}} in a title shows as text, and reader values are escaped in HTML only', async () => {
     const { newsletter, files } = setup();
     const r = await renderLocale({ issue: issue(), newsletter, locale: 'en', files: files(), publicUrl: 'https://n.test' });
-    const out = renderForReader(r, { name: '<Ada & Co>', email: 'ada@example.com', unsubscribeUrl: 'https://n.test/u/tok?x=1&y=2' });
+    const out = renderForReader(r, { name: '<Ada & Co>', email: 'ada@example.com', unsubscribeUrl: 'https://n.test/u/tok?x=1&y=2', preferencesUrl: 'https://n.test/p/t' });
     expect(out.html).not.toContain('<script>alert(1)</script>');
     expect(out.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(out.html).toContain('{{newsletter.name}}'); // not evaluated
@@ -69,14 +69,14 @@ describe('render pipeline', () => {
     const en = await renderLocale({ issue: one, newsletter, locale: 'en', files: files(), publicUrl: 'https://n.test' });
     expect(en.subject).toContain('1 new article ·');
     const fr = await renderLocale({ issue: issue(), newsletter, locale: 'fr', files: files(), publicUrl: 'https://n.test' });
-    const frOut = renderForReader(fr, { name: '', email: 'x@example.com', unsubscribeUrl: 'https://n.test/u/t' });
+    const frOut = renderForReader(fr, { name: '', email: 'x@example.com', unsubscribeUrl: 'https://n.test/u/t', preferencesUrl: 'https://n.test/p/t' });
     expect(frOut.subject).toContain('2 nouveaux articles');
     expect(frOut.text).toContain('Bonjour,'); // no name: the anonymous greeting
     expect(frOut.html).toContain('Deuxième article');
     expect(frOut.html).not.toContain('Second story');
     const ar = await renderLocale({ issue: issue(), newsletter, locale: 'ar', files: files(), publicUrl: 'https://n.test' });
     expect(ar.dir).toBe('rtl');
-    const arOut = renderForReader(ar, { name: 'ليلى', email: 'l@example.net', unsubscribeUrl: 'https://n.test/u/t' });
+    const arOut = renderForReader(ar, { name: 'ليلى', email: 'l@example.net', unsubscribeUrl: 'https://n.test/u/t', preferencesUrl: 'https://n.test/p/t' });
     expect(arOut.html).toMatch(/<html[^>]*dir="rtl"/);
     expect(arOut.html).toMatch(/text-align:right/);
     expect(arOut.subject).toContain('مقالان جديدان'); // the Arabic dual
@@ -97,7 +97,7 @@ describe('render pipeline', () => {
     writeFileSync(frFile, JSON.stringify(fr));
     const r = await renderLocale({ issue: issue(), newsletter, locale: 'fr', files: files(), publicUrl: 'https://n.test' });
     expect(r.missingKeys).toEqual(['read_more']);
-    expect(renderForReader(r, { name: 'J', email: 'j@x.fr', unsubscribeUrl: 'https://n.test/u/t' }).html).toContain('Read more');
+    expect(renderForReader(r, { name: 'J', email: 'j@x.fr', unsubscribeUrl: 'https://n.test/u/t', preferencesUrl: 'https://n.test/p/t' }).html).toContain('Read more');
   });
 
   it('refuses MJML that fails strict validation, naming the layout file', async () => {

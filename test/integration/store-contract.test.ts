@@ -23,7 +23,7 @@ function draft(slot = T0): IssueDraft {
 }
 
 async function subscribe(store: Store, email: string, at = '2026-01-01T00:00:00.000Z'): Promise<number> {
-  const id = await store.upsertSubscriber({ email, name: email, locale: 'en', timezone: 'UTC', topics: [] }, at);
+  const id = await store.upsertSubscriber({ email, name: email, locale: 'en', timezone: 'UTC', topics: [], attributes: {} }, at);
   await store.appendConsentEvent({ subscriberId: id, newsletterId: 'nl', kind: 'consent', at, source: 'test' }, at);
   return id;
 }

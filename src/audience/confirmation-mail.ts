@@ -1,0 +1,37 @@
+import type { NewsletterConfig } from '../config/schema.js';
+import type { Messages } from '../render/messages.js';
+import { escapeHtml } from '../render/reader-fill.js';
+import { isRtl } from '../domain/locale.js';
+import type { OutgoingMessage } from '../transport/transport.js';
+import { listDomain } from '../delivery/message.js';
+
+/**
+ * The double opt-in email: in the reader's language, one link, no advertising, no list headers
+ * (the reader is not on the list yet). Pure.
+ */
+export function confirmationMail(input: { newsletter: NewsletterConfig; email: string; name: string; confirmUrl: string; t: Messages['t']; locale: string; id: string }): OutgoingMessage {
+  const { newsletter, t, confirmUrl, locale } = input;
+  const values = { newsletter: newsletter.name };
+  const body = t('confirm_body', values);
+  const button = t('confirm_button', values);
+  const dir = isRtl(locale) ? 'rtl' : 'ltr';
+  const html = `<!doctype html><html lang="${escapeHtml(locale)}" dir="${dir}"><body style="font-family:Arial,sans-serif;font-size:16px;line-height:1.5;color:#1f2933;max-width:560px;margin:0 auto;padding:24px">
+<p>${escapeHtml(body)}</p>
+<p><a href="${escapeHtml(confirmUrl)}" style="display:inline-block;background:#1d4ed8;color:#ffffff;padding:12px 20px;border-radius:6px;text-decoration:none">${escapeHtml(button)}</a></p>
+<p style="font-size:13px;color:#52606d">${escapeHtml(newsletter.postalAddress)}</p>
+</body></html>`;
+  const text = `${body}\n\n${button}: ${confirmUrl}\n\n${newsletter.postalAddress}\n`;
+  return {
+    key: `${newsletter.id}/confirmations/${input.id}`,
+    mail: {
+      messageId: `<confirm.${input.id}@${listDomain(newsletter)}>`,
+      from: newsletter.from,
+      to: { name: input.name, address: input.email },
+      subject: t('confirm_subject', values),
+      text,
+      html,
+      textEncoding: 'quoted-printable',
+      headers: { 'Auto-Submitted': 'auto-generated' },
+    },
+  };
+}

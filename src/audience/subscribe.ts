@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { NewsletterConfig } from '../config/schema.js';
+import type { Store } from '../store/store.js';
+import type { Transport } from '../transport/transport.js';
+import type { Logger } from '../domain/logger.js';
+import { signToken } from '../domain/tokens.js';
+import { suppressionHash } from '../domain/erasure.js';
+import { isValidLocaleTag, isValidTimeZone, negotiateLocale } from '../domain/locale.js';
+import { cleanName, isValidEmail, normaliseEmail } from './email.js';
+import { createMessages } from '../render/messages.js';
+import type { TemplateFiles } from '../render/template-files.js';
+import { confirmationMail } from './confirmation-mail.js';
+
+export interface SubscribeRequest {
+  email: string;
+  name?: string;
+  locale?: string;
+  timezone?: string;
+  topics?: string[];
+  ip?: string;
+  userAgent?: string;
+}
+
+export type SubscribeOutcome =
+  | { kind: 'invalid'; field: 'email' | 'name'; message: string }
+  /** What the requester is told is the same in every case below: nothing about the address leaks. */
+  | { kind: 'accepted'; sent: boolean; why: 'confirmation-sent' | 'already-subscribed' | 'suppressed' | 'address-limit' };
+
+export interface SubscribeDeps {
+  store: Store;
+  transport: Transport;
+  logger: Logger;
+  files: TemplateFiles;
+  publicUrl: string;
+  secret: string;
+  /** Address rate limit: false when this address had too many confirmation mails lately. */
+  allowAddress: (email: string) => boolean;
+}
+
+const CONFIRM_TTL_S = 7 * 24 * 3600;
+
+/**
+ * Double opt-in, step 1: records a pending consent (time, source, IP, user agent, wording) and
+ * sends a confirmation in the reader's language. An active, suppressed or erased address gets
+ * nothing new, and the answer does not say which.
+ */
+export async function requestSubscription(deps: SubscribeDeps, newsletter: NewsletterConfig, req: SubscribeRequest, now: Date): Promise<SubscribeOutcome> {
+  const email = normaliseEmail(req.email ?? '');
+  if (!isValidEmail(email)) return { kind: 'invalid', field: 'email', message: 'Please enter a valid email address.' };
+  const rawName = (req.name ?? '').slice(0, 200);
+  const { name } = cleanName(rawName);
+  const locale = req.locale && isValidLocaleTag(req.locale) ? req.locale : '';
+  const timezone = req.timezone && isValidTimeZone(req.timezone) ? req.timezone : '';
+  const at = now.toISOString();
+
+  if ((await deps.store.erasedAmong([suppressionHash(email)])).size > 0) return { kind: 'accepted', sent: false, why: 'suppressed' };
+  const existing = await deps.store.findSubscriberByEmail(email);
+  if (existing && (await deps.store.suppression(existing.id))) return { kind: 'accepted', sent: false, why: 'suppressed' };
+  const current = existing ? await deps.store.getSubscription(existing.id, newsletter.id) : undefined;
+  if (current?.state === 'consent') return { kind: 'accepted', sent: false, why: 'already-subscribed' };
+  if (current && (current.state === 'bounced' || current.state === 'complained')) return { kind: 'accepted', sent: false, why: 'suppressed' };
+  if (!deps.allowAddress(email)) return { kind: 'accepted', sent: false, why: 'address-limit' };
+
+  // A known reader keeps their profile; a form cannot overwrite someone else's name.
+  const subscriberId =
+    existing?.id ??
+    (await deps.store.upsertSubscriber({ email, name, locale, timezone, topics: (req.topics ?? []).slice(0, 50), attributes: {} }, at));
+  await deps.store.appendConsentEvent(
+    { subscriberId, newsletterId: newsletter.id, kind: 'pending', at, source: 'subscribe-form', ip: req.ip, userAgent: req.userAgent?.slice(0, 300), wording: newsletter.consentWording },
+    at,
+  );
+  const readerLocale = negotiateLocale(existing?.locale || locale, newsletter.locales.supported, newsletter.locales.default);
+  const messages = createMessages(readerLocale, deps.files.catalogs, newsletter.locales.default, deps.files.localeFile);
+  const token = signToken({ p: 'confirm', s: subscriberId, n: newsletter.id, e: Math.floor(now.getTime() / 1000) + CONFIRM_TTL_S }, deps.secret);
+  const mail = confirmationMail({
+    newsletter,
+    email,
+    name: existing?.name ?? name,
+    confirmUrl: `${deps.publicUrl}/c/${token}`,
+    t: messages.t,
+    locale: readerLocale,
+    id: `${subscriberId}.${randomBytes(6).toString('hex')}`,
+  });
+  await deps.transport.send(mail);
+  deps.logger.info('confirmation sent', { newsletter: newsletter.id, subscriber: subscriberId });
+  return { kind: 'accepted', sent: true, why: 'confirmation-sent' };
+}

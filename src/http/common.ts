@@ -1,0 +1,74 @@
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Config } from '../config/load.js';
+import type { Clock } from '../domain/types.js';
+import type { Logger } from '../domain/logger.js';
+import type { Store } from '../store/store.js';
+import type { Transport } from '../transport/transport.js';
+import { verifyToken, type TokenCheck } from '../domain/tokens.js';
+import { page } from './pages.js';
+
+export interface HttpDeps {
+  store: Store;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  /** For confirmation mails; the issue deliveries never go through HTTP. */
+  transport: Transport;
+}
+
+/** Form posts are small; anything larger is refused before it is read. */
+export const smallBody = bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('request body too large', 413) });
+
+export const TOKEN_PROBLEMS: Record<string, string> = {
+  malformed: 'This link is incomplete. Copy the whole link from the email.',
+  'bad-signature': 'This link is not valid: it was changed or was not made by this service. Nothing was changed.',
+  expired: 'This link has expired. Nothing was changed.',
+  'wrong-purpose': 'This link is not meant for this page. Nothing was changed.',
+};
+
+export function checkToken(deps: HttpDeps, token: string, purpose: string): TokenCheck {
+  return verifyToken(token, deps.config.secrets, purpose, deps.clock.now().getTime());
+}
+
+export function badLink(c: Context, reason: string): Response {
+  return c.html(page('Link not valid', `<h1>Link not valid</h1><p>${TOKEN_PROBLEMS[reason] ?? 'This link is not valid.'}</p>`), 400);
+}
+
+/** Form (urlencoded or multipart) or JSON body as plain fields; arrays kept for repeated fields. */
+export async function readFields(c: Context): Promise<Record<string, string | string[]>> {
+  const type = c.req.header('content-type') ?? '';
+  try {
+    if (type.includes('application/json')) {
+      const data = (await c.req.json()) as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.entries(data ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v)]),
+      );
+    }
+    const body = await c.req.parseBody({ all: true });
+    return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]));
+  } catch {
+    return {};
+  }
+}
+
+export function field(fields: Record<string, string | string[]>, name: string): string {
+  const v = fields[name];
+  return (Array.isArray(v) ? v[0] : v) ?? '';
+}
+
+export function list(fields: Record<string, string | string[]>, name: string): string[] {
+  const v = fields[name] ?? fields[`${name}[]`];
+  const items = Array.isArray(v) ? v : v ? v.split(',') : [];
+  return items.map((x) => x.trim()).filter(Boolean);
+}
+
+/** The peer address; behind a proxy every request shares it, which only makes the limit stricter. */
+export function clientIp(c: Context): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
+export function wantsJson(c: Context): boolean {
+  return (c.req.header('content-type') ?? '').includes('application/json') || (c.req.header('accept') ?? '').startsWith('application/json');
+}

@@ -1,0 +1,73 @@
+import type { Hono } from 'hono';
+import { escapeHtml } from '../render/reader-fill.js';
+import { isValidLocaleTag } from '../domain/locale.js';
+import { page } from './pages.js';
+import { badLink, checkToken, clientIp, field, list, readFields, smallBody, type HttpDeps } from './common.js';
+
+/**
+ *   GET  /p/:token   the reader's preferences: language, topics, which newsletters
+ *   POST /p/:token   saves them (action=save), or withdraws from every newsletter (action=unsubscribe-all)
+ */
+export function preferencesRoutes(app: Hono, deps: HttpDeps): void {
+  const { store, config, clock, logger } = deps;
+
+  app.get('/p/:token', async (c) => {
+    const v = checkToken(deps, c.req.param('token'), 'preferences');
+    if (!v.ok) return badLink(c, v.reason);
+    const sub = await store.getSubscriber(v.payload.s);
+    if (!sub) return badLink(c, 'bad-signature');
+    const states = new Map((await store.subscriptionsOf(sub.id)).map((x) => [x.newsletterId, x.state]));
+    const newsletter = config.newsletters.find((n) => n.id === v.payload.n) ?? config.newsletters[0]!;
+    const languages = newsletter.locales.supported
+      .map((l) => `<option value="${escapeHtml(l)}"${sub.locale.toLowerCase().startsWith(l.toLowerCase()) ? ' selected' : ''}>${escapeHtml(new Intl.DisplayNames([l], { type: 'language' }).of(l) ?? l)}</option>`)
+      .join('');
+    const boxes = config.newsletters
+      .map((n) => `<p><label><input type="checkbox" name="newsletters" value="${escapeHtml(n.id)}"${states.get(n.id) === 'consent' ? ' checked' : ''}> ${escapeHtml(n.name)}</label></p>`)
+      .join('');
+    return c.html(
+      page(
+        'Your preferences',
+        `<h1>Your preferences</h1>
+<p class="muted">${escapeHtml(sub.email)}</p>
+<form method="post">
+  <input type="hidden" name="action" value="save">
+  <p><label>Language <select name="locale">${languages}</select></label></p>
+  <p><label>Topics (comma-separated; empty for everything) <input name="topics" value="${escapeHtml(sub.topics.join(', '))}" maxlength="500"></label></p>
+  <fieldset><legend>Newsletters</legend>${boxes}</fieldset>
+  <p><button type="submit">Save</button></p>
+</form>
+<form method="post"><input type="hidden" name="action" value="unsubscribe-all"><button type="submit">Unsubscribe from everything</button></form>`,
+      ),
+    );
+  });
+
+  app.post('/p/:token', smallBody, async (c) => {
+    const v = checkToken(deps, c.req.param('token'), 'preferences');
+    if (!v.ok) return badLink(c, v.reason);
+    const sub = await store.getSubscriber(v.payload.s);
+    if (!sub) return badLink(c, 'bad-signature');
+    const fields = await readFields(c);
+    const now = clock.now().toISOString();
+    const action = field(fields, 'action');
+    const wanted = new Set(action === 'unsubscribe-all' ? [] : list(fields, 'newsletters'));
+    if (action === 'save') {
+      const locale = field(fields, 'locale');
+      await store.updateProfile(sub.id, { ...(locale && isValidLocaleTag(locale) ? { locale } : {}), topics: list(fields, 'topics').slice(0, 50).map((t) => t.slice(0, 60)) }, now);
+    } else if (action !== 'unsubscribe-all') {
+      return c.text('unknown action', 400);
+    }
+    const suppressed = await store.suppression(sub.id);
+    for (const n of config.newsletters) {
+      const state = (await store.getSubscription(sub.id, n.id))?.state;
+      const source = action === 'unsubscribe-all' ? 'preferences-unsubscribe-all' : 'preferences';
+      if (wanted.has(n.id) && state !== 'consent' && !suppressed && state !== 'bounced' && state !== 'complained') {
+        // Ticking a box on their own signed page is an explicit consent, recorded with its proof.
+        await store.appendConsentEvent({ subscriberId: sub.id, newsletterId: n.id, kind: 'consent', at: now, source, ip: clientIp(c), userAgent: c.req.header('user-agent')?.slice(0, 300), wording: n.consentWording }, now);
+      } else if (!wanted.has(n.id) && (state === 'consent' || state === 'pending')) {
+        await store.appendConsentEvent({ subscriberId: sub.id, newsletterId: n.id, kind: 'withdrawn', at: now, source }, now);
+      }
+    }
+    logger.info('preferences saved', { subscriber: sub.id, action });
+    return c.html(page('Preferences saved', action === 'unsubscribe-all' ? '<h1>You are unsubscribed from everything</h1>' : '<h1>Your preferences are saved</h1>'));
+  });
+}

@@ -1,0 +1,106 @@
+import type { Hono } from 'hono';
+import { escapeHtml } from '../render/reader-fill.js';
+import { readTemplateFiles } from '../render/template-files.js';
+import { requestSubscription } from '../audience/subscribe.js';
+import { RateLimiter } from './rate-limit.js';
+import { page } from './pages.js';
+import { badLink, checkToken, clientIp, field, list, readFields, smallBody, wantsJson, type HttpDeps } from './common.js';
+
+const HOUR = 3_600_000;
+
+/**
+ * Double opt-in:
+ *   GET  /subscribe              a plain sign-up form
+ *   POST /subscribe              form or JSON {email, name?, locale?, timezone?, topics?, newsletter?}:
+ *                                records a pending consent and mails a confirmation link; the answer is
+ *                                the same whether or not the address was known (202)
+ *   GET  /c/:token               confirmation page with a button (scanners change nothing)
+ *   POST /c/:token               records the confirmed consent
+ * Limits: 10 sign-ups an hour per client address, 3 confirmation mails a day per email address.
+ */
+export function subscribeRoutes(app: Hono, deps: HttpDeps): void {
+  const { store, config, clock, logger, transport } = deps;
+  const perIp = new RateLimiter(10, HOUR);
+  const perAddress = new RateLimiter(3, 24 * HOUR);
+  const accepted = 'Thank you. If this address can subscribe, a confirmation email is on its way: open it and confirm.';
+
+  app.get('/subscribe', (c) => {
+    const options = config.newsletters.map((n) => `<option value="${escapeHtml(n.id)}">${escapeHtml(n.name)}</option>`).join('');
+    return c.html(
+      page(
+        'Subscribe',
+        `<h1>Subscribe</h1>
+<form method="post">
+  <p><label>Newsletter <select name="newsletter">${options}</select></label></p>
+  <p><label>Email <input type="email" name="email" required maxlength="254"></label></p>
+  <p><label>Name <input name="name" maxlength="200"></label></p>
+  <p><button type="submit">Subscribe</button></p>
+</form>
+<p class="muted">We will send you one email to confirm. Nothing else until you do.</p>`,
+      ),
+    );
+  });
+
+  app.post('/subscribe', smallBody, async (c) => {
+    const json = wantsJson(c);
+    const now = clock.now();
+    if (!perIp.take(clientIp(c), now.getTime())) {
+      return json ? c.json({ error: 'too many requests; try again later' }, 429) : c.html(page('Too many requests', '<h1>Too many requests</h1><p>Please try again later.</p>'), 429);
+    }
+    const fields = await readFields(c);
+    const newsletter = config.newsletters.find((n) => n.id === (field(fields, 'newsletter') || config.newsletters[0]!.id));
+    if (!newsletter) return json ? c.json({ error: 'unknown newsletter' }, 400) : c.html(page('Unknown newsletter', '<h1>Unknown newsletter</h1>'), 400);
+    const outcome = await requestSubscription(
+      {
+        store,
+        transport,
+        logger,
+        files: readTemplateFiles(config.paths.templates, newsletter.template),
+        publicUrl: config.publicUrl,
+        secret: config.secrets[0]!,
+        allowAddress: (email) => perAddress.take(email, now.getTime()),
+      },
+      newsletter,
+      {
+        email: field(fields, 'email'),
+        name: field(fields, 'name'),
+        locale: field(fields, 'locale') || c.req.header('accept-language')?.split(',')[0]?.split(';')[0]?.trim(),
+        timezone: field(fields, 'timezone'),
+        topics: list(fields, 'topics'),
+        ip: clientIp(c),
+        userAgent: c.req.header('user-agent'),
+      },
+      now,
+    );
+    if (outcome.kind === 'invalid') {
+      return json ? c.json({ error: outcome.message, field: outcome.field }, 400) : c.html(page('Please check the form', `<h1>Please check the form</h1><p>${escapeHtml(outcome.message)}</p>`), 400);
+    }
+    return json ? c.json({ status: 'check-your-inbox', message: accepted }, 202) : c.html(page('Check your inbox', `<h1>Check your inbox</h1><p>${accepted}</p>`), 202);
+  });
+
+  app.get('/c/:token', (c) => {
+    const v = checkToken(deps, c.req.param('token'), 'confirm');
+    if (!v.ok) return badLink(c, v.reason);
+    const name = escapeHtml(config.newsletters.find((n) => n.id === v.payload.n)?.name ?? v.payload.n);
+    return c.html(page('Confirm your subscription', `<h1>Confirm your subscription to ${name}</h1><form method="post"><button type="submit">Confirm</button></form>`));
+  });
+
+  app.post('/c/:token', smallBody, async (c) => {
+    const v = checkToken(deps, c.req.param('token'), 'confirm');
+    if (!v.ok) return badLink(c, v.reason);
+    const { s: subscriberId, n: newsletterId } = v.payload;
+    const newsletter = config.newsletters.find((n) => n.id === newsletterId);
+    const current = await store.getSubscription(subscriberId, newsletterId);
+    const name = escapeHtml(newsletter?.name ?? newsletterId);
+    if (current?.state === 'consent') return c.html(page('Already confirmed', `<h1>You are already subscribed to ${name}</h1><p>Nothing was changed.</p>`));
+    // Only a pending request can be confirmed: a link cannot undo a later unsubscribe or bounce.
+    if (!newsletter || current?.state !== 'pending') return c.html(page('Link no longer valid', '<h1>This link is no longer valid</h1><p>Nothing was changed. Subscribe again if you wish.</p>'), 400);
+    const now = clock.now().toISOString();
+    await store.appendConsentEvent(
+      { subscriberId, newsletterId, kind: 'consent', at: now, source: 'double-opt-in', ip: clientIp(c), userAgent: c.req.header('user-agent')?.slice(0, 300), wording: newsletter.consentWording },
+      now,
+    );
+    logger.info('subscription confirmed', { newsletter: newsletterId, subscriber: subscriberId });
+    return c.html(page('Subscribed', `<h1>You are subscribed to ${name}</h1><p>The next issue will come to your inbox.</p>`));
+  });
+}

@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
+import { parse } from 'csv-parse/sync';
+import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { runCli } from '../helpers/cli.js';
+
+describe('subscribers import, export, forget', () => {
+  let project: TestProject;
+  let sink: SmtpSink;
+  beforeEach(async () => {
+    project = makeProject();
+    sink = await startSmtpSink();
+  });
+  afterEach(async () => {
+    await sink.close();
+    project.cleanup();
+  });
+  const cli = (...args: string[]) => runCli([...args, '--config', project.configFile], { env: { SMTP_URL: sink.url } });
+
+  it('imports idempotently with extra columns usable in templates, exports the current state, and forgets a person for good', async () => {
+    // The footer shows the reader's company from the list's extra column.
+    const footer = join(project.dir, 'templates/default/partials/footer.hbs');
+    writeFileSync(footer, readFileSync(footer, 'utf8').replace('{{newsletter.postalAddress}}', '{{newsletter.postalAddress}} · {{attr "company"}}'));
+    const list = join(project.dir, 'crm.csv');
+    writeFileSync(
+      list,
+      [
+        'email,name,locale,timezone,status,consented_at,source,topics,company',
+        'kim@example.com,Kim,en,UTC,subscribed,2026-05-01T00:00:00Z,crm,,Acme & Sons',
+        'lee@example.com,Lee,fr,Europe/Paris,subscribed,2026-05-01T00:00:00Z,crm,,',
+      ].join('\n'),
+    );
+    const first = await cli('subscribers', 'import', list);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('2 consent change(s) recorded');
+    expect((await cli('subscribers', 'import', list)).stderr).toContain('0 consent change(s) recorded');
+
+    const send = await cli('send');
+    expect(send.code, send.stderr).toBe(0);
+    const byTo = new Map(await Promise.all(sink.received.map(async (r) => [r.to[0]!, await simpleParser(r.raw)] as const)));
+    expect(byTo.get('kim@example.com')!.html).toContain('Acme &amp; Sons');
+    expect(byTo.get('lee@example.com')!.text).not.toContain('Acme');
+    expect([...byTo.keys()].sort()).toEqual([...CONSENTING, 'kim@example.com', 'lee@example.com'].sort());
+
+    const out = join(project.dir, 'export.csv');
+    expect((await cli('subscribers', 'export', '--out', out)).code).toBe(0);
+    const rows = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
+    const status = Object.fromEntries(rows.map((r) => [r.email, r.status]));
+    expect(status).toMatchObject({ 'ada@example.com': 'subscribed', 'waiting@example.com': 'pending', 'former@example.com': 'unsubscribed', 'kim@example.com': 'subscribed' });
+    expect(rows.find((r) => r.email === 'kim@example.com')).toMatchObject({ company: 'Acme & Sons', consented_at: '2026-05-01T00:00:00.000Z', source: 'crm' });
+    const stdout = await cli('subscribers', 'export');
+    expect(stdout.stdout.split('\n')[0]).toBe('email,name,locale,timezone,status,consented_at,source,topics,company');
+
+    const forget = await cli('subscribers', 'forget', 'KIM@example.com');
+    expect(forget.code).toBe(0);
+    expect((await cli('subscribers', 'show', 'kim@example.com')).code).toBe(2);
+    expect((await cli('subscribers', 'export')).stdout).not.toContain('kim@example.com');
+    const reimport = await cli('subscribers', 'import', list);
+    expect(reimport.stderr).toContain("kim@example.com was erased at the person's request; not imported");
+    expect((await cli('subscribers', 'show', 'kim@example.com')).code).toBe(2);
+  });
+});
