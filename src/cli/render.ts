@@ -11,16 +11,17 @@ export function renderCommand(setExit: (code: number) => void): Command {
     .description('Write the issue of the current (or --at) slot as .html, .txt and .eml per locale, for checking by hand or by tools. Sends nothing.')
     .requiredOption('-o, --out <dir>', 'folder to write into (created if missing)')
     .option('-n, --newsletter <id>', 'only this newsletter (default: all)')
-    .option('-l, --locale <tag>', 'only this locale (negotiated: fr-CA gives fr)');
+    .option('-l, --locale <tag>', 'only this locale (negotiated: fr-CA gives fr)')
+    .option('-s, --subscriber <email>', 'as this reader gets it: their name, language, time zone and links (default: a sample reader in every locale)');
   withAt(withConfig(cmd));
-  return cmd.action(async (opts: CommonOptions & { out: string; newsletter?: string; locale?: string; at?: string }) => {
+  return cmd.action(async (opts: CommonOptions & { out: string; newsletter?: string; locale?: string; subscriber?: string; at?: string }) => {
     const at = parseAt(opts.at);
     const app = await openApp(opts);
     try {
       const outDir = resolve(opts.out);
       await mkdir(outDir, { recursive: true });
       for (const n of findNewsletter(app.config, opts.newsletter)) {
-        const r = await renderIssue(app, n, { at, locale: opts.locale });
+        const r = await renderIssue(app, n, { at, locale: opts.locale, subscriber: opts.subscriber });
         for (const l of r.locales) {
           const base = join(outDir, `${n.id}.${l.locale}`);
           await writeFile(`${base}.html`, l.html);

@@ -12,6 +12,8 @@ export interface ArticleView {
   author: string | null;
   image: { url: string; alt: string } | null;
   lang: string | null;
+  /** The article's own writing direction, so an English story reads right in an Arabic issue. */
+  textDir: 'ltr' | 'rtl' | 'auto';
 }
 
 export interface IssueView {
@@ -56,6 +58,8 @@ export function buildIssueView(issue: Issue, newsletter: NewsletterConfig, local
       author: a.author ?? null,
       image: a.image ?? null,
       lang: a.lang ?? null,
+      // Unknown language: let the text's first strong character decide.
+      textDir: a.lang ? (isRtl(a.lang) ? 'rtl' : 'ltr') : 'auto',
     };
   });
   return {

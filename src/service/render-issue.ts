@@ -1,6 +1,8 @@
 import type { NewsletterConfig } from '../config/schema.js';
 import type { Problem } from '../domain/errors.js';
-import type { Issue } from '../domain/types.js';
+import type { Issue, Subscriber } from '../domain/types.js';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+import { normaliseEmail } from '../audience/email.js';
 import { negotiateLocale } from '../domain/locale.js';
 import { latestSlotAtOrBefore } from '../compose/slots.js';
 import { syncListFile } from '../audience/sync.js';
@@ -38,7 +40,7 @@ export interface RenderResult {
 export async function renderIssue(
   app: App,
   newsletter: NewsletterConfig,
-  options: { at?: Date; locale?: string; reader?: { name: string; email: string } },
+  options: { at?: Date; locale?: string; subscriber?: string },
 ): Promise<RenderResult> {
   const { store, clock, config } = app;
   const now = clock.now();
@@ -52,25 +54,24 @@ export async function renderIssue(
     problems.push(...c.problems);
     issue = { ...c.draft, id: 0 };
   }
-  const locales = options.locale
-    ? [negotiateLocale(options.locale, newsletter.locales.supported, newsletter.locales.default)]
-    : newsletter.locales.supported;
-  const reader = options.reader ?? { name: 'Sample Reader', email: 'reader@example.com' };
+  // A real reader from the store (their name, language, time zone, attributes, links), or a sample one.
+  const real = options.subscriber ? await store.findSubscriberByEmail(normaliseEmail(options.subscriber)) : undefined;
+  if (options.subscriber && !real) throw new NewsletterError(ErrorCodes.USAGE, `no subscriber ${options.subscriber} in this store`);
+  const reader: Subscriber = real ?? { id: 0, email: 'reader@example.com', name: 'Sample Reader', locale: '', timezone: '', topics: [], attributes: {} };
+  const tag = options.locale ?? (real ? real.locale : undefined);
+  const locales = tag ? [negotiateLocale(tag, newsletter.locales.supported, newsletter.locales.default)] : newsletter.locales.supported;
   const out: RenderedLocale[] = [];
   for (const locale of locales) {
-    const r = await renderLocale({ issue, newsletter, locale, files, publicUrl: config.publicUrl });
-    const unsub = unsubscribeUrl(config.publicUrl, config.secrets[0]!, 0, newsletter.id);
-    const rendered = renderForReader(r, { name: reader.name, email: reader.email, unsubscribeUrl: unsub, preferencesUrl: preferencesUrl(config.publicUrl, config.secrets[0]!, 0, newsletter.id) });
-    const message = buildMessage({
-      newsletter,
-      issue,
-      outboxId: 0,
-      subscriber: { id: 0, email: reader.email, name: reader.name, locale, timezone: newsletter.timezone, topics: [], attributes: {} },
-      rendered,
+    const r = await renderLocale({ issue, newsletter, locale, timezone: reader.timezone || undefined, files, publicUrl: config.publicUrl });
+    const unsub = unsubscribeUrl(config.publicUrl, config.secrets[0]!, reader.id, newsletter.id);
+    const rendered = renderForReader(r, {
+      name: reader.name,
+      email: reader.email,
       unsubscribeUrl: unsub,
-      date: now,
-      options: app.messageOptions,
+      preferencesUrl: preferencesUrl(config.publicUrl, config.secrets[0]!, reader.id, newsletter.id),
+      attributes: reader.attributes,
     });
+    const message = buildMessage({ newsletter, issue, outboxId: 0, subscriber: reader, rendered, unsubscribeUrl: unsub, date: now, options: app.messageOptions });
     out.push({ locale, subject: rendered.subject, html: rendered.html, text: rendered.text, eml: await buildEml(message.mail), missingKeys: r.missingKeys });
     if (r.missingKeys.length > 0) {
       problems.push({ place: files.localeFile(locale), message: `missing keys ${r.missingKeys.join(', ')}; the ${newsletter.locales.default} text was used` });
