@@ -5,6 +5,7 @@ import { Scheduler } from '../service/scheduler.js';
 import { formatSummary } from './summary.js';
 import { openApp, withConfig, type CommonOptions } from './options.js';
 import { onShutdownSignal } from './signals.js';
+import { startPreview, type RunningPreview } from '../preview/serve.js';
 
 export function startCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('start')
@@ -24,6 +25,7 @@ export function startCommand(setExit: (code: number) => void): Command {
         app.logger.info('stopping', { signal });
         stopping ??= (async () => {
           await scheduler.stop();
+          await preview?.close();
           await new Promise<void>((r) => server.close(() => r()));
           await app.close();
           release();
@@ -39,6 +41,15 @@ export function startCommand(setExit: (code: number) => void): Command {
       app.logger.error(`HTTP server cannot listen on ${opts.host}:${app.config.port}: ${e.message}; set PORT to a free port`);
       process.kill(process.pid, 'SIGTERM');
     });
+    let preview: RunningPreview | undefined;
+    if (app.config.preview.enabled) {
+      const port = app.config.preview.port ?? (app.config.port === 0 ? 0 : app.config.port + 1);
+      preview = await startPreview(app, { env: process.env, host: app.config.preview.host, port }).catch((e: Error) => {
+        app.logger.error(`the preview cannot listen on ${app.config.preview.host}:${port}: ${e.message}; set preview.port in the config`);
+        return undefined;
+      });
+      if (preview) process.stderr.write(`Preview: ${preview.url} (editors only; ${app.config.preview.host})\n`);
+    }
     await scheduler.catchUp();
     scheduler.start();
     process.stderr.write('Running. Press Ctrl+C to stop.\n');

@@ -107,6 +107,16 @@ export const configSchema = z
         dkim: z.object({ domain: z.string().min(3), selector: z.string().min(1), privateKeyFile: z.string().min(1) }).optional(),
       })
       .prefault({}),
+    /** The editor preview that `start` serves beside the public HTTP server. */
+    preview: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Keep it on the loopback address: it shows every reader's name and can send mail. */
+        host: z.string().default('127.0.0.1'),
+        /** Default: PORT + 1 (any free port when PORT is 0). */
+        port: z.number().int().min(0).max(65535).optional(),
+      })
+      .prefault({}),
     newsletters: z.array(newsletterSchema).min(1, 'define at least one newsletter'),
   })
   .superRefine((c, ctx) => {

@@ -84,8 +84,32 @@ export function fillLayout(files: TemplateFiles, view: IssueView, t: (key: strin
   try {
     return hb.compile(files.layout.source, { strict: true })(view);
   } catch (e) {
-    throw e instanceof NewsletterError ? e : templateError(files.layout.file, files.layout.source, e);
+    if (e instanceof NewsletterError) throw e;
+    throw locateUndefinedPath(files, view, e) ?? templateError(files.layout.file, files.layout.source, e);
   }
+}
+
+/**
+ * Strict mode does not cover a helper's arguments: `{{t "intro" count=isue.count}}` fails as a
+ * bare "Cannot read properties of undefined (reading 'count')". Find the expression whose first
+ * name the data does not have, so the error still names file, line and what to fix.
+ */
+function locateUndefinedPath(files: TemplateFiles, view: IssueView, err: unknown): NewsletterError | undefined {
+  const prop = /Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)/.exec((err as Error).message)?.[1];
+  if (!prop) return undefined;
+  const known = new Set([...Object.keys(view), ...Object.keys(view.lead ?? {}), 'this', 'root', 'index', 'key', 'first', 'last']);
+  for (const f of [files.layout, ...files.partials]) {
+    const lines = f.source.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      for (const expr of lines[i]!.match(/{{[^}]*}}/g) ?? []) {
+        const path = new RegExp(`(?<![\\w.@])([A-Za-z_]\\w*)((?:\\.\\w+)*)\\.${prop}\\b`).exec(expr);
+        if (path && !known.has(path[1]!)) {
+          return new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `unknown variable "${path[1]}" in ${expr} (misspelt? the template data has no such name)`, { place: `${f.file}:${i + 1}`, cause: err });
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -138,6 +138,7 @@ describe('newsletter CLI', () => {
     await svc.waitFor(/Running\./);
     expect(svc.stderr()).toContain(`sent ${CONSENTING.length}`);
     expect(svc.stderr()).toMatch(/HTTP: http:\/\/127\.0\.0\.1:\d+\//);
+    expect(svc.stderr()).toMatch(/Preview: http:\/\/127\.0\.0\.1:\d+\/ \(editors only/);
     svc.child.kill('SIGTERM');
     expect(await svc.exited).toBe(0);
     expect(emlFiles(project.dir)).toHaveLength(CONSENTING.length);

@@ -100,6 +100,16 @@ describe('render pipeline', () => {
     expect(renderForReader(r, { name: 'J', email: 'j@x.fr', unsubscribeUrl: 'https://n.test/u/t', preferencesUrl: 'https://n.test/p/t' }).html).toContain('Read more');
   });
 
+  it('names file and line for a misspelt path inside a helper argument, which strict mode misses', async () => {
+    const { newsletter, files } = setup();
+    const layout = join(project.dir, 'templates', 'default', 'layout.mjml.hbs');
+    const source = readFileSync(layout, 'utf8');
+    writeFileSync(layout, source.replace('{{t "intro" count=issue.count}}', '{{t "intro" count=isue.count}}'));
+    const line = source.split('\n').findIndex((l) => l.includes('{{t "intro"')) + 1;
+    const err = await renderLocale({ issue: issue(), newsletter, locale: 'en', files: files(), publicUrl: 'https://n.test' }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain(`layout.mjml.hbs:${line}: unknown variable "isue" in {{t "intro" count=isue.count}}`);
+  });
+
   it('refuses MJML that fails strict validation, naming the layout file', async () => {
     const { newsletter, files } = setup();
     const layout = join(project.dir, 'templates', 'default', 'layout.mjml.hbs');

@@ -1,0 +1,75 @@
+import { escapeHtml as e } from '../render/reader-fill.js';
+import type { Preview } from './preview-issue.js';
+
+const STYLE = `
+  body { font: 14px/1.45 -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0; color: #1f2933; background: #f4f5f7; }
+  header { background: #102a43; color: #fff; padding: 10px 16px; display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }
+  header a { color: #bcccdc; } header form { display: flex; gap: 10px; flex-wrap: wrap; align-items: center; }
+  main { padding: 16px; } h2 { font-size: 15px; margin: 18px 0 6px; }
+  .frames { display: flex; gap: 24px; align-items: flex-start; flex-wrap: wrap; }
+  .frames figure { margin: 0; } .frames figcaption { color: #52606d; font-size: 12px; }
+  iframe { background: #fff; border: 1px solid #cbd2d9; height: 900px; }
+  pre { white-space: pre-wrap; background: #fff; border: 1px solid #cbd2d9; padding: 12px; max-width: 78ch; }
+  table { border-collapse: collapse; background: #fff; } td { border: 1px solid #e4e7eb; padding: 3px 8px; vertical-align: top; }
+  .error { background: #fde8e8; border: 1px solid #f8b4b4; color: #9b1c1c; padding: 12px; white-space: pre-wrap; font-family: ui-monospace, monospace; }
+  .warn { background: #fdf6b2; border: 1px solid #faca15; padding: 8px 12px; }
+  .muted { color: #52606d; }
+`;
+
+/** Reloads the page when the server says a watched file changed. */
+const LIVE_RELOAD = `<script>new EventSource('/events').onmessage = (m) => { if (m.data === 'reload') location.reload(); };</script>`;
+
+export function shell(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title><style>${STYLE}</style></head><body>${body}${LIVE_RELOAD}</body></html>`;
+}
+
+export interface PageOptions {
+  query: string; // the current query string, to build the frame URLs
+  readers: { email: string; name: string }[];
+  readerParam: string;
+  view: 'both' | 'desktop' | 'mobile';
+  newsletters: { id: string; name: string }[];
+  sent?: string;
+}
+
+export function previewPage(p: Preview, o: PageOptions): string {
+  const n = p.newsletter;
+  const sel = (a: string, b: string) => (a === b ? ' selected' : '');
+  const locales = n.locales.supported.map((l) => `<option value="${e(l)}"${sel(l, p.locale)}>${e(l)}</option>`).join('');
+  const readers = [
+    `<option value="">Sample Reader</option>`,
+    `<option value="custom"${sel('custom', o.readerParam)}>Made-up reader…</option>`,
+    ...o.readers.map((r) => `<option value="${e(r.email)}"${sel(r.email, o.readerParam)}>${e(r.name || r.email)} &lt;${e(r.email)}&gt;</option>`),
+  ].join('');
+  const custom = o.readerParam === 'custom' ? `<input name="name" placeholder="name" value="${e(p.reader.name)}"><input name="email" placeholder="email" value="${e(p.reader.email)}">` : '';
+  const views = (['both', 'desktop', 'mobile'] as const).map((v) => `<option value="${v}"${sel(v, o.view)}>${v === 'both' ? 'desktop + mobile' : v}</option>`).join('');
+  const header = `<header><strong>${e(n.name)}</strong>
+<form method="get" id="controls">
+  <label>Language <select name="locale" onchange="this.form.submit()">${locales}</select></label>
+  <label>Reader <select name="reader" onchange="this.form.submit()">${readers}</select></label>${custom}
+  <label>View <select name="view" onchange="this.form.submit()">${views}</select></label>
+  <noscript><button>Show</button></noscript>
+</form>
+<span>${o.newsletters.map((x) => `<a href="/n/${encodeURIComponent(x.id)}">${e(x.name)}</a>`).join(' · ')} · <a href="/mailbox">Mailbox</a> · <a href="/archive">Archive</a></span></header>`;
+
+  const parts: string[] = [];
+  if (o.sent) parts.push(`<p class="warn">${e(o.sent)}</p>`);
+  if (p.error) parts.push(`<h2>Template error</h2><div class="error" id="error">${e(p.error)}</div>`);
+  const slotText = p.kind === 'next' ? `Next issue: slot ${e(p.slot)}` : p.kind === 'last' ? `No new articles for the slot of ${e(p.slot)}: no issue would go out. Showing the last issue (slot ${e(p.issue!.slot)}).` : 'No articles yet: nothing to show.';
+  parts.push(`<p class="muted">${slotText}</p>`);
+  if (p.missingKeys.length) parts.push(`<p class="warn" id="missing-keys">Missing in ${e(p.locale)}.json (the ${e(n.locales.default)} text is shown): ${p.missingKeys.map(e).join(', ')}</p>`);
+  for (const w of p.warnings) parts.push(`<p class="warn">MJML: ${e(w)}</p>`);
+  if (p.problems.length) parts.push(`<h2>Input problems (skipped)</h2><ul>${p.problems.map((x) => `<li>${e(x.place)}: ${e(x.message)}</li>`).join('')}</ul>`);
+  if (p.leftOut.length) parts.push(`<h2>Articles left out</h2><ul id="left-out">${p.leftOut.map((x) => `<li>${e(x.id)} — ${e(x.reason)} <span class="muted">${e(x.origin)}</span></li>`).join('')}</ul>`);
+  if (p.html) {
+    parts.push(`<h2>Subject</h2><p id="subject">${e(p.subject)}</p><h2>Preheader</h2><p id="preheader">${e(p.preheader)}</p>`);
+    const frame = (w: number, label: string, id: string) => `<figure><figcaption>${label} · ${w}px</figcaption><iframe id="${id}" title="${label}" width="${w}" src="/html?${e(o.query)}"></iframe></figure>`;
+    parts.push(
+      `<div class="frames">${o.view !== 'mobile' ? frame(600, 'Desktop', 'desktop') : ''}${o.view !== 'desktop' ? frame(375, 'Mobile', 'mobile') : ''}</div>`,
+      `<h2>Plain text</h2><pre id="text">${e(p.text)}</pre>`,
+      `<h2>Headers</h2><table>${p.headers.map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('')}</table>`,
+      `<h2>Send a test</h2><form method="post" action="/test?${e(o.query)}"><input type="email" name="to" required placeholder="you@example.org"> <button>Send test</button> <span class="muted">marked [TEST] in the subject, never recorded as a delivery</span></form>`,
+    );
+  }
+  return shell(`${n.name} · preview`, `${header}<main>${parts.join('\n')}</main>`);
+}

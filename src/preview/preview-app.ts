@@ -1,0 +1,148 @@
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { loadConfig, type Environment } from '../config/load.js';
+import { NewsletterError } from '../domain/errors.js';
+import { normaliseEmail } from '../audience/email.js';
+import { syncListFile } from '../audience/sync.js';
+import { escapeHtml as e } from '../render/reader-fill.js';
+import type { App } from '../app.js';
+import { previewIssue, SAMPLE_READER, type PreviewReader } from './preview-issue.js';
+import { previewPage, shell } from './page.js';
+import { listMailbox, readMailboxMessage } from './mailbox.js';
+import type { LiveReload } from './live-reload.js';
+
+export interface PreviewOptions {
+  env: Environment;
+  /** Fixed time for the preview (`--at`); default the app's clock. */
+  at?: Date;
+  live?: LiveReload;
+}
+
+/**
+ * The editor's preview, served on 127.0.0.1:
+ *   GET  /n/:id            the next issue for a locale and reader (?locale=fr&reader=EMAIL|custom&name=&email=&view=both|desktop|mobile)
+ *   GET  /html             the email itself, for the page's frames (same query, plus newsletter=ID)
+ *   POST /test             sends the previewed email to an address, marked [TEST], not recorded
+ *   GET  /events           server-sent "reload" when a template, locale, article, list or the config changes
+ *   GET  /mailbox          what the capture transport wrote; /mailbox/view?file= opens one as sent
+ *   GET  /archive          past issues with their delivery counts
+ * The config is read again on every request, so an edit to it shows at the next reload.
+ */
+export function createPreviewApp(app: App, options: PreviewOptions): Hono {
+  const web = new Hono();
+  const fresh = (): App => ({ ...app, config: loadConfig({ file: app.config.file, env: options.env, readGeneratedSecret: () => app.config.secrets[0]! }) });
+
+  async function build(c: Context, id: string) {
+    const current = fresh();
+    const newsletter = current.config.newsletters.find((n) => n.id === id);
+    if (!newsletter) return undefined;
+    // Like every command that needs the audience, start from the list file (idempotent, cheap when unchanged).
+    await syncListFile(current.store, newsletter.id, current.config.paths.subscribers, current.clock.now().toISOString());
+    const q = c.req.query();
+    const readerParam = q.reader ?? '';
+    let reader: PreviewReader = SAMPLE_READER;
+    const subscriber = readerParam && readerParam !== 'custom' ? await current.store.findSubscriberByEmail(normaliseEmail(readerParam)) : undefined;
+    if (readerParam === 'custom') reader = { name: q.name ?? 'Alex Example', email: q.email || 'alex@example.com', locale: q.locale ?? '', timezone: '' };
+    const preview = await previewIssue(current, newsletter, { at: options.at, locale: q.locale, reader, subscriber });
+    const params = new URLSearchParams({ newsletter: id, locale: preview.locale, ...(readerParam ? { reader: readerParam } : {}), ...(readerParam === 'custom' ? { name: reader.name, email: reader.email } : {}) });
+    return { current, newsletter, preview, readerParam, query: params.toString() };
+  }
+
+  const errorPage = (c: Context, err: unknown) => {
+    if (!(err instanceof NewsletterError)) throw err;
+    return c.html(shell('Preview: configuration error', `<main><h2>Configuration error</h2><div class="error" id="error">${e(err.message)}</div></main>`), 200);
+  };
+
+  web.get('/', (c) => c.redirect(`/n/${encodeURIComponent(app.config.newsletters[0]!.id)}`));
+
+  web.get('/n/:id', async (c) => {
+    try {
+      const b = await build(c, c.req.param('id'));
+      if (!b) return c.html(shell('Not found', '<main>No such newsletter.</main>'), 404);
+      const readers = (await b.current.store.exportRows(b.newsletter.id)).slice(0, 100).map((r) => ({ email: r.subscriber.email, name: r.subscriber.name }));
+      const view = (['desktop', 'mobile'] as const).find((v) => v === c.req.query('view')) ?? 'both';
+      return c.html(
+        previewPage(b.preview, {
+          query: b.query,
+          readers,
+          readerParam: b.readerParam,
+          view,
+          newsletters: b.current.config.newsletters.map((n) => ({ id: n.id, name: n.name })),
+          sent: c.req.query('sent'),
+        }),
+      );
+    } catch (err) {
+      return errorPage(c, err);
+    }
+  });
+
+  web.get('/html', async (c) => {
+    try {
+      const b = await build(c, c.req.query('newsletter') ?? '');
+      if (!b?.preview.html) return c.html(`<p>${e(b?.preview.error ?? 'Nothing to show.')}</p>`);
+      return c.html(b.preview.html);
+    } catch (err) {
+      return errorPage(c, err);
+    }
+  });
+
+  web.post('/test', async (c) => {
+    const id = c.req.query('newsletter') ?? '';
+    const to = normaliseEmail(String((await c.req.parseBody()).to ?? ''));
+    const b = await build(c, id);
+    if (!b?.preview.message) return c.text('nothing to send: fix the errors shown in the preview first', 400);
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(to)) return c.text('type a valid address to send the test to', 400);
+    const { message } = b.preview;
+    await app.transport.send({
+      key: `preview-tests/${Date.now().toString(36)}`,
+      mail: { ...message.mail, to, subject: `[TEST] ${message.mail.subject}`, messageId: message.mail.messageId.replace('<', `<test-${Date.now().toString(36)}.`) },
+    });
+    app.logger.info('preview test sent', { newsletter: id, to });
+    return c.redirect(`/n/${encodeURIComponent(id)}?${b.query}&sent=${encodeURIComponent(`Test sent to ${to}`)}`);
+  });
+
+  web.get('/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let wake: () => void = () => {};
+      const unsubscribe = options.live?.subscribe(() => wake()) ?? (() => {});
+      stream.onAbort(() => {
+        unsubscribe();
+        wake();
+      });
+      await stream.writeSSE({ data: 'hello' });
+      // One message per change, until the page goes away.
+      while (!stream.aborted) {
+        await new Promise<void>((r) => (wake = r));
+        if (!stream.aborted) await stream.writeSSE({ data: 'reload' });
+      }
+    }),
+  );
+
+  web.get('/mailbox', async (c) => {
+    if (!app.transport.location) return c.html(shell('Mailbox', `<main><p>The mailbox shows what the capture transport writes; this service sends through ${e(app.transport.name)}.</p></main>`));
+    const rows = await listMailbox(app.transport.location);
+    const list = rows.map((r) => `<tr><td><a href="/mailbox/view?file=${encodeURIComponent(r.file)}">${e(r.subject)}</a></td><td>${e(r.to)}</td><td>${e(r.date)}</td></tr>`).join('');
+    return c.html(shell('Mailbox', `<main><h2>Captured messages (${rows.length})</h2><table id="mailbox">${list}</table></main>`));
+  });
+
+  web.get('/mailbox/view', async (c) => {
+    const m = app.transport.location ? await readMailboxMessage(app.transport.location, c.req.query('file') ?? '') : undefined;
+    if (!m) return c.html(shell('Not found', '<main>No such message.</main>'), 404);
+    return c.html(shell(m.subject, `<main><h2>${e(m.subject)}</h2><pre>${e(m.head)}</pre><iframe width="600" srcdoc="${e(m.html)}"></iframe><h2>Plain text</h2><pre>${e(m.text)}</pre></main>`));
+  });
+
+  web.get('/archive', async (c) => {
+    const sections: string[] = [];
+    for (const n of app.config.newsletters) {
+      const rows: string[] = [];
+      for (const i of await app.store.listIssues(n.id, 50)) {
+        const k = await app.store.counts(i.id);
+        rows.push(`<tr><td>#${i.id}</td><td>${e(i.slot)}</td><td>${i.articles.length} articles</td><td>sent ${k.sent} · queued ${k.queued} · deferred ${k.deferred} · failed ${k.failed} · skipped ${k.skipped} · unknown ${k.unknown}</td></tr>`);
+      }
+      sections.push(`<h2>${e(n.name)}</h2>${rows.length ? `<table>${rows.join('')}</table>` : '<p class="muted">No issue yet.</p>'}`);
+    }
+    return c.html(shell('Archive', `<main id="archive">${sections.join('')}</main>`));
+  });
+
+  return web;
+}

@@ -1,0 +1,127 @@
+import type { NewsletterConfig } from '../config/schema.js';
+import type { Problem } from '../domain/errors.js';
+import { NewsletterError } from '../domain/errors.js';
+import type { Issue, Subscriber } from '../domain/types.js';
+import { negotiateLocale } from '../domain/locale.js';
+import { nextSlotAfter } from '../compose/slots.js';
+import type { LeftOutReason } from '../compose/compose.js';
+import { readTemplateFiles } from '../render/template-files.js';
+import { renderLocale, renderForReader } from '../render/pipeline.js';
+import { buildMessage } from '../delivery/message.js';
+import { preferencesUrl, unsubscribeUrl } from '../delivery/deliver.js';
+import { buildEml } from '../transport/capture.js';
+import { composeIssue } from '../service/compose-issue.js';
+import type { App } from '../app.js';
+import type { OutgoingMessage } from '../transport/transport.js';
+
+export interface PreviewReader {
+  name: string;
+  email: string;
+  locale: string;
+  timezone: string;
+}
+
+export interface Preview {
+  newsletter: NewsletterConfig;
+  slot: string;
+  /** 'next': a draft of the next slot's issue; 'last': nothing new, so the last stored issue. */
+  kind: 'next' | 'last' | 'none';
+  issue: Issue | undefined;
+  locale: string;
+  reader: PreviewReader;
+  subject: string;
+  preheader: string;
+  html: string;
+  text: string;
+  headers: [string, string][];
+  message: OutgoingMessage | undefined;
+  leftOut: { id: string; origin: string; reason: LeftOutReason }[];
+  missingKeys: string[];
+  warnings: string[];
+  problems: Problem[];
+  /** A template or locale error: shown in the page instead of the email. */
+  error: string | undefined;
+}
+
+export const SAMPLE_READER: PreviewReader = { name: 'Sample Reader', email: 'reader@example.com', locale: '', timezone: '' };
+
+function headersOf(eml: Buffer): [string, string][] {
+  const head = eml.toString('utf8').split(/\r?\n\r?\n/)[0] ?? '';
+  return head
+    .replace(/\r?\n[ \t]+/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()] as [string, string])
+    .filter(([k]) => k && !/^content-/i.test(k) && k !== 'MIME-Version');
+}
+
+/**
+ * What the next issue would look like now (or at `at`) for one reader in one locale. Reads the
+ * config's templates and articles afresh each time, so edits show at once; writes nothing.
+ */
+export async function previewIssue(app: App, newsletter: NewsletterConfig, options: { at?: Date; locale?: string; reader?: PreviewReader; subscriber?: Subscriber }): Promise<Preview> {
+  const { store, config } = app;
+  const now = options.at ?? app.clock.now();
+  const slot = nextSlotAfter(newsletter.schedule, newsletter.timezone, now);
+  const reader: PreviewReader = options.subscriber ?? options.reader ?? SAMPLE_READER;
+  const locale = negotiateLocale(options.locale || reader.locale, newsletter.locales.supported, newsletter.locales.default);
+  const base: Preview = {
+    newsletter,
+    slot: slot.toISOString(),
+    kind: 'none',
+    issue: undefined,
+    locale,
+    reader,
+    subject: '',
+    preheader: '',
+    html: '',
+    text: '',
+    headers: [],
+    message: undefined,
+    leftOut: [],
+    missingKeys: [],
+    warnings: [],
+    problems: [],
+    error: undefined,
+  };
+  const composition = await composeIssue(store, newsletter, config.baseDir, slot, now);
+  base.leftOut = composition.selection.leftOut;
+  base.problems = composition.problems;
+  let issue: Issue | undefined = { ...composition.draft, id: 0 };
+  base.kind = 'next';
+  if (composition.draft.articles.length === 0) {
+    issue = await store.latestIssue(newsletter.id);
+    base.kind = issue ? 'last' : 'none';
+  }
+  base.issue = issue;
+  if (!issue) return base;
+  try {
+    const files = readTemplateFiles(config.paths.templates, newsletter.template);
+    const r = await renderLocale({ issue, newsletter, locale, timezone: reader.timezone || undefined, files, publicUrl: config.publicUrl });
+    const id = options.subscriber?.id ?? 0;
+    const unsub = unsubscribeUrl(config.publicUrl, config.secrets[0]!, id, newsletter.id);
+    const out = renderForReader(r, {
+      name: reader.name,
+      email: reader.email,
+      unsubscribeUrl: unsub,
+      preferencesUrl: preferencesUrl(config.publicUrl, config.secrets[0]!, id, newsletter.id),
+      attributes: options.subscriber?.attributes ?? {},
+    });
+    const subscriber: Subscriber = options.subscriber ?? { id: 0, ...reader, topics: [], attributes: {} };
+    const message = buildMessage({ newsletter, issue, outboxId: 0, subscriber, rendered: out, unsubscribeUrl: unsub, date: app.clock.now(), options: app.messageOptions });
+    const preheader = /<div style="display:none;[^"]*">([\s\S]*?)<\/div>/.exec(out.html)?.[1]?.trim() ?? '';
+    return {
+      ...base,
+      subject: out.subject,
+      preheader,
+      html: out.html,
+      text: out.text,
+      headers: headersOf(await buildEml(message.mail)),
+      message,
+      missingKeys: r.missingKeys,
+      warnings: r.warnings,
+    };
+  } catch (e) {
+    if (e instanceof NewsletterError) return { ...base, error: e.message };
+    throw e;
+  }
+}
