@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import { createHttpApp } from '../../src/http/app.js';
 import { sendNewsletter } from '../../src/service/send-issue.js';
 import { preferencesUrl, unsubscribeUrl } from '../../src/delivery/deliver.js';

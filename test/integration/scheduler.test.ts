@@ -6,7 +6,7 @@ import { sendNewsletter, type SendSummary } from '../../src/service/send-issue.j
 import { latestSlotAtOrBefore, nextSlotAfter } from '../../src/compose/slots.js';
 import type { App } from '../../src/app.js';
 import type { Store } from '../../src/store/store.js';
-import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
+import { makeProject, CONSENTING } from '../helpers/project.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
