@@ -8,6 +8,11 @@ const NOTICE_PATTERNS: RegExp[] = [
   /^(subscribe|sign up) (now|today|to our newsletter)\b/i,
 ];
 
-export function isNoticeParagraph(text: string): boolean {
-  return NOTICE_PATTERNS.some((re) => re.test(text));
+export function isNoticeParagraph(text: string, extra: readonly RegExp[] = []): boolean {
+  return NOTICE_PATTERNS.some((re) => re.test(text)) || extra.some((re) => re.test(text));
+}
+
+/** The config's extra patterns (`articles.noticePatterns`), compiled once. */
+export function noticePatterns(patterns: readonly string[]): RegExp[] {
+  return patterns.map((p) => new RegExp(p, 'i'));
 }

@@ -50,11 +50,11 @@ function httpUrl(v: unknown): string | undefined {
 }
 
 /** Parses one file's text into an article; throws with a reader-facing reason. */
-export function parseArticleFile(text: string, fileName: string): Article {
+export function parseArticleFile(text: string, fileName: string, notices: readonly RegExp[] = []): Article {
   const id0 = basename(fileName, extname(fileName));
   if (looksScraped(text)) {
     const page = parseScrapedPage(text);
-    const paragraphs = page.paragraphs.filter((p) => !isNoticeParagraph(p));
+    const paragraphs = page.paragraphs.filter((p) => !isNoticeParagraph(p, notices));
     if (paragraphs.length === 0) throw new Error('the page has a title but no body text');
     return {
       id: id0,
@@ -73,7 +73,7 @@ export function parseArticleFile(text: string, fileName: string): Article {
   const publishedAt = parseArticleDate(data.date);
   if (!publishedAt) throw new Error(`date "${String(data.date)}" does not parse; use YYYY-MM-DD or an ISO 8601 time such as 2026-11-20T09:30:00Z`);
   if (data.url !== undefined && !httpUrl(data.url)) throw new Error(`url "${String(data.url)}" is not an http(s) URL`);
-  const paragraphs = markdownParagraphs(body).filter((p) => !isNoticeParagraph(p));
+  const paragraphs = markdownParagraphs(body).filter((p) => !isNoticeParagraph(p, notices));
   const summary = str(data.summary);
   if (paragraphs.length === 0 && !summary) throw new Error('the article has no body and no summary');
   const imageUrl = httpUrl(data.image);
@@ -97,7 +97,7 @@ export function parseArticleFile(text: string, fileName: string): Article {
  * Reads every .md/.markdown/.txt file of a folder (not recursive). A file that fails to parse,
  * or repeats an id already seen, is reported and skipped; the others still count.
  */
-export function readFolderSource(dir: string): SourceResult {
+export function readFolderSource(dir: string, notices: readonly RegExp[] = []): SourceResult {
   const articles: Article[] = [];
   const problems: Problem[] = [];
   let names: string[];
@@ -112,7 +112,7 @@ export function readFolderSource(dir: string): SourceResult {
     const file = join(dir, name);
     try {
       if (!statSync(file).isFile()) continue;
-      const article = parseArticleFile(readFileSync(file, 'utf8'), file);
+      const article = parseArticleFile(readFileSync(file, 'utf8'), file, notices);
       const first = seen.get(article.id);
       if (first) {
         problems.push({ place: file, message: `duplicate article id "${article.id}" (first used by ${first}); skipped` });

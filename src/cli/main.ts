@@ -8,6 +8,7 @@ import { retryCommand } from './retry.js';
 import { subscribersCommand } from './subscribers.js';
 import { workerCommand } from './worker.js';
 import { previewCommand } from './preview.js';
+import { articlesCommand } from './articles.js';
 
 /**
  * Runs the CLI and returns the exit status: 0 done; 1 readers of the issue are failed,
@@ -23,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [startCommand(setExit), sendCommand(setExit), renderCommand(setExit), reportCommand(setExit), retryCommand(setExit), subscribersCommand(setExit), workerCommand(setExit), previewCommand(setExit)]) {
+  for (const cmd of [startCommand(setExit), sendCommand(setExit), renderCommand(setExit), reportCommand(setExit), retryCommand(setExit), subscribersCommand(setExit), workerCommand(setExit), previewCommand(setExit), articlesCommand(setExit)]) {
     program.addCommand(cmd);
   }
   // Every command, nested ones too, reports usage errors to standard error and returns instead of exiting.

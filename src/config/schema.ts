@@ -62,6 +62,8 @@ export const newsletterSchema = z
     firstIssueLookback: z.union([z.literal('all'), duration('firstIssueLookback')]).default('30d'),
     /** "immediate": a store that never sent this newsletter sends its latest slot at once. */
     firstIssue: z.enum(['immediate', 'next-slot']).default('next-slot'),
+    /** Make an issue even when no article is new (the template then says so); default: no issue. */
+    sendWhenEmpty: z.boolean().default(false),
     /** Version of the consent wording on the sign-up form, recorded with each consent (proof). */
     consentWording: z.string().min(1).default('signup-form-v1'),
     /** Each reader gets the issue at the slot's wall-clock time in their own time zone. */
@@ -105,6 +107,26 @@ export const configSchema = z
           .optional(),
         /** DKIM signing with a private key file (PEM); the selector's public key must be in DNS. */
         dkim: z.object({ domain: z.string().min(3), selector: z.string().min(1), privateKeyFile: z.string().min(1) }).optional(),
+      })
+      .prefault({}),
+    articles: z
+      .object({
+        /** Extra patterns (regular expressions, case-insensitive) for page chrome to drop from article text. */
+        noticePatterns: z
+          .array(
+            z.string().refine(
+              (p) => {
+                try {
+                  new RegExp(p, 'i');
+                  return true;
+                } catch {
+                  return false;
+                }
+              },
+              { message: 'not a valid regular expression' },
+            ),
+          )
+          .default([]),
       })
       .prefault({}),
     /** The editor preview that `start` serves beside the public HTTP server. */

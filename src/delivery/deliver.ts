@@ -4,7 +4,7 @@ import { negotiateLocale } from '../domain/locale.js';
 import { signToken } from '../domain/tokens.js';
 import type { ClaimedDelivery, DeliveryOutcome, Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
-import type { IssueRenderer } from '../render/issue-renderer.js';
+import { articlesForTopics, type IssueRenderer } from '../render/issue-renderer.js';
 import { renderForReader } from '../render/pipeline.js';
 import { buildMessage, listDomain, messageIdFor, type MessageOptions } from './message.js';
 import { classifyError, type Verdict } from './classify.js';
@@ -67,9 +67,14 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
     const error = `${domainOf(d.subscriber.email)} asked us to slow down (421); held until then`;
     return { claimed: d, outcome: { outboxId: d.outboxId, state: 'deferred', messageId, error, nextAttemptAt: new Date(hold).toISOString() } };
   }
+  // Readers who chose topics skip an issue none of whose articles has one (an empty issue, sent
+  // with sendWhenEmpty, still goes to everyone).
+  if (d.subscriber.topics.length > 0 && issue.articles.length > 0 && articlesForTopics(issue, d.subscriber.topics).length === 0) {
+    return { claimed: d, outcome: { outboxId: d.outboxId, state: 'skipped', messageId, error: `no article of this issue is in the reader's topics (${d.subscriber.topics.join(', ')})` } };
+  }
   try {
     const locale = negotiateLocale(d.subscriber.locale, newsletter.locales.supported, newsletter.locales.default);
-    const rendering = await renderer.forLocale(locale, d.subscriber.timezone);
+    const rendering = await renderer.forLocale(locale, d.subscriber.timezone, d.subscriber.topics);
     const unsubscribe = unsubscribeUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id);
     const rendered = renderForReader(rendering, {
       name: d.subscriber.name,

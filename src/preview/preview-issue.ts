@@ -83,7 +83,7 @@ export async function previewIssue(app: App, newsletter: NewsletterConfig, optio
     problems: [],
     error: undefined,
   };
-  const composition = await composeIssue(store, newsletter, config.baseDir, slot, now);
+  const composition = await composeIssue(store, newsletter, config, slot, now);
   base.leftOut = composition.selection.leftOut;
   base.problems = composition.problems;
   let issue: Issue | undefined = { ...composition.draft, id: 0 };

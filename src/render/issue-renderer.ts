@@ -4,8 +4,9 @@ import { renderLocale, type LocaleRendering } from './pipeline.js';
 import type { TemplateFiles } from './template-files.js';
 
 /**
- * Renders an issue once per (locale, time zone) on first need and keeps the result for every
- * later reader: dates show in the reader's zone, and a list has few distinct pairs.
+ * Renders an issue once per (locale, time zone, topic choice) on first need and keeps the result
+ * for every later reader: dates show in the reader's zone, readers who chose topics get only
+ * matching articles, and a list has few distinct combinations.
  */
 export class IssueRenderer {
   private readonly byLocale = new Map<string, Promise<LocaleRendering>>();
@@ -17,14 +18,23 @@ export class IssueRenderer {
     private readonly publicUrl: string,
   ) {}
 
-  forLocale(locale: string, timezone?: string): Promise<LocaleRendering> {
+  forLocale(locale: string, timezone?: string, topics: readonly string[] = []): Promise<LocaleRendering> {
     const tz = timezone || this.newsletter.timezone;
-    const key = `${locale}\u0000${tz}`;
+    const wanted = [...new Set(topics.map((t) => t.toLowerCase()))].sort();
+    const key = `${locale}\u0000${tz}\u0000${wanted.join(',')}`;
     let r = this.byLocale.get(key);
     if (!r) {
-      r = renderLocale({ issue: this.issue, newsletter: this.newsletter, locale, timezone: tz, files: this.files, publicUrl: this.publicUrl });
+      const issue = wanted.length ? { ...this.issue, articles: articlesForTopics(this.issue, wanted) } : this.issue;
+      r = renderLocale({ issue, newsletter: this.newsletter, locale, timezone: tz, files: this.files, publicUrl: this.publicUrl });
       this.byLocale.set(key, r);
     }
     return r;
   }
+}
+
+/** A reader who chose topics gets the issue's articles with at least one of them. */
+export function articlesForTopics(issue: Issue, topics: readonly string[]): Issue['articles'] {
+  if (topics.length === 0) return issue.articles;
+  const wanted = new Set(topics.map((t) => t.toLowerCase()));
+  return issue.articles.filter((a) => a.topics.some((t) => wanted.has(t.toLowerCase())));
 }

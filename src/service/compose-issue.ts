@@ -6,15 +6,17 @@ import type { NewsletterConfig } from '../config/schema.js';
 import { readFolderSource } from '../articles/folder-source.js';
 import { issueWindow, selectArticles, type Selection } from '../compose/compose.js';
 import type { IssueDraft, Store } from '../store/store.js';
+import type { Config } from '../config/load.js';
+import { noticePatterns } from '../articles/chrome.js';
 import { localDeliveryTime } from '../compose/local-time.js';
 
 /** Reads every source of a newsletter; a failing source is reported and the others still count. */
-export function loadArticles(newsletter: NewsletterConfig, baseDir: string): { articles: Article[]; problems: Problem[] } {
+export function loadArticles(newsletter: NewsletterConfig, baseDir: string, notices: readonly RegExp[] = []): { articles: Article[]; problems: Problem[] } {
   const articles: Article[] = [];
   const problems: Problem[] = [];
   const seen = new Set<string>();
   for (const source of newsletter.sources) {
-    const r = readFolderSource(resolve(baseDir, source.path));
+    const r = readFolderSource(resolve(baseDir, source.path), notices);
     problems.push(...r.problems);
     for (const a of r.articles) {
       if (seen.has(a.id)) {
@@ -35,8 +37,8 @@ export interface Composition {
 }
 
 /** The issue a slot would get now: its window, its articles and what was left out. Writes nothing. */
-export async function composeIssue(store: Store, newsletter: NewsletterConfig, baseDir: string, slot: Date, now: Date): Promise<Composition> {
-  const { articles, problems } = loadArticles(newsletter, baseDir);
+export async function composeIssue(store: Store, newsletter: NewsletterConfig, config: Pick<Config, 'baseDir' | 'articles'>, slot: Date, now: Date): Promise<Composition> {
+  const { articles, problems } = loadArticles(newsletter, config.baseDir, noticePatterns(config.articles.noticePatterns));
   const previous = await store.latestIssue(newsletter.id, slot.toISOString());
   const lookback = newsletter.firstIssueLookback === 'all' ? 'all' : parseDuration(newsletter.firstIssueLookback)!;
   const window = issueWindow(slot, previous?.slot ?? null, lookback);

@@ -50,7 +50,7 @@ export async function renderIssue(
   let issue = await store.findIssue(newsletter.id, slot.toISOString());
   const draft = !issue;
   if (!issue) {
-    const c = await composeIssue(store, newsletter, config.baseDir, slot, now);
+    const c = await composeIssue(store, newsletter, config, slot, now);
     problems.push(...c.problems);
     issue = { ...c.draft, id: 0 };
   }

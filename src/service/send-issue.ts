@@ -67,9 +67,9 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
   let issue = await store.findIssue(newsletter.id, slot.toISOString());
   let created = false;
   if (!issue) {
-    const composition = await composeIssue(store, newsletter, config.baseDir, slot, now);
+    const composition = await composeIssue(store, newsletter, config, slot, now);
     problems.push(...composition.problems);
-    if (composition.draft.articles.length === 0) {
+    if (composition.draft.articles.length === 0 && !newsletter.sendWhenEmpty) {
       logger.info('no new articles in the window: no issue made', { newsletter: newsletter.id, slot: slot.toISOString(), window: composition.draft.window });
       return { ...base, status: 'no-articles', counts: emptyCounts(), audience: await audience(), problems };
     }

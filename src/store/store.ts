@@ -44,7 +44,7 @@ export type DeliveryOutcome =
   /** Back to the queue, not counted against the reader (shutdown, or a fault of ours). */
   | { outboxId: number; state: 'queued'; messageId: string; error?: string }
   | { outboxId: number; state: 'deferred'; messageId: string; error: string; nextAttemptAt: string }
-  | { outboxId: number; state: 'failed' | 'unknown'; messageId: string; error: string };
+  | { outboxId: number; state: 'failed' | 'unknown' | 'skipped'; messageId: string; error: string };
 
 export interface OutboxRow {
   outboxId: number;

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readFolderSource } from '../../src/articles/folder-source.js';
+import { sendNewsletter } from '../../src/service/send-issue.js';
+import { makeProject, REPO, type TestProject } from '../helpers/project.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+import { fixedClock, openTestApp } from '../helpers/app.js';
+import { runCli } from '../helpers/cli.js';
+
+const SEED = join(REPO, '..', 'shared', 'seeds', '000_5243a2197cd48282.txt');
+
+describe('articles into issues', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const project = (options: Parameters<typeof makeProject>[0] = {}): TestProject => {
+    const p = makeProject(options);
+    cleanups.push(() => p.cleanup());
+    return p;
+  };
+  const sink = async (): Promise<SmtpSink> => {
+    const s = await startSmtpSink();
+    cleanups.push(() => s.close());
+    return s;
+  };
+
+  it('reads the seed page: its title, its date, an excerpt from the first real paragraph, no privacy notice', () => {
+    const p = project();
+    copyFileSync(SEED, join(p.dir, 'seed.txt'));
+    const { articles, problems } = readFolderSource(p.dir);
+    const seed = articles.find((a) => a.id === 'seed')!;
+    expect(problems).toEqual([]);
+    expect(seed.title).toBe('If North Korea and Iran hook up, will China be jealous?');
+    expect(seed.publishedAt).toBe('2024-04-24T00:00:00.000Z');
+    expect(seed.excerpt.startsWith('Pyongyang')).toBe(true);
+    expect(seed.excerpt.endsWith('…')).toBe(true);
+    expect(JSON.stringify(seed)).not.toMatch(/Privacy Policy|cookies|Terms of Use/);
+  });
+
+  it('`articles` lists what the next issue takes and what it leaves out, with reasons, and the invalid files', async () => {
+    const p = project({ articles: { 'broken.md': '---\ntitle: [unclosed\n---\nbody', 'undated.md': '---\ntitle: No date\n---\nText.' } });
+    const before = JSON.parse((await runCli(['articles', '--json', '--config', p.configFile])).stdout) as { taken: { id: string }[]; invalid: { place: string; message: string }[] }[];
+    expect(before[0]!.taken.map((a) => a.id)).toHaveLength(6);
+    expect(before[0]!.invalid.map((x) => x.place.split('/').pop())).toEqual(['broken.md', 'undated.md']);
+    expect(before[0]!.invalid[1]!.message).toContain('no "date"');
+    expect((await runCli(['send', '--config', p.configFile])).code).toBe(0);
+    writeFileSync(join(p.dir, 'articles', 'fresh.md'), '---\ntitle: Fresh\ndate: 2026-11-29\ntopics: [culture]\n---\nNew.\n');
+    writeFileSync(join(p.dir, 'articles', 'future.md'), '---\ntitle: Later\ndate: 2027-01-01\n---\nNot yet.\n');
+    const after = JSON.parse((await runCli(['articles', '--json', '--config', p.configFile, '--at', '2026-11-29T12:00:00Z'])).stdout) as { slot: string; taken: { id: string }[]; leftOut: { id: string; reason: string }[] }[];
+    expect(after[0]!.slot).toBe('2026-11-30T07:00:00.000Z');
+    expect(after[0]!.taken.map((a) => a.id)).toEqual(['fresh']);
+    const reasons = Object.fromEntries(after[0]!.leftOut.map((l) => [l.id, l.reason]));
+    expect(reasons).toMatchObject({ 'north-korea-iran': 'already-sent', 'ports-automation': 'already-sent', future: 'after-slot' });
+    const human = await runCli(['articles', '--config', p.configFile, '--at', '2026-11-29T12:00:00Z']);
+    expect(human.stdout).toContain('already sent in this newsletter');
+  });
+
+  it('a reader who chose topics gets only matching articles; one whose topics match none is skipped with the reason', async () => {
+    const p = project({
+      subscribers: [
+        'email,name,locale,timezone,status,consented_at,source,topics',
+        'grace@example.com,Grace,en,UTC,subscribed,2026-01-01T00:00:00Z,t,climate;technology',
+        'sam@example.com,Sam,en,UTC,subscribed,2026-01-01T00:00:00Z,t,sports',
+        'all@example.com,All,en,UTC,subscribed,2026-01-01T00:00:00Z,t,',
+      ].join('\n'),
+    });
+    const s = await sink();
+    const app = await openTestApp(p, { env: { SMTP_URL: s.url }, clock: fixedClock('2026-11-28T15:00:00Z') });
+    cleanups.push(() => app.close());
+    const summary = await sendNewsletter(app, app.config.newsletters[0]!);
+    expect(summary.counts).toMatchObject({ sent: 2, skipped: 1 });
+    const rows = await app.store.outboxRows(summary.issue!.id);
+    expect(rows.find((r) => r.email === 'sam@example.com')).toMatchObject({ state: 'skipped' });
+    expect(rows.find((r) => r.email === 'sam@example.com')!.lastError).toContain("reader's topics (sports)");
+    const { simpleParser } = await import('mailparser');
+    const byTo = new Map(await Promise.all(s.received.map(async (r) => [r.to[0]!, await simpleParser(r.raw)] as const)));
+    const grace = byTo.get('grace@example.com')!.text!;
+    expect(grace).toContain('Heat pumps passed');
+    expect(grace).toContain('Automated ports');
+    expect(grace).not.toContain('bibliothèques');
+    expect(grace).not.toContain('North Korea'); // no topics at all: not in a topic reader's issue
+    expect(byTo.get('all@example.com')!.text).toContain('North Korea');
+  });
+
+  it('with sendWhenEmpty, an issue goes out even with nothing new, and says so; extra notice patterns drop page chrome', async () => {
+    const p = project({
+      config: (y) => y.replace('catchUpGrace: 6h', 'catchUpGrace: 6h\n    sendWhenEmpty: true').replace('delivery:', 'articles:\n  noticePatterns: ["^Advertisement"]\ndelivery:'),
+      articles: { 'ad.md': '---\ntitle: With an ad\ndate: 2026-11-20\n---\nAdvertisement: buy things now.\n\nThe real first paragraph.\n' },
+    });
+    const s = await sink();
+    const clock = fixedClock('2026-11-28T15:00:00Z');
+    const app = await openTestApp(p, { env: { SMTP_URL: s.url }, clock });
+    cleanups.push(() => app.close());
+    await sendNewsletter(app, app.config.newsletters[0]!);
+    const { simpleParser } = await import('mailparser');
+    const first = await simpleParser(s.received.find((r) => r.to[0] === 'ada@example.com')!.raw);
+    expect(first.text).toContain('The real first paragraph.');
+    expect(first.text).not.toContain('Advertisement');
+    s.received.length = 0;
+    clock.set('2026-11-30T09:00:00Z');
+    const empty = await sendNewsletter(app, app.config.newsletters[0]!);
+    expect(empty.status).toBe('delivered');
+    expect(empty.issue!.articles).toBe(0);
+    const m = await simpleParser(s.received.find((r) => r.to[0] === 'ada@example.com')!.raw);
+    expect(m.subject).toContain('nothing new');
+    expect(m.text).toContain('Nothing new since the last issue.');
+  });
+});
