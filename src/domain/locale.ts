@@ -21,21 +21,29 @@ export function isRtl(locale: string): boolean {
   return RTL_LANGUAGES.has(locale.split('-')[0]!.toLowerCase());
 }
 
+// A list has few distinct zones and tags but many rows: remember each answer (Intl is slow to ask).
+const zoneChecks = new Map<string, boolean>();
+const tagChecks = new Map<string, boolean>();
+
+function remembered(cache: Map<string, boolean>, key: string, check: () => boolean): boolean {
+  let ok = cache.get(key);
+  if (ok === undefined) {
+    try {
+      ok = check();
+    } catch {
+      ok = false;
+    }
+    if (cache.size < 10_000) cache.set(key, ok);
+  }
+  return ok;
+}
+
 /** True when Intl knows the IANA time zone name. */
 export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
+  return remembered(zoneChecks, tz, () => Boolean(new Intl.DateTimeFormat('en', { timeZone: tz })));
 }
 
 /** True when Intl accepts the tag as a BCP 47 locale. */
 export function isValidLocaleTag(tag: string): boolean {
-  try {
-    return Intl.getCanonicalLocales(tag).length === 1;
-  } catch {
-    return false;
-  }
+  return remembered(tagChecks, tag, () => Intl.getCanonicalLocales(tag).length === 1);
 }
