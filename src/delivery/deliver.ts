@@ -5,8 +5,9 @@ import { signToken } from '../domain/tokens.js';
 import type { ClaimedDelivery, DeliveryOutcome, Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
 import { articlesForTopics, type IssueRenderer } from '../render/issue-renderer.js';
-import { renderForReader } from '../render/pipeline.js';
-import { buildMessage, listDomain, messageIdFor, type MessageOptions } from './message.js';
+import type { LocaleRendering } from '../render/pipeline.js';
+import { RawMessageTemplate } from './raw-message.js';
+import { listDomain, messageIdFor, type MessageOptions } from './message.js';
 import { classifyError, type Verdict } from './classify.js';
 import { nextAttempt } from './retry-policy.js';
 
@@ -58,7 +59,10 @@ function domainOf(email: string): string {
 /** How long a domain that answered 421 is left alone in this run. */
 const THROTTLE_MS = 5 * 60_000;
 
-async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: ClaimedDelivery, throttled: Map<string, number>): Promise<Attempt> {
+/** Finished messages with reader slots, one per rendering (see raw-message.ts). */
+type Templates = WeakMap<LocaleRendering, RawMessageTemplate>;
+
+async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: ClaimedDelivery, throttled: Map<string, number>, templates: Templates): Promise<Attempt> {
   const { issue, newsletter } = renderer;
   const messageId = messageIdFor(issue, d.outboxId, listDomain(newsletter));
   const now = deps.clock.now();
@@ -75,15 +79,15 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
   try {
     const locale = negotiateLocale(d.subscriber.locale, newsletter.locales.supported, newsletter.locales.default);
     const rendering = await renderer.forLocale(locale, d.subscriber.timezone, d.subscriber.topics);
-    const unsubscribe = unsubscribeUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id);
-    const rendered = renderForReader(rendering, {
+    let template = templates.get(rendering);
+    if (!template) templates.set(rendering, (template = new RawMessageTemplate(rendering, newsletter, issue, deps.message)));
+    const message = template.build(d.outboxId, d.subscriber, {
       name: d.subscriber.name,
       email: d.subscriber.email,
-      unsubscribeUrl: unsubscribe,
+      unsubscribeUrl: unsubscribeUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id),
       preferencesUrl: preferencesUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id),
       attributes: d.subscriber.attributes,
-    });
-    const message = buildMessage({ newsletter, issue, outboxId: d.outboxId, subscriber: d.subscriber, rendered, unsubscribeUrl: unsubscribe, date: now, options: deps.message });
+    }, now);
     const result = await deps.transport.send(message);
     return { claimed: d, outcome: { outboxId: d.outboxId, state: 'sent', messageId, response: result.response } };
   } catch (err) {
@@ -131,6 +135,7 @@ export async function deliverIssue(
   const paused = (await store.getIssue(issue.id))?.pausedReason;
   if (paused) return { attempted: 0, expiredLeases, paused };
   const throttled = new Map<string, number>();
+  const templates: Templates = new WeakMap();
   const start = await store.counts(issue.id);
   const total = start.queued + start.deferred + start.sending;
   let attempted = 0;
@@ -153,7 +158,7 @@ export async function deliverIssue(
       expired += await store.expireLeases(issue.id, clock.now().toISOString());
       continue;
     }
-    const attempts = await Promise.all(batch.map((d) => deliverOne(deps, renderer, d, throttled)));
+    const attempts = await Promise.all(batch.map((d) => deliverOne(deps, renderer, d, throttled, templates)));
     const at = clock.now().toISOString();
     await store.record(attempts.map((a) => a.outcome), at);
     attempted += attempts.length;

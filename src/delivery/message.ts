@@ -4,12 +4,17 @@ import type { NewsletterConfig } from '../config/schema.js';
 import type { RenderedForReader } from '../render/pipeline.js';
 import type { OutgoingMessage } from '../transport/transport.js';
 
-/** The domain for Message-ID and List-Id: the configured one, else the From address's. */
+const domains = new WeakMap<NewsletterConfig, string>();
+
+/** The domain for Message-ID and List-Id: the configured one, else the From address's (parsed once). */
 export function listDomain(newsletter: NewsletterConfig): string {
-  if (newsletter.listDomain) return newsletter.listDomain;
-  const parsed = addrs.parseOneAddress(newsletter.from);
-  const domain = parsed && parsed.type === 'mailbox' ? (parsed as addrs.ParsedMailbox).domain : undefined;
-  return domain ?? 'localhost';
+  let domain = domains.get(newsletter);
+  if (domain === undefined) {
+    const parsed = newsletter.listDomain ? undefined : addrs.parseOneAddress(newsletter.from);
+    domain = newsletter.listDomain ?? (parsed && parsed.type === 'mailbox' ? (parsed as addrs.ParsedMailbox).domain : undefined) ?? 'localhost';
+    domains.set(newsletter, domain);
+  }
+  return domain;
 }
 
 /**
@@ -39,7 +44,7 @@ export interface MessageInput {
 }
 
 /** Headers DKIM signs; List-Unsubscribe and List-Unsubscribe-Post must be covered (RFC 8058). */
-const DKIM_HEADERS = 'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Feedback-ID';
+export const DKIM_HEADERS = 'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Feedback-ID';
 
 /** Headers every digest carries (DESIGN.md invariant 4): text part, List-*, unique Message-ID. */
 export function buildMessage({ newsletter, issue, outboxId, subscriber, rendered, unsubscribeUrl, date, options = {} }: MessageInput): OutgoingMessage {

@@ -78,7 +78,7 @@ describe('HTTP: one-click unsubscribe (RFC 8058) and archive', () => {
     await http().request(pathOf(url), { method: 'POST', body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }) });
     // A new article arrives; the next slot's issue goes to everyone else.
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(`${project.dir}/articles/new.md`, '---\ntitle: Fresh news\ndate: 2026-11-29\nlang: en\n---\nSomething happened.\n');
+    writeFileSync(`${project.dir}/articles/new.md`, '---\ntitle: Fresh news\ndate: 2026-11-29\nlang: en\ntopics: [climate]\n---\nSomething happened.\n');
     clock.set('2026-11-30T09:00:00Z');
     sink.received.length = 0;
     const second = await sendNewsletter(app, app.config.newsletters[0]!);
