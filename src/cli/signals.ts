@@ -19,3 +19,18 @@ export function onShutdownSignal(onFirst: (signal: NodeJS.Signals) => void): () 
     process.off('SIGTERM', handler);
   };
 }
+
+/** How long a clean stop may wait for messages in flight before it gives up on them. */
+export const SHUTDOWN_DEADLINE_MS = 30_000;
+
+/**
+ * Waits for `work`, or at most `ms`: a relay that hangs must not keep an operator's stop waiting.
+ * Rows still in flight then are reported as in doubt (`unknown`) by the next run, as after a crash.
+ */
+export async function withDeadline(work: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  const result = await Promise.race([work.then(() => 'done' as const), late]);
+  clearTimeout(timer);
+  if (result === 'late') onTimeout();
+}

@@ -4,7 +4,7 @@ import { createHttpApp } from '../http/app.js';
 import { Scheduler } from '../service/scheduler.js';
 import { formatSummary } from './summary.js';
 import { openApp, withConfig, type CommonOptions } from './options.js';
-import { onShutdownSignal } from './signals.js';
+import { onShutdownSignal, SHUTDOWN_DEADLINE_MS, withDeadline } from './signals.js';
 import { startPreview, type RunningPreview } from '../preview/serve.js';
 
 export function startCommand(setExit: (code: number) => void): Command {
@@ -24,7 +24,9 @@ export function startCommand(setExit: (code: number) => void): Command {
       const release = onShutdownSignal((signal) => {
         app.logger.info('stopping', { signal });
         stopping ??= (async () => {
-          await scheduler.stop();
+          await withDeadline(scheduler.stop(), SHUTDOWN_DEADLINE_MS, () =>
+            app.logger.warn(`messages still in flight after ${SHUTDOWN_DEADLINE_MS / 1000}s; stopping anyway (the next run reports them as in doubt)`),
+          );
           await preview?.close();
           await new Promise<void>((r) => server.close(() => r()));
           await app.close();

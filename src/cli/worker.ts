@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Scheduler } from '../service/scheduler.js';
 import { formatSummary } from './summary.js';
 import { openApp, withConfig, type CommonOptions } from './options.js';
-import { onShutdownSignal } from './signals.js';
+import { onShutdownSignal, SHUTDOWN_DEADLINE_MS, withDeadline } from './signals.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -36,11 +36,15 @@ export function workerCommand(setExit: (code: number) => void): Command {
       void scheduler.stop();
     });
     app.logger.info('worker started', { worker: app.workerId, poll: opts.poll });
-    try {
+    const loop = (async () => {
       while (!stopping) {
         await scheduler.retryDue().catch((e: unknown) => app.logger.error('delivery round failed; trying again', { error: (e as Error).message }));
         await Promise.race([stopped, new Promise((r) => setTimeout(r, opts.poll * 1000))]);
       }
+    })();
+    try {
+      await stopped;
+      await withDeadline(loop, SHUTDOWN_DEADLINE_MS, () => app.logger.warn(`messages still in flight after ${SHUTDOWN_DEADLINE_MS / 1000}s; stopping anyway`));
     } finally {
       await scheduler.stop();
       release();
