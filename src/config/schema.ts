@@ -40,6 +40,17 @@ const folderSource = z.object({
   path: z.string().min(1),
 });
 
+/** RSS 2.0, Atom 1.0 or JSON Feed 1.1, by URL (fetched with a timeout, a size cap and conditional GET) or by file. */
+const feedSource = z
+  .object({
+    type: z.literal('feed'),
+    url: z.string().url().refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL' }).optional(),
+    file: z.string().min(1).optional(),
+    timeout: duration('timeout').optional(),
+    maxBytes: z.number().int().positive().optional(),
+  })
+  .refine((s) => Boolean(s.url) !== Boolean(s.file), { message: 'give either "url" or "file", not both' });
+
 export const newsletterSchema = z
   .object({
     id: z
@@ -50,7 +61,7 @@ export const newsletterSchema = z
     replyTo: z.string().optional(),
     schedule: cronExpression,
     timezone: timeZone,
-    sources: z.array(folderSource).min(1, 'list at least one article source, e.g. [{ type: folder, path: articles }]'),
+    sources: z.array(z.union([folderSource, feedSource])).min(1, 'list at least one article source, e.g. [{ type: folder, path: articles }]'),
     template: z.string().default('default'),
     locales: z.object({
       default: localeTag,

@@ -19,7 +19,7 @@ export async function startPreview(app: App, options: { env: Environment; host: 
     config.file,
     config.paths.templates,
     config.paths.subscribers,
-    ...new Set(config.newsletters.flatMap((n) => n.sources.map((s) => resolve(config.baseDir, s.path)))),
+    ...new Set(config.newsletters.flatMap((n) => n.sources.flatMap((s) => (s.type === 'folder' ? [resolve(config.baseDir, s.path)] : s.file ? [resolve(config.baseDir, s.file)] : [])))),
   ]);
   const web = createPreviewApp(app, { env: options.env, at: options.at, live });
   const server = serve({ fetch: web.fetch, port: options.port, hostname: options.host });

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { readFeedSource } from '../articles/feeds/feed-source.js';
 import type { Article } from '../domain/types.js';
 import type { Problem } from '../domain/errors.js';
 import { parseDuration } from '../domain/duration.js';
@@ -10,13 +11,29 @@ import type { Config } from '../config/load.js';
 import { noticePatterns } from '../articles/chrome.js';
 import { localDeliveryTime } from '../compose/local-time.js';
 
-/** Reads every source of a newsletter; a failing source is reported and the others still count. */
-export function loadArticles(newsletter: NewsletterConfig, baseDir: string, notices: readonly RegExp[] = []): { articles: Article[]; problems: Problem[] } {
+/**
+ * Reads every source of a newsletter, folders and feeds; a failing source is reported and the
+ * others still count. Feeds keep their last answer under `<dataDir>/feeds` for conditional GETs.
+ */
+export async function loadArticles(newsletter: NewsletterConfig, config: Pick<Config, 'baseDir' | 'articles' | 'paths'>): Promise<{ articles: Article[]; problems: Problem[] }> {
+  const notices = noticePatterns(config.articles.noticePatterns);
+  const results = await Promise.all(
+    newsletter.sources.map((source) =>
+      source.type === 'folder'
+        ? readFolderSource(resolve(config.baseDir, source.path), notices)
+        : readFeedSource(source, {
+            cacheDir: join(config.paths.data, 'feeds'),
+            baseDir: config.baseDir,
+            notices,
+            ...(source.timeout ? { timeoutMs: parseDuration(source.timeout)! } : {}),
+            ...(source.maxBytes ? { maxBytes: source.maxBytes } : {}),
+          }),
+    ),
+  );
   const articles: Article[] = [];
   const problems: Problem[] = [];
   const seen = new Set<string>();
-  for (const source of newsletter.sources) {
-    const r = readFolderSource(resolve(baseDir, source.path), notices);
+  for (const r of results) {
     problems.push(...r.problems);
     for (const a of r.articles) {
       if (seen.has(a.id)) {
@@ -37,8 +54,8 @@ export interface Composition {
 }
 
 /** The issue a slot would get now: its window, its articles and what was left out. Writes nothing. */
-export async function composeIssue(store: Store, newsletter: NewsletterConfig, config: Pick<Config, 'baseDir' | 'articles'>, slot: Date, now: Date): Promise<Composition> {
-  const { articles, problems } = loadArticles(newsletter, config.baseDir, noticePatterns(config.articles.noticePatterns));
+export async function composeIssue(store: Store, newsletter: NewsletterConfig, config: Pick<Config, 'baseDir' | 'articles' | 'paths'>, slot: Date, now: Date): Promise<Composition> {
+  const { articles, problems } = await loadArticles(newsletter, config);
   const previous = await store.latestIssue(newsletter.id, slot.toISOString());
   const lookback = newsletter.firstIssueLookback === 'all' ? 'all' : parseDuration(newsletter.firstIssueLookback)!;
   const window = issueWindow(slot, previous?.slot ?? null, lookback);

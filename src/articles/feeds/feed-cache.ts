@@ -1,0 +1,62 @@
+/**
+ * The HTTP cache of feed fetches: one JSON file per feed URL under the cache folder, named by
+ * the URL's sha256, holding the validators (ETag, Last-Modified) of the last 200 and the
+ * articles parsed from it, so that a 304 Not Modified gives the same articles without a download.
+ * Files are written to a temporary name and renamed, so a crash never leaves half a file.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Article } from '../../domain/types.js';
+import type { Problem } from '../../domain/errors.js';
+
+export interface FeedCacheEntry {
+  url: string;
+  etag?: string;
+  lastModified?: string;
+  /** When the feed was last fetched or confirmed unchanged (ISO 8601 UTC). */
+  fetchedAt: string;
+  articles: Article[];
+  /** The items of that response that were reported and skipped; they are reported again on a 304. */
+  problems: Problem[];
+}
+
+const VERSION = 1;
+
+export function feedCacheFile(cacheDir: string, url: string): string {
+  return join(cacheDir, `${createHash('sha256').update(url).digest('hex')}.json`);
+}
+
+/** The cached fetch of `url`, or undefined when there is none or the file is unreadable. */
+export function readFeedCache(cacheDir: string, url: string): FeedCacheEntry | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(feedCacheFile(cacheDir, url), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const e = data as Partial<FeedCacheEntry> & { version?: unknown };
+  if (e.version !== VERSION || e.url !== url || !Array.isArray(e.articles) || typeof e.fetchedAt !== 'string') return undefined;
+  return {
+    url,
+    ...(typeof e.etag === 'string' ? { etag: e.etag } : {}),
+    ...(typeof e.lastModified === 'string' ? { lastModified: e.lastModified } : {}),
+    fetchedAt: e.fetchedAt,
+    articles: e.articles,
+    problems: Array.isArray(e.problems) ? e.problems : [],
+  };
+}
+
+/** Writes the entry atomically (temporary file + rename). Throws when the folder is not writable. */
+export function writeFeedCache(cacheDir: string, entry: FeedCacheEntry): void {
+  mkdirSync(cacheDir, { recursive: true });
+  const file = feedCacheFile(cacheDir, entry.url);
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, `${JSON.stringify({ version: VERSION, ...entry }, null, 1)}\n`);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
