@@ -56,6 +56,9 @@ function domainOf(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1);
 }
 
+/** Claim loops running side by side within one delivery (see deliverIssue). */
+const LANES = 2;
+
 /** How long a domain that answered 421 is left alone in this run. */
 const THROTTLE_MS = 5 * 60_000;
 
@@ -143,52 +146,59 @@ export async function deliverIssue(
   let lastError = '';
   let waitUntil: number | undefined;
   let expired = expiredLeases;
-  while (!options.signal?.aborted) {
-    const now = clock.now();
-    await store.skipWithoutConsent(issue.id, newsletter.id, now.toISOString());
-    const leaseUntil = new Date(now.getTime() + settings.leaseSeconds * 1000).toISOString();
-    const batch = await store.claim(issue.id, settings.batchSize, now.toISOString(), leaseUntil, deps.workerId);
-    if (batch.length === 0) {
-      // Rows another process holds in `sending`: wait for them (bounded by a lease), so the
-      // summary and exit status describe how the issue ended, and take over rows it releases.
-      if ((await store.counts(issue.id)).sending === 0) break;
-      waitUntil ??= Date.now() + (settings.leaseSeconds + 5) * 1000;
-      if (Date.now() > waitUntil) break;
-      await sleep(200, options.signal);
-      expired += await store.expireLeases(issue.id, clock.now().toISOString());
-      continue;
-    }
-    const attempts = await Promise.all(batch.map((d) => deliverOne(deps, renderer, d, throttled, templates)));
-    const at = clock.now().toISOString();
-    await store.record(attempts.map((a) => a.outcome), at);
-    attempted += attempts.length;
-    let pauseReason: string | undefined;
-    for (const { outcome: o, verdict, claimed } of attempts) {
-      if (verdict?.kind === 'hard-bounce') {
-        // The address does not exist: never mail it again, from any newsletter.
-        await store.suppress(claimed.subscriber.id, `hard bounce: ${verdict.reason}`, at);
-        await store.appendConsentEvent({ subscriberId: claimed.subscriber.id, newsletterId: newsletter.id, kind: 'bounced', at, source: `smtp ${verdict.enhanced ?? ''}`.trim() }, at);
+  let stop: string | undefined;
+  // Two lanes of half a batch each: one claims and sends while the other waits for its slowest
+  // message, so the pool never idles at a batch boundary; at most `batchSize` rows are in flight.
+  const claimSize = Math.max(1, Math.ceil(settings.batchSize / LANES));
+
+  const lane = async (): Promise<void> => {
+    while (!options.signal?.aborted && stop === undefined) {
+      const now = clock.now();
+      const leaseUntil = new Date(now.getTime() + settings.leaseSeconds * 1000).toISOString();
+      const batch = await store.claim(issue.id, newsletter.id, claimSize, now.toISOString(), leaseUntil, deps.workerId);
+      if (batch.length === 0) {
+        // Rows another lane or process holds in `sending`: wait for them (bounded by a lease), so
+        // the summary and exit status describe how the issue ended, and take over rows released.
+        if ((await store.counts(issue.id)).sending === 0) return;
+        waitUntil ??= Date.now() + (settings.leaseSeconds + 5) * 1000;
+        if (Date.now() > waitUntil) return;
+        await sleep(200, options.signal);
+        expired += await store.expireLeases(issue.id, clock.now().toISOString());
+        continue;
       }
-      if (verdict?.kind === 'sender-auth') pauseReason = `the relay refused us, not the reader (${verdict.reason}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issue.id}\``;
-      if (o.state === 'sent') consecutiveFailures = 0;
-      else if (o.state === 'deferred' || o.state === 'unknown') {
-        consecutiveFailures++;
-        lastError = o.error;
+      waitUntil = undefined;
+      const attempts = await Promise.all(batch.map((d) => deliverOne(deps, renderer, d, throttled, templates)));
+      const at = clock.now().toISOString();
+      await store.record(attempts.map((a) => a.outcome), at);
+      attempted += attempts.length;
+      let pauseReason: string | undefined;
+      for (const { outcome: o, verdict, claimed } of attempts) {
+        if (verdict?.kind === 'hard-bounce') {
+          // The address does not exist: never mail it again, from any newsletter.
+          await store.suppress(claimed.subscriber.id, `hard bounce: ${verdict.reason}`, at);
+          await store.appendConsentEvent({ subscriberId: claimed.subscriber.id, newsletterId: newsletter.id, kind: 'bounced', at, source: `smtp ${verdict.enhanced ?? ''}`.trim() }, at);
+        }
+        if (verdict?.kind === 'sender-auth') pauseReason = `the relay refused us, not the reader (${verdict.reason}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issue.id}\``;
+        if (o.state === 'sent') consecutiveFailures = 0;
+        else if (o.state === 'deferred' || o.state === 'unknown') {
+          consecutiveFailures++;
+          lastError = o.error;
+        }
+        if (o.state !== 'sent') logger.warn('delivery not completed', { issue: issue.id, outbox: o.outboxId, to: claimed.subscriber.email, state: o.state, error: o.error });
       }
-      if (o.state !== 'sent') logger.warn('delivery not completed', { issue: issue.id, outbox: o.outboxId, to: claimed.subscriber.email, state: o.state, error: o.error });
+      options.onBatch?.(attempted, total);
+      if (pauseReason && stop === undefined) {
+        stop = pauseReason;
+        await store.pauseIssue(issue.id, pauseReason, at);
+        logger.error('issue paused', { issue: issue.id, reason: pauseReason });
+      } else if (consecutiveFailures >= settings.pauseAfterFailures && stop === undefined) {
+        stop = `${consecutiveFailures} deliveries in a row failed (last: ${lastError}); stopped for now, deferred readers are retried from their next attempt time`;
+        logger.error('issue paused', { issue: issue.id, reason: stop });
+      }
     }
-    options.onBatch?.(attempted, total);
-    if (pauseReason) {
-      await store.pauseIssue(issue.id, pauseReason, at);
-      logger.error('issue paused', { issue: issue.id, reason: pauseReason });
-      return { attempted, expiredLeases: expired, paused: pauseReason };
-    }
-    if (consecutiveFailures >= settings.pauseAfterFailures) {
-      const paused = `${consecutiveFailures} deliveries in a row failed (last: ${lastError}); stopped for now, deferred readers are retried from their next attempt time`;
-      logger.error('issue paused', { issue: issue.id, reason: paused });
-      return { attempted, expiredLeases: expired, paused };
-    }
-  }
+  };
+  await Promise.all(Array.from({ length: LANES }, lane));
+  if (stop !== undefined) return { attempted, expiredLeases: expired, paused: stop };
   return { attempted, expiredLeases: expired };
 }
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { IssueDraft } from './store.js';
 import type { Issue } from '../domain/types.js';
-import { toIssue } from './rows.js';
+import { claimable, toIssue } from './rows.js';
 import { AudienceQueries } from './audience-queries.js';
 
 /** Issue queries: one issue per (newsletter, slot), created with its outbox rows in one transaction. */
@@ -28,10 +28,7 @@ export abstract class IssueQueries extends AudienceQueries {
       .selectFrom('outbox')
       .select('issue_id')
       .distinct()
-      .where((w) => w.and([
-              w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]),
-              w.or([w('not_before', 'is', null), w('not_before', '<=', now)]),
-            ]))
+      .where(claimable(now))
       .where('issue_id', 'not in', (eb) => eb.selectFrom('issues').select('id').where('paused_at', 'is not', null))
       .orderBy('issue_id')
       .execute();

@@ -3,7 +3,7 @@ import type { Database } from './schema.js';
 import type { Dialect } from './migrations.js';
 import type { ClaimedDelivery, DeliveryOutcome, OutboxRow, Store } from './store.js';
 import { emptyCounts, type DeliveryState, type StateCounts } from '../domain/types.js';
-import { OUTBOX_ROW_COLUMNS, toSubscriber, type Db } from './rows.js';
+import { OUTBOX_ROW_COLUMNS, claimable, toSubscriber, type Db } from './rows.js';
 import { IssueQueries } from './issue-queries.js';
 
 /**
@@ -29,24 +29,6 @@ export class KyselyStore extends IssueQueries implements Store {
     return this.onClose();
   }
 
-  async skipWithoutConsent(issueId: number, newsletterId: string, now: string): Promise<number> {
-    const r = await this.db
-      .updateTable('outbox')
-      .set({ state: 'skipped', last_error: 'consent withdrawn or address suppressed before sending', updated_at: now })
-      .where('issue_id', '=', issueId)
-      .where('state', 'in', ['queued', 'deferred'])
-      .where((w) =>
-        w.or([
-          w('subscriber_id', 'not in', (eb) =>
-            eb.selectFrom('subscriptions').select('subscriber_id').where('newsletter_id', '=', newsletterId).where('state', '=', 'consent'),
-          ),
-          w('subscriber_id', 'in', (eb) => eb.selectFrom('subscribers').select('id').where('suppressed_at', 'is not', null)),
-        ]),
-      )
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
-  }
-
   async expireLeases(issueId: number, now: string): Promise<number> {
     const r = await this.db
       .updateTable('outbox')
@@ -58,21 +40,12 @@ export class KyselyStore extends IssueQueries implements Store {
     return Number(r.numUpdatedRows);
   }
 
-  async claim(issueId: number, limit: number, now: string, leaseUntil: string, workerId?: string): Promise<ClaimedDelivery[]> {
+  async claim(issueId: number, newsletterId: string, limit: number, now: string, leaseUntil: string, workerId?: string): Promise<ClaimedDelivery[]> {
     const claimed = await this.db
       .updateTable('outbox')
       .set((eb) => ({ state: 'sending', lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now, claimed_by: workerId ?? null }))
       .where('id', 'in', (eb) => {
-        const q = eb
-          .selectFrom('outbox')
-          .select('id')
-          .where('issue_id', '=', issueId)
-          .where((w) => w.and([
-              w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]),
-              w.or([w('not_before', 'is', null), w('not_before', '<=', now)]),
-            ]))
-          .orderBy('id')
-          .limit(limit);
+        const q = eb.selectFrom('outbox').select('id').where('issue_id', '=', issueId).where(claimable(now)).orderBy('id').limit(limit);
         // PostgreSQL: concurrent workers skip each other's locked rows instead of waiting on them.
         // SQLite has one writer at a time, which makes the statement atomic by itself.
         return this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q;
@@ -80,15 +53,33 @@ export class KyselyStore extends IssueQueries implements Store {
       .returning(['id', 'subscriber_id', 'attempts', 'created_at'])
       .execute();
     if (claimed.length === 0) return [];
+    // Consent is checked for exactly the rows claimed, at the moment they are claimed: a reader
+    // who unsubscribed or was suppressed after the issue was made is skipped, even mid-send.
     const subs = await this.db
       .selectFrom('subscribers')
-      .selectAll()
-      .where('id', 'in', claimed.map((c) => c.subscriber_id))
+      .leftJoin('subscriptions', (j) => j.onRef('subscriptions.subscriber_id', '=', 'subscribers.id').on('subscriptions.newsletter_id', '=', newsletterId))
+      .selectAll('subscribers')
+      .select('subscriptions.state as consent')
+      .where('subscribers.id', 'in', claimed.map((c) => c.subscriber_id))
       .execute();
-    const byId = new Map(subs.map((r) => [r.id, toSubscriber(r)]));
+    const byId = new Map(subs.map((r) => [r.id, r]));
+    const withdrawn = claimed.filter((c) => {
+      const r = byId.get(c.subscriber_id);
+      return !r || r.consent !== 'consent' || r.suppressed_at !== null;
+    });
+    if (withdrawn.length > 0) {
+      await this.db
+        .updateTable('outbox')
+        .set((eb) => ({ state: 'skipped', attempts: eb('attempts', '-', 1), lease_until: null, last_error: 'consent withdrawn or address suppressed before sending', updated_at: now }))
+        .where('id', 'in', withdrawn.map((c) => c.id))
+        .where('state', '=', 'sending')
+        .execute();
+    }
+    const skipped = new Set(withdrawn.map((c) => c.id));
     return claimed
+      .filter((c) => !skipped.has(c.id))
       .sort((a, b) => a.id - b.id)
-      .map((c) => ({ outboxId: c.id, attempts: c.attempts, firstQueuedAt: c.created_at, subscriber: byId.get(c.subscriber_id)! }));
+      .map((c) => ({ outboxId: c.id, attempts: c.attempts, firstQueuedAt: c.created_at, subscriber: toSubscriber(byId.get(c.subscriber_id)!) }));
   }
 
   async record(outcomes: DeliveryOutcome[], now: string): Promise<void> {

@@ -1,5 +1,5 @@
 /** Row shapes and conversions shared by the store's query classes. */
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 import type { Issue, Subscriber } from '../domain/types.js';
 
@@ -46,3 +46,12 @@ export const OUTBOX_ROW_COLUMNS = [
   'outbox.updated_at as updatedAt',
   'outbox.claimed_by as claimedBy',
 ] as const;
+
+/** Outbox rows a worker may take at `now`: queued, or deferred and due, and not held for local time. */
+export function claimable(now: string) {
+  return (w: ExpressionBuilder<Database, 'outbox'>) =>
+    w.and([
+      w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]),
+      w.or([w('not_before', 'is', null), w('not_before', '<=', now)]),
+    ]);
+}

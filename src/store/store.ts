@@ -120,11 +120,13 @@ export interface Store {
   createIssue(draft: IssueDraft): Promise<{ issue: Issue; created: boolean }>;
 
   // outbox
-  /** Marks rows `skipped` whose reader's consent is no longer current. */
-  skipWithoutConsent(issueId: number, newsletterId: string, now: string): Promise<number>;
   /** Rows left `sending` past their lease belonged to a dead process: `unknown`. */
   expireLeases(issueId: number, now: string): Promise<number>;
-  claim(issueId: number, limit: number, now: string, leaseUntil: string, workerId?: string): Promise<ClaimedDelivery[]>;
+  /**
+   * Claims up to `limit` due rows (as `sending`, with a lease) and returns those whose reader still
+   * consents; the others become `skipped` in the same call.
+   */
+  claim(issueId: number, newsletterId: string, limit: number, now: string, leaseUntil: string, workerId?: string): Promise<ClaimedDelivery[]>;
   record(outcomes: DeliveryOutcome[], now: string): Promise<void>;
   counts(issueId: number): Promise<StateCounts>;
   /** Puts rows of the chosen states back in the queue (the `retry` command); never `sent` rows. */

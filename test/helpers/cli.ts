@@ -37,9 +37,21 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
   });
 }
 
+/** Long-running children still alive; a failed or timed-out test must not leave them behind. */
+const live = new Set<ChildProcess>();
+
+/** Kills every child spawnCli started that is still running (call in afterEach). */
+export function killSpawned(): void {
+  for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  live.clear();
+}
+process.once('exit', killSpawned);
+
 /** Starts a long-running `newsletter ARGS` and lets the test wait for its output. */
 export function spawnCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}) {
   const child: ChildProcess = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, env: childEnv(options.env ?? {}) });
+  live.add(child);
+  child.once('close', () => live.delete(child));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout!.resume();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
+import { killSpawned } from '../helpers/cli.js';
 
 function emlFiles(dir: string): string[] {
   const root = join(dir, 'data', 'mail');
@@ -12,6 +13,7 @@ function emlFiles(dir: string): string[] {
 }
 
 describe('newsletter CLI', () => {
+  afterEach(killSpawned);
   let project: TestProject;
   beforeEach(() => {
     project = makeProject();

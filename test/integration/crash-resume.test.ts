@@ -2,10 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeProject, type TestProject } from '../helpers/project.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
+import { killSpawned } from '../helpers/cli.js';
 
 const READERS = 2000;
 
 describe('crash mid-send (SIGKILL) and resume', () => {
+  afterEach(killSpawned);
   let project: TestProject;
   let sink: SmtpSink;
   afterEach(async () => {

@@ -2,11 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
+import { killSpawned } from '../helpers/cli.js';
 import { dropSchema, pgSchemaUrl } from '../helpers/postgres.js';
 
 const READERS = 10_000;
 
 describe('several processes on one PostgreSQL', () => {
+  afterEach(killSpawned);
   let project: TestProject | undefined;
   let sink: SmtpSink | undefined;
   let schema: string | undefined;

@@ -10,6 +10,7 @@ import { makeProject, CONSENTING } from '../helpers/project.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
+import { killSpawned } from '../helpers/cli.js';
 
 // Mondays 08:00 Europe/Paris. 2026-11-23 is a Monday; 08:00 CET is 07:00Z.
 const SLOT = '2026-11-23T07:00:00.000Z';
@@ -20,6 +21,7 @@ function captured(dir: string): number {
 }
 
 describe('scheduler (injected clock, no waiting)', () => {
+  afterEach(killSpawned);
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
@@ -125,6 +127,7 @@ describe('scheduler (injected clock, no waiting)', () => {
 });
 
 describe('newsletter start as a process', () => {
+  afterEach(killSpawned);
   it('fires a seconds-field schedule, delivers one issue, and exits 0 on SIGTERM with nothing left sending', async () => {
     const project = makeProject({
       config: (y) => y.replace('schedule: "0 8 * * 1"', 'schedule: "*/2 * * * * *"').replace('firstIssue: immediate', 'firstIssue: next-slot'),

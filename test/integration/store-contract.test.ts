@@ -90,9 +90,9 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     for (let i = 0; i < 10; i++) await subscribe(a, `r${i}@example.com`);
     const { issue } = await a.createIssue(draft());
     const lease = '2026-11-23T07:01:00.000Z';
-    const c1 = await a.claim(issue.id, 4, T0, lease);
-    const c2 = await b.claim(issue.id, 4, T0, lease);
-    const c3 = await a.claim(issue.id, 4, T0, lease);
+    const c1 = await a.claim(issue.id, 'nl', 4, T0, lease);
+    const c2 = await b.claim(issue.id, 'nl', 4, T0, lease);
+    const c3 = await a.claim(issue.id, 'nl', 4, T0, lease);
     const ids = [...c1, ...c2, ...c3].map((c) => c.outboxId);
     expect(ids).toHaveLength(10);
     expect(new Set(ids).size).toBe(10);
@@ -107,18 +107,20 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     await a.record([{ outboxId: c2[0]!.outboxId, state: 'sent', messageId: '<late@t>', response: '250' }], T0);
     const counts = await a.counts(issue.id);
     expect(counts).toMatchObject({ sent: 4, unknown: 6, sending: 0 });
-    expect(await a.claim(issue.id, 10, '2026-11-23T08:00:00.000Z', lease)).toEqual([]);
+    expect(await a.claim(issue.id, 'nl', 10, '2026-11-23T08:00:00.000Z', lease)).toEqual([]);
   });
 
-  it('skips queued readers whose consent was withdrawn after the issue was made', async () => {
+  it('a claim skips readers whose consent was withdrawn after the issue was made', async () => {
     const s = await openStore();
     const x = await subscribe(s, 'x@example.com');
     await subscribe(s, 'y@example.com');
     const { issue } = await s.createIssue(draft());
     await s.appendConsentEvent({ subscriberId: x, newsletterId: 'nl', kind: 'withdrawn', at: '2026-11-23T07:00:01.000Z', source: 'one-click' }, T0);
-    expect(await s.skipWithoutConsent(issue.id, 'nl', T0)).toBe(1);
-    const claimed = await s.claim(issue.id, 10, T0, T0);
+    const claimed = await s.claim(issue.id, 'nl', 10, T0, T0);
     expect(claimed.map((c) => c.subscriber.email)).toEqual(['y@example.com']);
+    expect(await s.counts(issue.id)).toMatchObject({ skipped: 1, sending: 1 });
+    const skippedRow = (await s.outboxRows(issue.id)).find((r) => r.email === 'x@example.com')!;
+    expect(skippedRow).toMatchObject({ state: 'skipped', attempts: 0 });
   });
 
   it('keeps the consent log append-only: an older consent never overrides a later withdrawal', async () => {
@@ -173,7 +175,7 @@ describe('PostgreSQL store under concurrency', () => {
       expect(new Set(results.map((r) => r.issue.id)).size).toBe(1);
       const issueId = results[0]!.issue.id;
       const claims = await Promise.all(
-        [a, b, c, a, b, c].map((s) => s.claim(issueId, 60, T0, '2026-11-23T07:01:00.000Z')),
+        [a, b, c, a, b, c].map((s) => s.claim(issueId, 'nl', 60, T0, '2026-11-23T07:01:00.000Z')),
       );
       const ids = claims.flat().map((x) => x.outboxId);
       expect(ids).toHaveLength(300);
