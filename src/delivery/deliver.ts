@@ -56,9 +56,6 @@ function domainOf(email: string): string {
   return email.slice(email.lastIndexOf('@') + 1);
 }
 
-/** Claim loops running side by side within one delivery (see deliverIssue). */
-const LANES = 2;
-
 /** How long a domain that answered 421 is left alone in this run. */
 const THROTTLE_MS = 5 * 60_000;
 
@@ -147,17 +144,13 @@ export async function deliverIssue(
   let waitUntil: number | undefined;
   let expired = expiredLeases;
   let stop: string | undefined;
-  // Two lanes of half a batch each: one claims and sends while the other waits for its slowest
-  // message, so the pool never idles at a batch boundary; at most `batchSize` rows are in flight.
-  const claimSize = Math.max(1, Math.ceil(settings.batchSize / LANES));
-
-  const lane = async (): Promise<void> => {
+  const run = async (): Promise<void> => {
     while (!options.signal?.aborted && stop === undefined) {
       const now = clock.now();
       const leaseUntil = new Date(now.getTime() + settings.leaseSeconds * 1000).toISOString();
-      const batch = await store.claim(issue.id, newsletter.id, claimSize, now.toISOString(), leaseUntil, deps.workerId);
+      const batch = await store.claim(issue.id, newsletter.id, settings.batchSize, now.toISOString(), leaseUntil, deps.workerId);
       if (batch.length === 0) {
-        // Rows another lane or process holds in `sending`: wait for them (bounded by a lease), so
+        // Rows another process holds in `sending`: wait for them (bounded by a lease), so
         // the summary and exit status describe how the issue ended, and take over rows released.
         if ((await store.counts(issue.id)).sending === 0) return;
         waitUntil ??= Date.now() + (settings.leaseSeconds + 5) * 1000;
@@ -197,7 +190,7 @@ export async function deliverIssue(
       }
     }
   };
-  await Promise.all(Array.from({ length: LANES }, lane));
+  await run();
   if (stop !== undefined) return { attempted, expiredLeases: expired, paused: stop };
   return { attempted, expiredLeases: expired };
 }
