@@ -76,6 +76,8 @@ export class KyselyStore extends IssueQueries implements Store {
         .execute();
     }
     const skipped = new Set(withdrawn.map((c) => c.id));
+    // Empty means "nothing left to claim" to the caller: when every row taken was skipped, take the next ones.
+    if (skipped.size === claimed.length) return this.claim(issueId, newsletterId, limit, now, leaseUntil, workerId);
     return claimed
       .filter((c) => !skipped.has(c.id))
       .sort((a, b) => a.id - b.id)

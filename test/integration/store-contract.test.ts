@@ -121,6 +121,16 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await s.counts(issue.id)).toMatchObject({ skipped: 1, sending: 1 });
     const skippedRow = (await s.outboxRows(issue.id)).find((r) => r.email === 'x@example.com')!;
     expect(skippedRow).toMatchObject({ state: 'skipped', attempts: 0 });
+    // A claim whose rows are all withdrawn goes on to the next rows instead of returning empty.
+    const z = await subscribe(s, 'z@example.com');
+    const next = draft('2026-11-30T07:00:00.000Z');
+    next.articles = [{ ...next.articles[0]!, id: 'a2' }];
+    const second = await s.createIssue(next);
+    const queuedFirst = (await s.outboxRows(second.issue.id))[0]!;
+    expect(queuedFirst.email).toBe('y@example.com');
+    const y = (await s.findSubscriberByEmail('y@example.com'))!.id;
+    await s.appendConsentEvent({ subscriberId: y, newsletterId: 'nl', kind: 'withdrawn', at: '2026-11-30T07:00:01.000Z', source: 'page' }, T0);
+    expect((await s.claim(second.issue.id, 'nl', 1, T0, T0)).map((c) => c.subscriber.id)).toEqual([z]);
   });
 
   it('keeps the consent log append-only: an older consent never overrides a later withdrawal', async () => {

@@ -1,0 +1,160 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, parseConfigText, type Environment } from '../../src/config/load.js';
+import { NewsletterError } from '../../src/domain/errors.js';
+
+const REPO_CONFIG = fileURLToPath(new URL('../../newsletter.config.yaml', import.meta.url));
+const FILE = '/etc/nl/newsletter.config.yaml';
+
+/** A minimal valid config; `schedule` is on line 6 and `timezone` on line 7. */
+function config(over: { schedule?: string; timezone?: string; locales?: string; extra?: string } = {}): string {
+  return [
+    'newsletters:',
+    '  - id: weekly-brief',
+    '    name: The Weekly Brief',
+    '    from: "Brief <brief@news.example.org>"',
+    '    postalAddress: 1 Example Street',
+    `    schedule: "${over.schedule ?? '0 8 * * 1'}"`,
+    `    timezone: ${over.timezone ?? 'Europe/Paris'}`,
+    '    sources: [{ type: folder, path: articles }]',
+    `    locales: ${over.locales ?? '{ default: en, supported: [en, fr] }'}`,
+    over.extra ?? '',
+  ].join('\n');
+}
+
+function configError(text: string): NewsletterError {
+  try {
+    parseConfigText(text, FILE);
+  } catch (e) {
+    expect(e).toBeInstanceOf(NewsletterError);
+    return e as NewsletterError;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('parseConfigText', () => {
+  it('parses the repository’s own configuration file', () => {
+    const parsed = parseConfigText(readFileSync(REPO_CONFIG, 'utf8'), REPO_CONFIG);
+    expect(parsed.newsletters.map((n) => n.id)).toEqual(['weekly-brief']);
+    expect(parsed.newsletters[0]).toMatchObject({ schedule: '0 8 * * 1', timezone: 'Europe/Paris', firstIssueLookback: 'all', locales: { default: 'en', supported: ['en', 'fr', 'ar'] } });
+    expect(parsed.delivery.retryLifetime).toBe('3d');
+  });
+
+  it('fills defaults for a minimal file', () => {
+    const parsed = parseConfigText(config(), FILE);
+    expect(parsed.dataDir).toBe('data');
+    expect(parsed.newsletters[0]).toMatchObject({ maxArticles: 8, firstIssueLookback: '30d', topics: [], template: 'default' });
+  });
+
+  it('names the line and key path of an invalid cron expression', () => {
+    const e = configError(config({ schedule: '0 25 * * 1' }));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain(`${FILE}:6: newsletters[0] (weekly-brief).schedule: not a valid cron expression`);
+  });
+
+  it('names the line and key path of an unknown time zone', () => {
+    const e = configError(config({ timezone: 'Mars/Olympus_Mons' }));
+    expect(e.message).toContain(`${FILE}:7: newsletters[0] (weekly-brief).timezone: unknown IANA time zone`);
+  });
+
+  it('refuses a schedule that sets both day-of-month and day-of-week', () => {
+    const e = configError(config({ schedule: '0 8 1 * 1' }));
+    expect(e.message).toContain(`${FILE}:6: newsletters[0] (weekly-brief).schedule`);
+    expect(e.message).toMatch(/both day-of-month and day-of-week/);
+  });
+
+  it('names the file and line of a YAML syntax error', () => {
+    const e = configError(config({ extra: '    replyTo: editors: news.example.org' }));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.place).toBe(`${FILE}:10`);
+    expect(e.message.startsWith(`${FILE}:10: YAML syntax error`)).toBe(true);
+  });
+
+  it('refuses two newsletters with the same id', () => {
+    const one = config().split('\n').slice(1).join('\n');
+    const e = configError(`newsletters:\n${one}\n${one}`);
+    expect(e.message).toMatch(/newsletters\[1\] \(weekly-brief\)\.id: duplicate newsletter id "weekly-brief"/);
+  });
+
+  it('refuses a default locale that is not among the supported ones', () => {
+    const e = configError(config({ locales: '{ default: de, supported: [en, fr] }' }));
+    expect(e.message).toContain(`${FILE}:9: newsletters[0] (weekly-brief).locales.default: "de" must be one of locales.supported`);
+  });
+});
+
+describe('loadConfig environment', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nl-'));
+    file = join(dir, 'newsletter.config.yaml');
+    writeFileSync(file, config());
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const load = (env: Environment) => loadConfig({ file, env, readGeneratedSecret: () => 'generated-secret-for-tests' });
+
+  function refused(env: Environment, variable: string): NewsletterError {
+    let error: unknown;
+    try {
+      load(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(NewsletterError);
+    const e = error as NewsletterError;
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.place).toBe(variable);
+    expect(e.message.startsWith(`${variable}: `)).toBe(true);
+    return e;
+  }
+
+  it('loads with defaults and resolves paths from the file’s folder', () => {
+    const c = load({});
+    expect(c.port).toBe(8080);
+    expect(c.paths.data).toBe(join(dir, 'data'));
+    expect(c.database).toEqual({ kind: 'sqlite', file: join(dir, 'data', 'newsletter.sqlite') });
+    expect(c.generatedSecret).toBe(true);
+    expect(c.secrets).toEqual(['generated-secret-for-tests']);
+  });
+
+  it('refuses a non-numeric PORT', () => {
+    expect(refused({ PORT: 'eighty' }, 'PORT').message).toContain('"eighty"');
+    refused({ PORT: '70000' }, 'PORT');
+  });
+
+  it('refuses an SMTP_URL that is not smtp:// or smtps://', () => {
+    refused({ SMTP_URL: 'http://mail.example.org' }, 'SMTP_URL');
+  });
+
+  it('does not echo the SMTP password in the error', () => {
+    expect(refused({ SMTP_URL: 'https://user:hunter2@mail.example.org' }, 'SMTP_URL').message).not.toContain('hunter2');
+  });
+
+  it('refuses a NEWSLETTER_SECRET shorter than 16 characters', () => {
+    refused({ NEWSLETTER_SECRET: 'short' }, 'NEWSLETTER_SECRET');
+  });
+
+  it('refuses a postgres:// DATABASE_URL that is not a valid URL', () => {
+    refused({ DATABASE_URL: 'postgres://user@db.example.org:99999/newsletter' }, 'DATABASE_URL');
+  });
+
+  it('accepts valid environment values, with the previous secret after the current one', () => {
+    const c = load({
+      PORT: '9000',
+      SMTP_URL: 'smtps://user:pass@mail.example.org:465',
+      NEWSLETTER_SECRET: 'a'.repeat(16),
+      NEWSLETTER_PREVIOUS_SECRET: 'b'.repeat(16),
+      DATABASE_URL: 'postgres://user@127.0.0.1:5432/newsletter',
+      PUBLIC_URL: 'https://news.example.org/',
+    });
+    expect(c).toMatchObject({ port: 9000, publicUrl: 'https://news.example.org', generatedSecret: false, warnings: [] });
+    expect(c.secrets).toEqual(['a'.repeat(16), 'b'.repeat(16)]);
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://user@127.0.0.1:5432/newsletter' });
+  });
+});
