@@ -32,7 +32,8 @@ export function selectArticles(input: SelectionInput): Selection {
   const originals: Article[] = [];
   for (const a of input.articles) {
     if (a.translationOf && byId.has(a.translationOf) && a.translationOf !== a.id) {
-      translations.set(a.translationOf, [...(translations.get(a.translationOf) ?? []), a]);
+      // Nothing published after the slot is taken, translations included.
+      if (Date.parse(a.publishedAt) <= end) translations.set(a.translationOf, [...(translations.get(a.translationOf) ?? []), a]);
     } else {
       originals.push(a);
     }

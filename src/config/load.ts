@@ -111,7 +111,7 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
   const data = dir(parsed.dataDir);
   const warnings: string[] = [];
 
-  const port = env.PORT === undefined || env.PORT === '' ? 8080 : Number(env.PORT);
+  const port = env.PORT === undefined || env.PORT === '' ? 8080 : /^\d{1,5}$/.test(env.PORT.trim()) ? Number(env.PORT.trim()) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `"${env.PORT}" is not a TCP port (0-65535)`, { place: 'PORT' });
   }

@@ -31,8 +31,12 @@ const SENDER_AUTH = new Set(['5.7.0', '5.7.8', '5.7.9', '5.7.23', '5.7.24', '5.7
 const BEFORE_HANDOVER = new Set(['CONN', 'EHLO', 'HELO', 'STARTTLS', 'MAIL FROM', 'RCPT TO']);
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EDNS', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETLS', 'EENVELOPE']);
 
+/**
+ * The RFC 3463 code right after the reply code ("550 5.1.1 …", "550-5.1.1 …"), or opening the
+ * text when the reply code was stripped. An IP address later in the text ("host 5.1.1.20") is not one.
+ */
 export function enhancedCode(text: string | undefined): string | undefined {
-  return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(text ?? '')?.[1];
+  return /(?:^|\b[245]\d\d[ -])([245]\.\d{1,3}\.\d{1,3})(?![.\d])/.exec((text ?? '').trim())?.[1];
 }
 
 export function classifyError(err: unknown): Verdict {

@@ -37,8 +37,10 @@ describe('crash mid-send (SIGKILL) and resume', () => {
 
     // The restart waits for the dead process's leases, marks its in-flight rows unknown, and finishes.
     const second = await runCli(['send', '--config', project.configFile], { env, timeoutMs: 90_000 });
-    expect(second.code, second.stderr).toBe(1); // readers in doubt remain
-    expect(second.stderr).toMatch(/in doubt [1-9]\d*/);
+    // Killed mid-batch, the rows in flight are in doubt and `send` exits 1; killed between two
+    // batches (possible on a loaded machine), nothing is in doubt and it exits 0. Either way it says so.
+    const inDoubt = Number(/in doubt (\d+)/.exec(second.stderr)?.[1]);
+    expect(second.code, second.stderr).toBe(inDoubt > 0 ? 1 : 0);
 
     const report = await runCli(['report', '--config', project.configFile, '--json', '--recipients']);
     expect(report.code).toBe(0);
@@ -46,6 +48,7 @@ describe('crash mid-send (SIGKILL) and resume', () => {
     const counts = r!.counts;
     expect(counts.sent! + counts.unknown!).toBe(READERS);
     expect(counts).toMatchObject({ queued: 0, sending: 0, deferred: 0, failed: 0, skipped: 0 });
+    expect(counts.unknown).toBe(inDoubt);
     expect(counts.unknown).toBeLessThanOrEqual(50); // bounded by the claimed batch
 
     const received = new Map<string, number>();

@@ -128,6 +128,11 @@ describe('loadConfig environment', () => {
     refused({ PORT: '70000' }, 'PORT');
   });
 
+  it('refuses a blank or hexadecimal PORT rather than reading it as a number', () => {
+    refused({ PORT: ' ' }, 'PORT');
+    refused({ PORT: '0x1F90' }, 'PORT');
+  });
+
   it('refuses an SMTP_URL that is not smtp:// or smtps://', () => {
     refused({ SMTP_URL: 'http://mail.example.org' }, 'SMTP_URL');
   });

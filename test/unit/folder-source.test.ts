@@ -1,11 +1,14 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseArticleDate, readFolderSource } from '../../src/articles/folder-source.js';
 
-const SEED = fileURLToPath(new URL('../../../shared/seeds/000_5243a2197cd48282.txt', import.meta.url));
+// The seed of ../shared/seeds/; a plain clone has no shared/ beside it, so fall back to the
+// byte-identical copy the sample articles carry.
+const SHARED_SEED = fileURLToPath(new URL('../../../shared/seeds/000_5243a2197cd48282.txt', import.meta.url));
+const SEED = existsSync(SHARED_SEED) ? SHARED_SEED : fileURLToPath(new URL('../../articles/north-korea-iran.txt', import.meta.url));
 
 let dir: string;
 beforeEach(() => {
@@ -199,5 +202,15 @@ describe('parseArticleDate', () => {
   it('refuses an impossible day in a full ISO time rather than rolling it over', () => {
     expect(parseArticleDate('2026-02-30T09:30:00Z')).toBeUndefined();
     expect(parseArticleDate('2026-04-31 08:00')).toBeUndefined();
+  });
+  it('reads a time without an offset as UTC, like a bare date, whatever the host’s time zone', () => {
+    const saved = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(parseArticleDate('2026-11-20T09:30:00')).toBe('2026-11-20T09:30:00.000Z');
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
   });
 });
