@@ -11,7 +11,7 @@ import { runCli } from '../helpers/cli.js';
 // The seed of ../shared/seeds/, as the sample articles carry it (CI has shared/ beside the clone; a plain clone does not).
 const SEED = join(REPO, 'articles', 'north-korea-iran.txt');
 
-describe('articles into issues', () => {
+describe('articles into issues', { timeout: 120_000 }, () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();

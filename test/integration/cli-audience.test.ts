@@ -61,5 +61,5 @@ describe('subscribers import, export, forget', () => {
     const reimport = await cli('subscribers', 'import', list);
     expect(reimport.stderr).toContain("kim@example.com was erased at the person's request; not imported");
     expect((await cli('subscribers', 'show', 'kim@example.com')).code).toBe(2);
-  });
+  }, 120_000);
 });

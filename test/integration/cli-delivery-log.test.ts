@@ -57,5 +57,5 @@ describe('delivery log from the CLI: report, retry --unknown, subscribers show',
     expect(person.deliveries[0]).toMatchObject({ state: 'sent', attempts: 2 });
     expect((await runCli(['subscribers', 'show', 'nobody@example.com', '--config', project.configFile])).code).toBe(2);
     expect((await runCli(['report', '--config', project.configFile, '--issue', 'x'])).code).toBe(2);
-  });
+  }, 120_000);
 });

@@ -12,7 +12,8 @@ function emlFiles(dir: string): string[] {
   return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.eml')).map((f) => join(root, f));
 }
 
-describe('newsletter CLI', () => {
+// Each test runs several CLI processes (about a second each, more on a loaded machine).
+describe('newsletter CLI', { timeout: 120_000 }, () => {
   afterEach(killSpawned);
   let project: TestProject;
   beforeEach(() => {

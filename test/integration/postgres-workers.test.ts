@@ -7,7 +7,7 @@ import { dropSchema, pgSchemaUrl } from '../helpers/postgres.js';
 
 const READERS = 10_000;
 
-describe('several processes on one PostgreSQL', () => {
+describe('several processes on one PostgreSQL', { timeout: 120_000 }, () => {
   afterEach(killSpawned);
   let project: TestProject | undefined;
   let sink: SmtpSink | undefined;

@@ -126,7 +126,7 @@ describe('scheduler (injected clock, no waiting)', () => {
   });
 });
 
-describe('newsletter start as a process', () => {
+describe('newsletter start as a process', { timeout: 120_000 }, () => {
   afterEach(killSpawned);
   it('fires a seconds-field schedule, delivers one issue, and exits 0 on SIGTERM with nothing left sending', async () => {
     const project = makeProject({
