@@ -40,18 +40,28 @@ export class KyselyStore extends IssueQueries implements Store {
     return Number(r.numUpdatedRows);
   }
 
-  async claim(issueId: number, newsletterId: string, limit: number, now: string, leaseUntil: string, workerId?: string): Promise<ClaimedDelivery[]> {
-    const claimed = await this.db
+  /** One claim statement for rows in `state`, in id order through the (issue_id, state, id) index. */
+  private claimIn(state: 'queued' | 'deferred', issueId: number, limit: number, now: string, leaseUntil: string, workerId?: string) {
+    return this.db
       .updateTable('outbox')
       .set((eb) => ({ state: 'sending', lease_until: leaseUntil, attempts: eb('attempts', '+', 1), updated_at: now, claimed_by: workerId ?? null }))
       .where('id', 'in', (eb) => {
-        const q = eb.selectFrom('outbox').select('id').where('issue_id', '=', issueId).where(claimable(now)).orderBy('id').limit(limit);
+        let q = eb.selectFrom('outbox').select('id').where('issue_id', '=', issueId).where('state', '=', state).where(claimable(now));
+        if (state === 'deferred') q = q.where('next_attempt_at', '<=', now);
+        q = q.orderBy('id').limit(limit);
         // PostgreSQL: concurrent workers skip each other's locked rows instead of waiting on them.
         // SQLite has one writer at a time, which makes the statement atomic by itself.
         return this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q;
       })
       .returning(['id', 'subscriber_id', 'attempts', 'created_at'])
       .execute();
+  }
+
+  async claim(issueId: number, newsletterId: string, limit: number, now: string, leaseUntil: string, workerId?: string): Promise<ClaimedDelivery[]> {
+    // Queued rows first, deferred ones that are due after: one state per statement lets the
+    // database walk the (issue_id, state, id) index instead of scanning and sorting the issue.
+    const claimed = await this.claimIn('queued', issueId, limit, now, leaseUntil, workerId);
+    if (claimed.length < limit) claimed.push(...(await this.claimIn('deferred', issueId, limit - claimed.length, now, leaseUntil, workerId)));
     if (claimed.length === 0) return [];
     // Consent is checked for exactly the rows claimed, at the moment they are claimed: a reader
     // who unsubscribed or was suppressed after the issue was made is skipped, even mid-send.
