@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/types.js';
+import type { Clock, Subscriber } from '../domain/types.js';
 import type { Logger } from '../domain/logger.js';
 import { negotiateLocale } from '../domain/locale.js';
 import { signToken } from '../domain/tokens.js';
@@ -6,6 +6,7 @@ import type { ClaimedDelivery, DeliveryOutcome, Store } from '../store/store.js'
 import type { Transport } from '../transport/transport.js';
 import { articlesForTopics, type IssueRenderer } from '../render/issue-renderer.js';
 import type { LocaleRendering } from '../render/pipeline.js';
+import type { ReaderValues } from '../render/reader-fill.js';
 import { RawMessageTemplate } from './raw-message.js';
 import { listDomain, messageIdFor, type MessageOptions } from './message.js';
 import { classifyError, type Verdict } from './classify.js';
@@ -46,6 +47,17 @@ export function preferencesUrl(publicUrl: string, secret: string, subscriberId: 
   return `${publicUrl}/p/${signToken({ p: 'preferences', s: subscriberId, n: newsletterId }, secret)}`;
 }
 
+/** A reader's own values for the per-reader fill: name, address, signed links, list attributes. */
+export function readerValues(publicUrl: string, secret: string, subscriber: Pick<Subscriber, 'id' | 'name' | 'email' | 'attributes'>, newsletterId: string): Omit<ReaderValues, 'greeting'> {
+  return {
+    name: subscriber.name,
+    email: subscriber.email,
+    unsubscribeUrl: unsubscribeUrl(publicUrl, secret, subscriber.id, newsletterId),
+    preferencesUrl: preferencesUrl(publicUrl, secret, subscriber.id, newsletterId),
+    attributes: subscriber.attributes,
+  };
+}
+
 interface Attempt {
   outcome: DeliveryOutcome;
   verdict?: Verdict;
@@ -81,13 +93,7 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
     const rendering = await renderer.forLocale(locale, d.subscriber.timezone, d.subscriber.topics);
     let template = templates.get(rendering);
     if (!template) templates.set(rendering, (template = new RawMessageTemplate(rendering, newsletter, issue, deps.message)));
-    const message = template.build(d.outboxId, d.subscriber, {
-      name: d.subscriber.name,
-      email: d.subscriber.email,
-      unsubscribeUrl: unsubscribeUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id),
-      preferencesUrl: preferencesUrl(deps.publicUrl, deps.secret, d.subscriber.id, newsletter.id),
-      attributes: d.subscriber.attributes,
-    }, now);
+    const message = template.build(d.outboxId, d.subscriber, readerValues(deps.publicUrl, deps.secret, d.subscriber, newsletter.id), now);
     const result = await deps.transport.send(message);
     return { claimed: d, outcome: { outboxId: d.outboxId, state: 'sent', messageId, response: result.response } };
   } catch (err) {

@@ -8,7 +8,7 @@ import type { LeftOutReason } from '../compose/compose.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { renderLocale, renderForReader } from '../render/pipeline.js';
 import { buildMessage } from '../delivery/message.js';
-import { preferencesUrl, unsubscribeUrl } from '../delivery/deliver.js';
+import { readerValues } from '../delivery/deliver.js';
 import { buildEml } from '../transport/capture.js';
 import { composeIssue } from '../service/compose-issue.js';
 import type { App } from '../app.js';
@@ -97,17 +97,10 @@ export async function previewIssue(app: App, newsletter: NewsletterConfig, optio
   try {
     const files = readTemplateFiles(config.paths.templates, newsletter.template);
     const r = await renderLocale({ issue, newsletter, locale, timezone: reader.timezone || undefined, files, publicUrl: config.publicUrl });
-    const id = options.subscriber?.id ?? 0;
-    const unsub = unsubscribeUrl(config.publicUrl, config.secrets[0]!, id, newsletter.id);
-    const out = renderForReader(r, {
-      name: reader.name,
-      email: reader.email,
-      unsubscribeUrl: unsub,
-      preferencesUrl: preferencesUrl(config.publicUrl, config.secrets[0]!, id, newsletter.id),
-      attributes: options.subscriber?.attributes ?? {},
-    });
     const subscriber: Subscriber = options.subscriber ?? { id: 0, ...reader, topics: [], attributes: {} };
-    const message = buildMessage({ newsletter, issue, outboxId: 0, subscriber, rendered: out, unsubscribeUrl: unsub, date: app.clock.now(), options: app.messageOptions });
+    const values = readerValues(config.publicUrl, config.secrets[0]!, subscriber, newsletter.id);
+    const out = renderForReader(r, values);
+    const message = buildMessage({ newsletter, issue, outboxId: 0, subscriber, rendered: out, unsubscribeUrl: values.unsubscribeUrl, date: app.clock.now(), options: app.messageOptions });
     const preheader = /<div style="display:none;[^"]*">([\s\S]*?)<\/div>/.exec(out.html)?.[1]?.trim() ?? '';
     return {
       ...base,

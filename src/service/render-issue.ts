@@ -9,7 +9,7 @@ import { syncListFile } from '../audience/sync.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { renderLocale, renderForReader } from '../render/pipeline.js';
 import { buildMessage } from '../delivery/message.js';
-import { preferencesUrl, unsubscribeUrl } from '../delivery/deliver.js';
+import { readerValues } from '../delivery/deliver.js';
 import { buildEml } from '../transport/capture.js';
 import { composeIssue } from './compose-issue.js';
 import type { App } from '../app.js';
@@ -63,15 +63,9 @@ export async function renderIssue(
   const out: RenderedLocale[] = [];
   for (const locale of locales) {
     const r = await renderLocale({ issue, newsletter, locale, timezone: reader.timezone || undefined, files, publicUrl: config.publicUrl });
-    const unsub = unsubscribeUrl(config.publicUrl, config.secrets[0]!, reader.id, newsletter.id);
-    const rendered = renderForReader(r, {
-      name: reader.name,
-      email: reader.email,
-      unsubscribeUrl: unsub,
-      preferencesUrl: preferencesUrl(config.publicUrl, config.secrets[0]!, reader.id, newsletter.id),
-      attributes: reader.attributes,
-    });
-    const message = buildMessage({ newsletter, issue, outboxId: 0, subscriber: reader, rendered, unsubscribeUrl: unsub, date: now, options: app.messageOptions });
+    const values = readerValues(config.publicUrl, config.secrets[0]!, reader, newsletter.id);
+    const rendered = renderForReader(r, values);
+    const message = buildMessage({ newsletter, issue, outboxId: 0, subscriber: reader, rendered, unsubscribeUrl: values.unsubscribeUrl, date: now, options: app.messageOptions });
     out.push({ locale, subject: rendered.subject, html: rendered.html, text: rendered.text, eml: await buildEml(message.mail), missingKeys: r.missingKeys });
     if (r.missingKeys.length > 0) {
       problems.push({ place: files.localeFile(locale), message: `missing keys ${r.missingKeys.join(', ')}; the ${newsletter.locales.default} text was used` });

@@ -6,9 +6,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Clock } from '../../domain/types.js';
 import { parseFeed, type FeedResult } from './parse-feed.js';
-import { fetchFeed, FEED_FETCH_DEFAULTS } from './fetch-feed.js';
+import { fetchFeed, FEED_FETCH_DEFAULTS, type FetchFeedOptions } from './fetch-feed.js';
 import { decodeFeedBytes } from './feed-text.js';
 
 export interface FeedSource {
@@ -17,17 +16,8 @@ export interface FeedSource {
   file?: string;
 }
 
-export interface FeedSourceOptions {
-  cacheDir: string;
-  baseDir: string;
-  timeoutMs?: number;
-  maxBytes?: number;
-  maxRedirects?: number;
-  fetchImpl?: typeof fetch;
-  /** Extra page-chrome patterns (config `articles.noticePatterns`), compiled. */
-  notices?: readonly RegExp[];
-  clock?: Clock;
-}
+/** The fetch's own options, plus the folder a `file` source is relative to. */
+export type FeedSourceOptions = FetchFeedOptions & { baseDir: string };
 
 export async function readFeedSource(source: FeedSource, options: FeedSourceOptions): Promise<FeedResult> {
   const url = source.url?.trim();
