@@ -4,6 +4,9 @@
  * Per reader only the slots are encoded and joined (a soft line break either side keeps every
  * line within 76 characters), and nodemailer's pool gets the result as `raw`: it still does the
  * SMTP, pooling, rate limit and DKIM, but no longer builds and encodes ~50 KB of MIME a message.
+ * The parts are kept as Buffers and the message is one Buffer: nodemailer streams a string
+ * `raw` in pieces and converts each, which measured 1,300 against 1,650–1,990 msgs/s for the
+ * same bytes as a Buffer (bench/, 5 pooled connections to the sink).
  * Tests compare what it produces, parsed, with nodemailer's own build (`buildMessage`).
  */
 import { randomBytes } from 'node:crypto';
@@ -36,25 +39,42 @@ export function formatAddress(name: string, address: string): string {
   return name ? `${encodedPhrase(name)} <${address}>` : address;
 }
 
-/** Literal parts encoded once; field names at the odd positions, as in FillTemplate. */
-function encodeTemplate(t: FillTemplate): string[] {
-  return t.map((part, i) => (i % 2 === 0 ? qp(part) : part));
+/** A template's literal parts quoted-printable encoded once (ASCII), and its field names between. */
+interface EncodedTemplate {
+  literals: Buffer[];
+  fields: string[];
 }
 
-function fillEncoded(parts: string[], values: ReaderValues, escape: (s: string) => string): string {
-  let out = parts[0]!;
-  for (let i = 1; i < parts.length; i += 2) {
-    const field = parts[i]!;
+function encodeTemplate(t: FillTemplate): EncodedTemplate {
+  return {
+    literals: t.filter((_, i) => i % 2 === 0).map((part) => Buffer.from(qp(part), 'latin1')),
+    fields: t.filter((_, i) => i % 2 === 1),
+  };
+}
+
+/** Appends the literals with each reader value encoded between soft line breaks; returns the bytes added. */
+function fillEncoded(out: Buffer[], t: EncodedTemplate, values: ReaderValues, escape: (s: string) => string): number {
+  let length = t.literals[0]!.length;
+  out.push(t.literals[0]!);
+  for (let i = 0; i < t.fields.length; i++) {
+    const field = t.fields[i]!;
     const value = field.startsWith('attr_') ? (values.attributes?.[field.slice(5)] ?? '') : values[field as ReaderField];
-    out += `=${CRLF}${qp(escape(value))}=${CRLF}${parts[i + 1]!}`;
+    // quoted-printable output is ASCII, so latin1 is an exact and the cheapest conversion
+    const slot = Buffer.from(`=${CRLF}${qp(escape(value))}=${CRLF}`, 'latin1');
+    const next = t.literals[i + 1]!;
+    out.push(slot, next);
+    length += slot.length + next.length;
   }
-  return out;
+  return length;
 }
 
 export class RawMessageTemplate {
-  private readonly text: string[];
-  private readonly html: string[];
-  private readonly fixedHeaders: string;
+  private readonly text: EncodedTemplate;
+  private readonly html: EncodedTemplate;
+  private readonly fixedHeaders: Buffer;
+  private readonly textHead: Buffer;
+  private readonly htmlHead: Buffer;
+  private readonly tail: Buffer;
   private readonly boundary = `--_NL_${randomBytes(12).toString('hex')}`;
   private readonly domain: string;
   private readonly envelopeFrom: string;
@@ -70,7 +90,11 @@ export class RawMessageTemplate {
     this.domain = listDomain(newsletter);
     const [from] = addressparser(newsletter.from) as { name: string; address: string }[];
     this.envelopeFrom = from?.address ?? newsletter.from;
-    this.fixedHeaders =
+    const b = this.boundary;
+    this.textHead = Buffer.from(`${CRLF}--${b}${CRLF}Content-Type: text/plain; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}`, 'latin1');
+    this.htmlHead = Buffer.from(`${CRLF}--${b}${CRLF}Content-Type: text/html; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}`, 'latin1');
+    this.tail = Buffer.from(`${CRLF}--${b}--${CRLF}`, 'latin1');
+    this.fixedHeaders = Buffer.from(
       header('From', from ? formatAddress(from.name, from.address) : newsletter.from) +
       (newsletter.replyTo ? header('Reply-To', newsletter.replyTo) : '') +
       header('Subject', /^[\x20-\x7e]*$/.test(rendering.subject) ? rendering.subject : mimeFuncs.encodeWords(rendering.subject, 'Q', 52)) +
@@ -80,31 +104,33 @@ export class RawMessageTemplate {
       header('Feedback-ID', `${issue.id}:${newsletter.id}:digest:${this.domain}`) +
       header('X-Newsletter-Issue', `${newsletter.id}/${issue.id}`) +
       header('MIME-Version', '1.0') +
-      header('Content-Type', `multipart/alternative; boundary="${this.boundary}"`);
+      header('Content-Type', `multipart/alternative; boundary="${this.boundary}"`),
+    );
   }
 
   build(outboxId: number, subscriber: Subscriber, values: Omit<ReaderValues, 'greeting'>, date: Date): OutgoingMessage {
     const all: ReaderValues = { ...values, greeting: this.rendering.greeting(values.name) };
     const messageId = messageIdFor(this.issue, outboxId, this.domain);
-    const head =
+    // utf8: an internationalised address (SMTPUTF8) goes in the To header as it is
+    const head = Buffer.from(
       header('To', formatAddress(subscriber.name, subscriber.email)) +
-      header('Message-ID', messageId) +
-      header('Date', date.toUTCString().replace(/GMT/, '+0000')) +
-      header('List-Unsubscribe', `<${values.unsubscribeUrl}>`) +
-      this.fixedHeaders;
-    const b = this.boundary;
-    const body =
-      `${CRLF}--${b}${CRLF}Content-Type: text/plain; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}` +
-      fillEncoded(this.text, all, (s) => s) +
-      `${CRLF}--${b}${CRLF}Content-Type: text/html; charset=utf-8${CRLF}Content-Transfer-Encoding: quoted-printable${CRLF}${CRLF}` +
-      fillEncoded(this.html, all, escapeHtml) +
-      `${CRLF}--${b}--${CRLF}`;
+        header('Message-ID', messageId) +
+        header('Date', date.toUTCString().replace(/GMT/, '+0000')) +
+        header('List-Unsubscribe', `<${values.unsubscribeUrl}>`),
+      'utf8',
+    );
+    const parts: Buffer[] = [head, this.fixedHeaders, this.textHead];
+    let length = head.length + this.fixedHeaders.length + this.textHead.length + this.htmlHead.length + this.tail.length;
+    length += fillEncoded(parts, this.text, all, (s) => s);
+    parts.push(this.htmlHead);
+    length += fillEncoded(parts, this.html, all, escapeHtml);
+    parts.push(this.tail);
     const bounce = this.options.bounceAddress?.replace('{id}', String(outboxId));
     return {
       key: `${this.newsletter.id}/issue-${this.issue.id}/${String(outboxId).padStart(6, '0')}`,
       mail: {
         messageId,
-        raw: head + body,
+        raw: Buffer.concat(parts, length),
         envelope: { from: bounce ?? this.envelopeFrom, to: subscriber.email },
         ...(this.options.dkim ? { dkim: { ...this.options.dkim, headerFieldNames: DKIM_HEADERS } } : {}),
       },

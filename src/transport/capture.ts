@@ -11,14 +11,19 @@ function createBuilder() {
   return nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
 }
 
-/** The message as it would go on the wire (RFC 5322 with CRLF), without sending it. */
-export async function buildEml(mail: OutgoingMessage['mail']): Promise<Buffer> {
+/** The message as it would go on the wire (RFC 5322 with CRLF) and its envelope, without sending it. */
+export async function composeEml(mail: OutgoingMessage['mail']): Promise<{ message: Buffer; envelope: { from: string; to: string[] } }> {
   const builder = createBuilder();
   try {
-    return (await builder.sendMail(mail)).message as Buffer;
+    const info = await builder.sendMail(mail);
+    return { message: info.message as Buffer, envelope: { from: info.envelope.from || '', to: info.envelope.to } };
   } finally {
     builder.close();
   }
+}
+
+export async function buildEml(mail: OutgoingMessage['mail']): Promise<Buffer> {
+  return (await composeEml(mail)).message;
 }
 
 export function createCaptureTransport(dir: string): Transport {

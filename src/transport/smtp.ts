@@ -1,5 +1,8 @@
-import type { Readable } from 'node:stream';
-import nodemailer, { type TransportOptions } from 'nodemailer';
+import { Readable } from 'node:stream';
+import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
+import DKIM from 'nodemailer/lib/dkim/index.js';
+import type Mail from 'nodemailer/lib/mailer/index.js';
+import { composeEml } from './capture.js';
 import type { OutgoingMessage, SendResult, Transport } from './transport.js';
 
 export interface SmtpOptions {
@@ -11,47 +14,92 @@ export interface SmtpOptions {
   rateLimit?: { messages: number; perMs: number };
 }
 
+interface Envelope {
+  from: string;
+  to: string[];
+}
+
+function addressOf(a: Mail.Options['from']): string {
+  if (!a) return '';
+  if (typeof a === 'string') return a;
+  if (Array.isArray(a)) return addressOf(a[0]);
+  return a.address ?? '';
+}
+
+function envelopeOf(mail: Mail.Options): Envelope | undefined {
+  const e = mail.envelope;
+  if (!e?.from || !e.to) return undefined;
+  const to = (Array.isArray(e.to) ? e.to : [e.to]).map((x) => addressOf(x)).filter(Boolean);
+  return to.length > 0 ? { from: addressOf(e.from), to } : undefined;
+}
+
 /**
- * nodemailer's SMTP pool behind the Transport port. A failed send carries `dataStarted`: whether
- * any byte of the message was read for the DATA phase. nodemailer reports a dropped connection
- * the same way before and after DATA; only this tells "never handed over, safe to retry" from
- * "it may have arrived" (the outbox's `unknown`).
+ * nodemailer's SMTP pool behind the Transport port, fed finished messages directly.
+ *
+ * The pool (connections, maxMessages, rate limit, requeue of a message a closed connection never
+ * took, RSET after a refused envelope, TLS, AUTH, error shapes) is nodemailer's own `SMTPPool`.
+ * What is skipped is nodemailer's `Mailer`: for a message that is already bytes (the raw fast
+ * path, delivery/raw-message.ts) it would parse and re-stream it through a MIME tree first. Handing
+ * the pool the bytes with their envelope measured 2,300–2,700 msgs/s at 0.32–0.35 CPU ms/msg,
+ * against 1,650–1,990 at 0.46–0.58 through `sendMail` (bench/, 5 connections to the sink).
+ * A message given as fields (html, text, list…) is built by nodemailer's composer first.
+ * DKIM, when the message asks for it, is nodemailer's signer over the same bytes.
+ *
+ * A failed send carries `dataStarted`: whether any byte of the message was read for the DATA
+ * phase. nodemailer reports a dropped connection the same way before and after DATA; only this
+ * tells "never handed over, safe to retry" from "it may have arrived" (the outbox's `unknown`).
  */
 export function createSmtpTransport({ url, maxConnections, maxMessages = 500, rateLimit }: SmtpOptions): Transport {
-  const pool = nodemailer.createTransport({
+  const pool = new SMTPPool({
     url,
-    pool: true,
     maxConnections,
     maxMessages,
     ...(rateLimit ? { rateLimit: rateLimit.messages, rateDelta: rateLimit.perMs } : {}),
-  } as TransportOptions);
-  const streams = new Map<string, Readable>();
-  // 'stream' plugins run after the message is built and before the pool sends it: wrap the
-  // message's stream factory to keep the stream the connection will read after DATA's 354.
-  pool.use('stream', (mail, done) => {
-    const id = mail.data.messageId;
-    const message = mail.message as unknown as { createReadStream: (...args: unknown[]) => Readable };
-    const create = message.createReadStream.bind(message);
-    message.createReadStream = (...args: unknown[]) => {
-      const s = create(...args);
-      if (id) streams.set(id, s);
-      return s;
-    };
-    done();
-  });
+  } as SMTPPool.Options);
+  const signers = new Map<string, DKIM>();
+  const signer = (options: NonNullable<Mail.Options['dkim']>): DKIM => {
+    const key = JSON.stringify(options);
+    let s = signers.get(key);
+    if (!s) signers.set(key, (s = new DKIM(options)));
+    return s;
+  };
   const shown = url.replace(/\/\/[^@/]*@/, '//…@');
   return {
     name: `smtp ${shown}`,
     async send({ mail }: OutgoingMessage): Promise<SendResult> {
+      let bytes: Buffer;
+      let envelope = envelopeOf(mail);
+      if (Buffer.isBuffer(mail.raw) && envelope) bytes = mail.raw;
+      else {
+        const built = await composeEml({ ...mail, dkim: undefined });
+        bytes = built.message;
+        envelope ??= built.envelope;
+      }
+      const dkim = mail.dkim ? signer(mail.dkim) : undefined;
+      let stream: Readable | undefined;
+      const message = {
+        getEnvelope: () => envelope,
+        messageId: () => mail.messageId,
+        getHeader: (key: string) => (key.toLowerCase() === 'message-id' ? mail.messageId : undefined),
+        createReadStream: () => {
+          const plain = new Readable({
+            read() {
+              this.push(bytes);
+              this.push(null);
+            },
+          });
+          stream = dkim ? dkim.sign(plain) : plain;
+          return stream;
+        },
+      };
       try {
-        const info = (await pool.sendMail(mail)) as { messageId: string; response: string };
-        return { messageId: info.messageId, response: info.response };
+        const info = await new Promise<{ response: string }>((resolve, reject) => {
+          (pool.send as unknown as (m: unknown, cb: (err: Error | null, info: { response: string }) => void) => void)({ data: mail, message }, (err, info) => (err ? reject(err) : resolve(info)));
+        });
+        return { messageId: mail.messageId, response: info.response };
       } catch (err) {
-        const stream = streams.get(mail.messageId);
-        if (stream && err && typeof err === 'object') Object.assign(err, { dataStarted: stream.readableDidRead });
+        if (err && typeof err === 'object') Object.assign(err, { dataStarted: stream?.readableDidRead ?? false });
         throw err;
-      } finally {
-        streams.delete(mail.messageId);
       }
     },
     async close() {

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { simpleParser } from 'mailparser';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import { createSmtpTransport } from '../../src/transport/smtp.js';
+import type { Transport } from '../../src/transport/transport.js';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
+
+const CRLF = '\r\n';
+
+/** A finished message as the fast path hands it over: bytes, envelope, Message-ID. */
+function rawMessage(n: number, to: string) {
+  const raw = Buffer.from(
+    [
+      `From: Brief <brief@news.example.org>`,
+      `To: ${to}`,
+      `Subject: raw ${n}`,
+      `Message-ID: <raw.${n}@news.example.org>`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      'A line, then one that starts with a dot:',
+      '.hidden? no: SMTP transparency must keep it',
+      '..and two',
+      '.',
+      'caf=C3=A9',
+      '',
+    ].join(CRLF),
+  );
+  return { key: `raw-${n}`, mail: { messageId: `<raw.${n}@news.example.org>`, raw, envelope: { from: `bounces+${n}@news.example.org`, to } } };
+}
+
+describe('SMTP transport (nodemailer pool fed finished messages)', () => {
+  let sink: SmtpSink | undefined;
+  let transport: Transport | undefined;
+  afterEach(async () => {
+    await transport?.close();
+    await sink?.close();
+    transport = sink = undefined;
+  });
+
+  it('delivers raw bytes unchanged, dot-stuffed on the wire, with the given envelope, over a bounded pool', async () => {
+    sink = await startSmtpSink();
+    transport = createSmtpTransport({ url: sink.url, maxConnections: 2, maxMessages: 3 });
+    const messages = Array.from({ length: 8 }, (_, i) => rawMessage(i, `reader${i}@example.com`));
+    const results = await Promise.all(messages.map((m) => transport!.send(m)));
+    expect(results.map((r) => r.messageId)).toEqual(messages.map((m) => m.mail.messageId));
+    expect(results.every((r) => r.response.startsWith('250'))).toBe(true);
+    expect(sink.received).toHaveLength(8);
+    for (const m of messages) {
+      const got = sink.received.find((r) => r.to[0] === m.mail.envelope.to)!;
+      expect(got.from).toBe(m.mail.envelope.from);
+      // smtp-server removes the transparency dots again: what arrives is byte for byte what was built
+      expect(got.raw.equals(m.mail.raw)).toBe(true);
+      expect((await simpleParser(got.raw)).text).toContain('.hidden? no');
+    }
+  });
+
+  it('builds a message given as fields, and DKIM-signs both kinds so that they verify', async () => {
+    sink = await startSmtpSink();
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const record = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+    const resolver = async (name: string, type: string) => {
+      if (type === 'TXT' && name === 'sel._domainkey.news.example.org') return [[record]];
+      throw Object.assign(new Error(`no ${type} for ${name}`), { code: 'ENOTFOUND' });
+    };
+    const dkim = { domainName: 'news.example.org', keySelector: 'sel', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    transport = createSmtpTransport({ url: sink.url, maxConnections: 1 });
+    await transport.send({
+      key: 'fields',
+      mail: {
+        messageId: '<fields.1@news.example.org>',
+        from: 'Brief <brief@news.example.org>',
+        to: { name: 'Zoé', address: 'zoe@example.org' },
+        subject: 'Fields ✓',
+        text: 'plain',
+        html: '<p>rich</p>',
+        list: { unsubscribe: { url: 'https://news.example.test/u/t', comment: '' } },
+        dkim,
+      },
+    });
+    await transport.send({ ...rawMessage(1, 'ada@example.com'), mail: { ...rawMessage(1, 'ada@example.com').mail, dkim } });
+    expect(sink.received.map((r) => r.to[0])).toEqual(['zoe@example.org', 'ada@example.com']);
+    expect(sink.received[0]!.from).toBe('brief@news.example.org');
+    const fields = await simpleParser(sink.received[0]!.raw);
+    expect(fields.subject).toBe('Fields ✓');
+    expect(fields.text?.trim()).toBe('plain');
+    expect(fields.headers.get('list')).toBeDefined();
+    for (const r of sink.received) {
+      const result = await dkimVerify(r.raw, { resolver });
+      expect(result.results[0]!.status.result, JSON.stringify(result.results[0]!.status)).toBe('pass');
+    }
+  });
+
+  it('a refused recipient rejects with the reply code and says no data was handed over', async () => {
+    sink = await startSmtpSink({ onRcpt: (a) => (a.startsWith('gone') ? Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }) : undefined) });
+    transport = createSmtpTransport({ url: sink.url, maxConnections: 1 });
+    const err = await transport.send(rawMessage(1, 'gone@example.com')).then(() => undefined, (e: unknown) => e as { responseCode?: number; dataStarted?: boolean });
+    expect(err?.responseCode).toBe(550);
+    expect(err?.dataStarted).toBe(false);
+    // the connection is reset and reused for the next reader
+    await transport.send(rawMessage(2, 'here@example.com'));
+    expect(sink.received.map((r) => r.to[0])).toEqual(['here@example.com']);
+  });
+});
