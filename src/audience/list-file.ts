@@ -28,64 +28,113 @@ export interface ParsedList {
   problems: Problem[];
 }
 
-/**
- * Parses a subscriber list (CSV with a header row). Pure: `file` only names places in reports.
- * Invalid rows are reported and left out; a duplicate address is merged (the later row wins,
- * reported); a name with control characters is cleaned and reported but the reader is kept;
- * a bad locale or time zone is reported and left empty so the newsletter's own applies.
- */
-export function parseListFile(text: string, file: string, defaultSource: string): ParsedList {
-  const problems: Problem[] = [];
-  let records: string[][];
-  try {
-    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }) as string[][];
-  } catch (e) {
-    const err = e as Error & { lines?: number };
-    problems.push({ place: err.lines ? `${file}:${err.lines}` : file, message: `not valid CSV (${err.message}); the whole file was skipped` });
-    return { entries: [], problems };
-  }
-  const header = (records[0] ?? []).map((h) => h.trim().toLowerCase());
-  const missing = ['email', 'status'].filter((c) => !header.includes(c));
-  if (missing.length > 0) {
-    problems.push({ place: `${file}:1`, message: `header lacks column(s) ${missing.join(', ')}; expected ${LIST_COLUMNS.join(',')}` });
-    return { entries: [], problems };
-  }
-  const col = (row: string[], name: string) => {
-    const i = header.indexOf(name);
-    return i >= 0 ? (row[i] ?? '').trim() : '';
-  };
+/** csv-parse options for list files; `info` gives the line each record ends on. */
+export const LIST_CSV_OPTIONS = { bom: true, relax_column_count: true, skip_empty_lines: true, trim: false, info: true } as const;
 
-  const byEmail = new Map<string, ListEntry>();
-  // csv-parse counts records, not lines; with quoted newlines these differ, so track lines ourselves.
-  const lineOf = recordLines(text);
-  records.slice(1).forEach((row, i) => {
-    const line = lineOf[i + 1] ?? i + 2;
-    const place = `${file}:${line}`;
-    const rawEmail = col(row, 'email');
+/** A record as csv-parse gives it with `info`. */
+export interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/**
+ * The 1-based line each record starts on, from csv-parse's `info.lines` (the line a record ends
+ * on). csv-parse counts a CR LF inside a quoted field as two lines, and the excess carries over
+ * to every later record, so this keeps the running excess. A line break is CR LF, LF or CR.
+ * Feed it every record in order.
+ */
+export class RecordLines {
+  private excess = 0;
+
+  start({ record, info }: CsvRecord): number {
+    let breaks = 0;
+    for (const field of record) {
+      for (let i = 0; i < field.length; i++) {
+        const c = field.charCodeAt(i);
+        if (c === 10) breaks++;
+        else if (c === 13) {
+          breaks++;
+          if (field.charCodeAt(i + 1) === 10) {
+            this.excess++;
+            i++;
+          }
+        }
+      }
+    }
+    return info.lines - this.excess - breaks;
+  }
+}
+
+/**
+ * The rows of one list file, read against its header row. Pure: `file` only names places in
+ * reports. Invalid rows are reported and left out; a name with control characters is cleaned
+ * and reported but the reader is kept; a bad locale or time zone is reported and left empty so
+ * the newsletter's own applies. Duplicates are the caller's business (see `parseListFile`).
+ */
+export class ListRows {
+  private readonly header: string[];
+  private readonly columns: Map<string, number>;
+
+  constructor(
+    headerRow: string[],
+    private readonly file: string,
+    private readonly defaultSource: string,
+  ) {
+    this.header = headerRow.map((h) => h.trim().toLowerCase());
+    this.columns = new Map(this.header.map((h, i) => [h, i] as const).reverse());
+  }
+
+  /** The header's problem, if it lacks a column every row needs. */
+  headerProblem(): Problem | undefined {
+    const missing = ['email', 'status'].filter((c) => !this.columns.has(c));
+    if (missing.length === 0) return undefined;
+    return { place: `${this.file}:1`, message: `header lacks column(s) ${missing.join(', ')}; expected ${LIST_COLUMNS.join(',')}` };
+  }
+
+  private raw(row: string[], name: string): string {
+    const i = this.columns.get(name);
+    return i === undefined ? '' : (row[i] ?? '');
+  }
+
+  private col(row: string[], name: string): string {
+    return this.raw(row, name).trim();
+  }
+
+  /** The address under which the row becomes an entry (a valid address and status), else undefined; reports nothing. */
+  key(row: string[]): string | undefined {
+    const email = normaliseEmail(this.col(row, 'email'));
+    if (!isValidEmail(email)) return undefined;
+    return (LIST_STATUSES as readonly string[]).includes(this.col(row, 'status').toLowerCase()) ? email : undefined;
+  }
+
+  /** The row as an entry, its problems added to `problems`; undefined when the row is skipped. */
+  entry(row: string[], line: number, problems: Problem[]): ListEntry | undefined {
+    const place = `${this.file}:${line}`;
+    const rawEmail = this.col(row, 'email');
     const email = normaliseEmail(rawEmail);
     if (!isValidEmail(email)) {
       problems.push({ place, message: `"${rawEmail}" is not a valid email address; row skipped` });
-      return;
+      return undefined;
     }
-    const status = col(row, 'status').toLowerCase() as ListStatus;
+    const status = this.col(row, 'status').toLowerCase() as ListStatus;
     if (!LIST_STATUSES.includes(status)) {
-      problems.push({ place, message: `status "${col(row, 'status')}" must be one of ${LIST_STATUSES.join(', ')}; row skipped` });
-      return;
+      problems.push({ place, message: `status "${this.col(row, 'status')}" must be one of ${LIST_STATUSES.join(', ')}; row skipped` });
+      return undefined;
     }
-    const { name, changed } = cleanName(rowValue(row, header, 'name'));
+    const { name, changed } = cleanName(this.raw(row, 'name'));
     if (changed) problems.push({ place, message: `name of ${email} had line breaks or control characters; cleaned to "${name}"` });
-    let locale = col(row, 'locale');
+    let locale = this.col(row, 'locale');
     if (locale && !isValidLocaleTag(locale)) {
       problems.push({ place, message: `locale "${locale}" of ${email} is not a BCP 47 tag; the newsletter's default is used` });
       locale = '';
     }
-    let timezone = col(row, 'timezone');
+    let timezone = this.col(row, 'timezone');
     if (timezone && !isValidTimeZone(timezone)) {
       problems.push({ place, message: `time zone "${timezone}" of ${email} is unknown; the newsletter's time zone is used` });
       timezone = '';
     }
     let consentedAt: string | undefined;
-    const rawConsent = col(row, 'consented_at');
+    const rawConsent = this.col(row, 'consented_at');
     if (rawConsent) {
       consentedAt = parseArticleDate(rawConsent);
       if (!consentedAt) problems.push({ place, message: `consented_at "${rawConsent}" of ${email} is not a date; treated as missing` });
@@ -94,11 +143,11 @@ export function parseListFile(text: string, file: string, defaultSource: string)
       problems.push({ place, message: `${email}: status subscribed but no consented_at: no proof of consent, not mailed (fill in when and how they agreed)` });
     }
     const attributes: Record<string, string> = {};
-    header.forEach((h, i) => {
+    this.header.forEach((h, i) => {
       const v = cleanName(row[i] ?? '').name;
       if (h && v && !(LIST_COLUMNS as readonly string[]).includes(h) && /^[a-z][a-z0-9_]*$/.test(h)) attributes[h] = v;
     });
-    const entry: ListEntry = {
+    return {
       line,
       email,
       name,
@@ -106,39 +155,48 @@ export function parseListFile(text: string, file: string, defaultSource: string)
       timezone,
       status,
       consentedAt,
-      source: col(row, 'source') || defaultSource,
-      topics: col(row, 'topics').split(/[;,|]/).map((t) => t.trim()).filter(Boolean),
+      source: this.col(row, 'source') || this.defaultSource,
+      topics: this.col(row, 'topics').split(/[;,|]/).map((t) => t.trim()).filter(Boolean),
       attributes,
     };
-    const earlier = byEmail.get(email);
-    if (earlier) problems.push({ place, message: `${email} also appears on line ${earlier.line}; rows merged, this later row wins` });
-    byEmail.set(email, entry);
-  });
-  return { entries: [...byEmail.values()], problems };
-}
-
-function rowValue(row: string[], header: string[], name: string): string {
-  const i = header.indexOf(name);
-  return i >= 0 ? (row[i] ?? '') : '';
-}
-
-/** 1-based starting line of each CSV record, honouring quoted newlines. */
-function recordLines(text: string): number[] {
-  const starts: number[] = [];
-  let line = 1;
-  let inQuotes = false;
-  let atRecordStart = true;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (atRecordStart && ch !== '\n' && ch !== '\r') {
-      starts.push(line);
-      atRecordStart = false;
-    }
-    if (ch === '"') inQuotes = !inQuotes;
-    else if (ch === '\n') {
-      line++;
-      if (!inQuotes) atRecordStart = true;
-    }
   }
-  return starts;
+}
+
+export function duplicateProblem(file: string, line: number, email: string, earlier: number): Problem {
+  return { place: `${file}:${line}`, message: `${email} also appears on line ${earlier}; rows merged, this later row wins` };
+}
+
+export function notCsvProblem(file: string, e: unknown): Problem {
+  const err = e as Error & { lines?: number };
+  return { place: err.lines ? `${file}:${err.lines}` : file, message: `not valid CSV (${err.message}); the whole file was skipped` };
+}
+
+/**
+ * Parses a whole subscriber list held in memory (CSV with a header row). Pure. A duplicate
+ * address is merged: the later row wins, reported. Large files go through `readListFile`
+ * (list-stream.ts), which gives the same entries and problems without holding the file.
+ */
+export function parseListFile(text: string, file: string, defaultSource: string): ParsedList {
+  const problems: Problem[] = [];
+  let records: CsvRecord[];
+  try {
+    records = parse(text, LIST_CSV_OPTIONS) as unknown as CsvRecord[];
+  } catch (e) {
+    problems.push(notCsvProblem(file, e));
+    return { entries: [], problems };
+  }
+  const rows = new ListRows(records[0]?.record ?? [], file, defaultSource);
+  const headerProblem = rows.headerProblem();
+  if (headerProblem) return { entries: [], problems: [headerProblem] };
+  const byEmail = new Map<string, ListEntry>();
+  const lines = new RecordLines();
+  lines.start(records[0]!);
+  for (const r of records.slice(1)) {
+    const entry = rows.entry(r.record, lines.start(r), problems);
+    if (!entry) continue;
+    const earlier = byEmail.get(entry.email);
+    if (earlier) problems.push(duplicateProblem(file, entry.line, entry.email, earlier.line));
+    byEmail.set(entry.email, entry);
+  }
+  return { entries: [...byEmail.values()], problems };
 }

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Problem } from '../domain/errors.js';
 import type { ConsentEvent } from '../domain/types.js';
 import type { Store, Subscription } from '../store/store.js';
-import { parseListFile, type ListEntry } from './list-file.js';
+import type { ListEntry } from './list-file.js';
+import { fileFingerprint, readListFile } from './list-stream.js';
 import { suppressionHash } from '../domain/erasure.js';
 
 /** What one row of a list file asks of the consent log, given the reader's current state. */
@@ -82,15 +81,71 @@ export async function applyListEntries(store: Store, newsletterId: string, file:
   return { recorded, problems };
 }
 
+/** At most this many problems are kept per file; the rest are counted in one more line. */
+export const MAX_PROBLEMS = 1000;
+
+export interface ImportOptions {
+  /** Called after each applied chunk with the readers applied so far. */
+  onProgress?: (rows: number) => void;
+  chunkSize?: number;
+  /** Read and report only; nothing is applied. */
+  checkOnly?: boolean;
+}
+
 /**
- * Brings the store in line with `subscribers/<newsletter>.csv`, idempotently: a file that has not
- * changed since its last sync is parsed (its problems are reported every time) but not applied again.
+ * Applies a list file to the store in chunks, each in its own transaction, without holding the
+ * file (list-stream.ts). A file that is not valid CSV is refused whole. Idempotent, so a run cut
+ * short is completed by the next one.
  */
-export async function syncListFile(store: Store, newsletterId: string, dir: string, now: string): Promise<SyncReport> {
+export async function importListFile(
+  store: Store,
+  newsletterId: string,
+  path: string,
+  place: string,
+  now: string,
+  options: ImportOptions = {},
+): Promise<{ rows: number; recorded: number; problems: Problem[]; fingerprint?: string }> {
+  const problems: Problem[] = [];
+  let more = 0;
+  const report = (ps: Problem[]) => {
+    for (const p of ps) {
+      if (problems.length < MAX_PROBLEMS) problems.push(p);
+      else more++;
+    }
+  };
+  let recorded = 0;
+  let rows = 0;
+  const read = await readListFile(
+    path,
+    place,
+    basename(path),
+    async (chunk) => {
+      report(chunk.problems);
+      if (!options.checkOnly) {
+        const applied = await applyListEntries(store, newsletterId, place, chunk.entries, now);
+        report(applied.problems);
+        recorded += applied.recorded;
+      }
+      rows += chunk.entries.length;
+      options.onProgress?.(rows);
+    },
+    options.chunkSize,
+  );
+  if (read.refused) report([read.refused]);
+  if (more > 0) problems.push({ place, message: `${more} more problem(s) in this file, not listed` });
+  return { rows: read.rows, recorded, problems, ...(read.fingerprint ? { fingerprint: read.fingerprint } : {}) };
+}
+
+/**
+ * Brings the store in line with `subscribers/<newsletter>.csv`, idempotently. A file whose bytes
+ * have not changed since its last sync is read for its problems (reported every time, so a
+ * scheduled send's log always shows them) but not applied again.
+ */
+export async function syncListFile(store: Store, newsletterId: string, dir: string, now: string, options: ImportOptions = {}): Promise<SyncReport> {
   const file = join(dir, `${newsletterId}.csv`);
-  let text: string;
+  let fingerprint: string;
   try {
-    text = readFileSync(file, 'utf8');
+    fingerprint = await fileFingerprint(file);
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     return {
@@ -101,10 +156,12 @@ export async function syncListFile(store: Store, newsletterId: string, dir: stri
       problems: missing ? [] : [{ place: file, message: `cannot read the subscriber list: ${(e as Error).message}` }],
     };
   }
-  const { entries, problems } = parseListFile(text, file, basename(file));
-  const fingerprint = createHash('sha256').update(text).digest('hex');
-  if ((await store.getListFingerprint(file)) === fingerprint) return { file, changed: false, rows: entries.length, recorded: 0, problems };
-  const applied = await applyListEntries(store, newsletterId, file, entries, now);
-  await store.setListFingerprint(file, fingerprint, now);
-  return { file, changed: true, rows: entries.length, recorded: applied.recorded, problems: [...problems, ...applied.problems] };
+  if ((await store.getListFingerprint(file)) === fingerprint) {
+    const checked = await importListFile(store, newsletterId, file, file, now, { ...options, checkOnly: true });
+    return { file, changed: false, rows: checked.rows, recorded: 0, problems: checked.problems };
+  }
+  const applied = await importListFile(store, newsletterId, file, file, now, options);
+  // Only a file read whole and unchanged is marked done; otherwise the next sync reads it again.
+  if (applied.fingerprint) await store.setListFingerprint(file, applied.fingerprint, now);
+  return { file, changed: true, rows: applied.rows, recorded: applied.recorded, problems: applied.problems };
 }

@@ -1,13 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { access, constants, stat, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { normaliseEmail } from '../audience/email.js';
-import { parseListFile } from '../audience/list-file.js';
-import { applyListEntries } from '../audience/sync.js';
+import { importListFile } from '../audience/sync.js';
 import { toListCsv } from '../audience/export.js';
 import { suppressionHash } from '../domain/erasure.js';
 import { ErrorCodes, NewsletterError, formatProblem } from '../domain/errors.js';
+import { progressLog } from '../domain/logger.js';
 import type { App } from '../app.js';
 import { openApp, withConfig, type CommonOptions } from './options.js';
 
@@ -37,17 +36,17 @@ export function subscribersCommand(setExit: (code: number) => void): Command {
     try {
       const newsletterId = pickNewsletter(app, opts.newsletter);
       const path = resolve(file);
-      let text: string;
       try {
-        text = readFileSync(path, 'utf8');
+        await access(path, constants.R_OK);
+        if (!(await stat(path)).isFile()) throw new Error('not a file');
       } catch (e) {
         throw new NewsletterError(ErrorCodes.USAGE, `cannot read ${path}: ${(e as Error).message}`);
       }
-      const parsed = parseListFile(text, path, basename(path));
-      const applied = await applyListEntries(app.store, newsletterId, path, parsed.entries, app.clock.now().toISOString());
-      const problems = [...parsed.problems, ...applied.problems];
-      process.stderr.write(`${newsletterId}: ${parsed.entries.length} readers in ${path}; ${applied.recorded} consent change(s) recorded\n`);
-      for (const p of problems) process.stderr.write(`  ${formatProblem(p)}\n`);
+      const applied = await importListFile(app.store, newsletterId, path, path, app.clock.now().toISOString(), {
+        onProgress: progressLog(app.logger, 'importing the list', { newsletter: newsletterId, file: path }),
+      });
+      process.stderr.write(`${newsletterId}: ${applied.rows} readers in ${path}; ${applied.recorded} consent change(s) recorded\n`);
+      for (const p of applied.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
       setExit(0);
     } finally {
       await app.close();

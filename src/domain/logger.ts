@@ -6,3 +6,13 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** A progress callback that logs `msg` with the count at most every `everyMs` (wall time: logs only, never decisions). */
+export function progressLog(logger: Logger, msg: string, fields: Record<string, unknown>, everyMs = 2000): (done: number) => void {
+  let last = Date.now();
+  return (done) => {
+    if (Date.now() - last < everyMs) return;
+    last = Date.now();
+    logger.info(msg, { ...fields, done });
+  };
+}

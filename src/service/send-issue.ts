@@ -3,6 +3,7 @@ import { emptyCounts, type StateCounts } from '../domain/types.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import { latestSlotAtOrBefore } from '../compose/slots.js';
 import { syncListFile } from '../audience/sync.js';
+import { progressLog } from '../domain/logger.js';
 import { deliverIssue } from '../delivery/deliver.js';
 import { IssueRenderer } from '../render/issue-renderer.js';
 import { readTemplateFiles } from '../render/template-files.js';
@@ -52,7 +53,9 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
   const { store, clock, config, logger } = app;
   const now = clock.now();
   const slot = options.slot ?? latestSlotAtOrBefore(newsletter.schedule, newsletter.timezone, options.at ?? now);
-  const list = await syncListFile(store, newsletter.id, config.paths.subscribers, now.toISOString());
+  const list = await syncListFile(store, newsletter.id, config.paths.subscribers, now.toISOString(), {
+    onProgress: progressLog(logger, 'reading the subscriber list', { newsletter: newsletter.id }),
+  });
   const problems: Problem[] = [...list.problems];
   const base = {
     newsletter: newsletter.id,

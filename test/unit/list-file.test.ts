@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseListFile } from '../../src/audience/list-file.js';
+import { parse as parseSync } from 'csv-parse/sync';
+import { LIST_CSV_OPTIONS, parseListFile, RecordLines, type CsvRecord } from '../../src/audience/list-file.js';
 
 const FILE = 'subscribers/weekly-brief.csv';
 const HEADER = 'email,name,locale,timezone,status,consented_at,source,topics';
@@ -105,5 +106,37 @@ describe('parseListFile', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]!.place.startsWith(FILE)).toBe(true);
     expect(problems[0]!.message).toMatch(/not valid CSV/);
+  });
+});
+
+describe('RecordLines', () => {
+  const lines = (text: string) => {
+    const records = parseSync(text, LIST_CSV_OPTIONS) as unknown as CsvRecord[];
+    const counter = new RecordLines();
+    return records.map((r) => [r.record[0], counter.start(r)]);
+  };
+
+  it('counts CR LF inside a quoted field as one line break, in a CR LF file', () => {
+    expect(lines('a,"x\r\ny"\r\nb,1\r\nc,"p\r\nq\r\nr"\r\nd,2\r\n')).toEqual([
+      ['a', 1],
+      ['b', 3],
+      ['c', 4],
+      ['d', 7],
+    ]);
+  });
+
+  it('counts LF, CR LF and a lone CR inside quotes each as one break, whatever the file uses', () => {
+    expect(lines('a,"x\r\ny"\nb,1\n')).toEqual([
+      ['a', 1],
+      ['b', 3],
+    ]);
+    expect(lines('a,"x\ny"\r\nb,1\r\n')).toEqual([
+      ['a', 1],
+      ['b', 3],
+    ]);
+    expect(lines('a,"x\ry\rz"\nb,1\n')).toEqual([
+      ['a', 1],
+      ['b', 4],
+    ]);
   });
 });

@@ -1,0 +1,147 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseListFile, type ListEntry } from '../../src/audience/list-file.js';
+import { readListFile, type ListChunk } from '../../src/audience/list-stream.js';
+import { importListFile, MAX_PROBLEMS, syncListFile } from '../../src/audience/sync.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { Problem } from '../../src/domain/errors.js';
+import type { Store } from '../../src/store/store.js';
+
+const HEADER = 'email,name,locale,timezone,status,consented_at,source,topics';
+const NOW = '2026-11-29T00:00:00.000Z';
+
+/** A list with what a real export has: duplicates far apart, bad rows, multi-line quoted names, CR LF. */
+function messyList(n: number, eol = '\r\n'): string {
+  const rows = [HEADER];
+  for (let i = 0; i < n; i++) {
+    const who = `reader${i % Math.floor(n * 0.8)}@example.com`; // the last fifth repeats the first addresses
+    if (i % 37 === 5) rows.push(`not-an-address-${i},X,,,subscribed,2026-01-01,,`);
+    else if (i % 41 === 7) rows.push(`${who},"Name\r\nwith\nbreaks ${i}",fr,Europe/Paris,subscribed,2026-01-0${1 + (i % 9)},crm,a;b`);
+    else if (i % 43 === 9) rows.push(`${who.toUpperCase()},Upper ${i},xx-!!,,pending,,,`);
+    else rows.push(`${who},Reader ${i},ar,Asia/Dubai,${i % 5 === 0 ? 'unsubscribed' : 'subscribed'},2026-02-0${1 + (i % 9)},,`);
+  }
+  return rows.join(eol) + eol;
+}
+
+async function readAll(path: string, chunkSize: number) {
+  const chunks: ListChunk[] = [];
+  const result = await readListFile(path, 'list.csv', 'list.csv', async (c) => void chunks.push(c), chunkSize);
+  return { chunks, result, entries: chunks.flatMap((c) => c.entries), problems: chunks.flatMap((c) => c.problems) };
+}
+
+const byEmail = (entries: ListEntry[]) => [...entries].sort((a, b) => a.email.localeCompare(b.email));
+
+describe('readListFile: a list read in chunks, never held whole', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nl-list-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (text: string) => {
+    const path = join(dir, 'list.csv');
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it.each([
+    ['CR LF', '\r\n'],
+    ['LF', '\n'],
+  ])('gives the same entries and problems as the in-memory parser, with duplicates across chunks (%s)', async (_name, eol) => {
+    const text = messyList(600, eol);
+    const path = write(text);
+    const expected = parseListFile(text, 'list.csv', 'list.csv');
+    const { chunks, result, entries, problems } = await readAll(path, 7);
+    expect(expected.problems.some((p) => /also appears on line/.test(p.message))).toBe(true);
+    expect(expected.problems.some((p) => /not a valid email/.test(p.message))).toBe(true);
+    expect(byEmail(entries)).toEqual(byEmail(expected.entries));
+    expect(problems).toEqual(expected.problems);
+    expect(result.rows).toBe(expected.entries.length);
+    expect(result.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(Math.max(...chunks.map((c) => c.entries.length))).toBe(7);
+  });
+
+  it('refuses a file that is not valid CSV whole, before handing over any entry', async () => {
+    const text = messyList(100) + 'late@example.com,"unterminated,,,subscribed,2026-01-01,,\r\n';
+    const { chunks, result } = await readAll(write(text), 5);
+    expect(chunks).toEqual([]);
+    expect(result.refused).toEqual(parseListFile(text, 'list.csv', 'list.csv').problems[0]);
+    expect(result.refused!.message).toMatch(/not valid CSV/);
+  });
+
+  it('refuses a file without the required columns, and an empty file, at line 1', async () => {
+    for (const text of ['email,name\r\nada@example.com,Ada\r\n', '']) {
+      const { chunks, result } = await readAll(write(text), 5);
+      expect(chunks).toEqual([]);
+      expect(result.refused).toEqual({ place: 'list.csv:1', message: expect.stringContaining('header lacks column(s)') });
+    }
+  });
+});
+
+describe('importListFile and syncListFile on SQLite', () => {
+  let dir: string;
+  let store: Store;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'nl-import-'));
+    store = await openSqliteStore(join(dir, 'store.sqlite'));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies a list chunk by chunk with progress, the same consent as applying it whole', async () => {
+    const path = join(dir, 'nl.csv');
+    writeFileSync(path, messyList(300));
+    const progress: number[] = [];
+    const result = await importListFile(store, 'nl', path, path, NOW, { chunkSize: 50, onProgress: (n) => progress.push(n) });
+    const expected = parseListFile(messyList(300), path, 'nl.csv');
+    expect(result.rows).toBe(expected.entries.length);
+    expect(progress.at(-1)).toBe(expected.entries.length);
+    expect(progress.length).toBeGreaterThan(4);
+    // The later row wins: reader0's last row (i = 240) is unsubscribed, reader1's (i = 241) subscribed.
+    const states = await store.countSubscriptions('nl');
+    const wanted = expected.entries.reduce<Record<string, number>>((acc, e) => {
+      const state = e.status === 'unsubscribed' ? 'withdrawn' : e.status === 'pending' ? 'pending' : 'consent';
+      acc[state] = (acc[state] ?? 0) + 1;
+      return acc;
+    }, {});
+    expect(states).toEqual(wanted);
+    const again = await importListFile(store, 'nl', path, path, NOW, { chunkSize: 50 });
+    expect(again.recorded).toBe(0);
+  });
+
+  it(`keeps at most ${MAX_PROBLEMS} problems of one file and counts the rest`, async () => {
+    const path = join(dir, 'nl.csv');
+    const bad = Array.from({ length: MAX_PROBLEMS + 5 }, (_, i) => `bad-${i},B,,,subscribed,2026-01-01,,`);
+    writeFileSync(path, [HEADER, ...bad, 'ok@example.com,Ok,,,subscribed,2026-01-01,,'].join('\n'));
+    const { problems, rows } = await importListFile(store, 'nl', path, path, NOW, { chunkSize: 100 });
+    expect(rows).toBe(1);
+    expect(problems).toHaveLength(MAX_PROBLEMS + 1);
+    expect(problems[0]!.place).toBe(`${path}:2`);
+    expect(problems.at(-1)).toEqual<Problem>({ place: path, message: '5 more problem(s) in this file, not listed' });
+  });
+
+  it('syncs a changed file, reports an unchanged one without applying it, and reads a refused file again next time', async () => {
+    const path = join(dir, 'nl.csv');
+    writeFileSync(path, `${HEADER}\nada@example.com,Ada,,,subscribed,2026-01-01,,\nbad,B,,,subscribed,2026-01-01,,\n`);
+    const first = await syncListFile(store, 'nl', dir, NOW);
+    expect(first).toMatchObject({ changed: true, rows: 1, recorded: 1 });
+    expect(first.problems.map((p) => p.place)).toEqual([`${path}:3`]);
+    await store.transaction(async (tx) => void (await tx.appendConsentEvent({ subscriberId: (await tx.findSubscriberByEmail('ada@example.com'))!.id, newsletterId: 'nl', kind: 'withdrawn', at: '2026-06-01T00:00:00.000Z', source: 'unsubscribe-link' }, NOW)));
+    const unchanged = await syncListFile(store, 'nl', dir, NOW);
+    expect(unchanged).toMatchObject({ changed: false, rows: 1, recorded: 0, problems: first.problems });
+    expect(await store.countSubscriptions('nl')).toEqual({ withdrawn: 1 });
+
+    writeFileSync(path, `${HEADER}\nada@example.com,"Ada,,,subscribed,2026-01-01,,\n`);
+    const broken = await syncListFile(store, 'nl', dir, NOW);
+    expect(broken.problems[0]!.message).toMatch(/not valid CSV/);
+    // Not marked as synced: the next sync reports it again instead of passing over it.
+    expect((await syncListFile(store, 'nl', dir, NOW)).problems[0]!.message).toMatch(/not valid CSV/);
+
+    writeFileSync(path, `${HEADER}\nada@example.com,Ada,,,subscribed,2026-07-01,,\n`);
+    expect(await syncListFile(store, 'nl', dir, NOW)).toMatchObject({ changed: true, rows: 1, recorded: 1, problems: [] });
+    expect(await store.countSubscriptions('nl')).toEqual({ consent: 1 });
+  });
+});
