@@ -81,15 +81,43 @@ export async function applyListEntries(store: Store, newsletterId: string, file:
   return { recorded, problems };
 }
 
-/** At most this many problems are kept per file; the rest are counted in one more line. */
+/** At most this many problems of each kind are kept per file; the rest are counted in one more line. */
 export const MAX_PROBLEMS = 1000;
+
+/** Keeps the first MAX_PROBLEMS problems and counts the others. */
+class ProblemList {
+  readonly kept: Problem[] = [];
+  private more = 0;
+
+  constructor(private readonly place: string) {}
+
+  add(problems: Problem[]): void {
+    for (const p of problems) {
+      if (this.kept.length < MAX_PROBLEMS) this.kept.push(p);
+      else this.more++;
+    }
+  }
+
+  list(): Problem[] {
+    return this.more > 0 ? [...this.kept, { place: this.place, message: `${this.more} more problem(s) in this file, not listed` }] : this.kept;
+  }
+}
 
 export interface ImportOptions {
   /** Called after each applied chunk with the readers applied so far. */
   onProgress?: (rows: number) => void;
   chunkSize?: number;
-  /** Read and report only; nothing is applied. */
-  checkOnly?: boolean;
+}
+
+export interface ImportReport {
+  rows: number;
+  recorded: number;
+  /** The file's problems, then those of applying it (erased addresses, refused resubscriptions). */
+  problems: Problem[];
+  /** The file's own problems alone: the same whenever the same bytes are read. */
+  fileProblems: Problem[];
+  /** Set when the file was read whole and did not change while it was read. */
+  fingerprint?: string;
 }
 
 /**
@@ -97,22 +125,9 @@ export interface ImportOptions {
  * file (list-stream.ts). A file that is not valid CSV is refused whole. Idempotent, so a run cut
  * short is completed by the next one.
  */
-export async function importListFile(
-  store: Store,
-  newsletterId: string,
-  path: string,
-  place: string,
-  now: string,
-  options: ImportOptions = {},
-): Promise<{ rows: number; recorded: number; problems: Problem[]; fingerprint?: string }> {
-  const problems: Problem[] = [];
-  let more = 0;
-  const report = (ps: Problem[]) => {
-    for (const p of ps) {
-      if (problems.length < MAX_PROBLEMS) problems.push(p);
-      else more++;
-    }
-  };
+export async function importListFile(store: Store, newsletterId: string, path: string, place: string, now: string, options: ImportOptions = {}): Promise<ImportReport> {
+  const fileProblems = new ProblemList(place);
+  const applyProblems = new ProblemList(place);
   let recorded = 0;
   let rows = 0;
   const read = await readListFile(
@@ -120,26 +135,25 @@ export async function importListFile(
     place,
     basename(path),
     async (chunk) => {
-      report(chunk.problems);
-      if (!options.checkOnly) {
-        const applied = await applyListEntries(store, newsletterId, place, chunk.entries, now);
-        report(applied.problems);
-        recorded += applied.recorded;
-      }
+      fileProblems.add(chunk.problems);
+      const applied = await applyListEntries(store, newsletterId, place, chunk.entries, now);
+      applyProblems.add(applied.problems);
+      recorded += applied.recorded;
       rows += chunk.entries.length;
       options.onProgress?.(rows);
     },
     options.chunkSize,
   );
-  if (read.refused) report([read.refused]);
-  if (more > 0) problems.push({ place, message: `${more} more problem(s) in this file, not listed` });
-  return { rows: read.rows, recorded, problems, ...(read.fingerprint ? { fingerprint: read.fingerprint } : {}) };
+  if (read.refused) fileProblems.add([read.refused]);
+  const own = fileProblems.list();
+  return { rows: read.rows, recorded, problems: [...own, ...applyProblems.list()], fileProblems: own, ...(read.fingerprint ? { fingerprint: read.fingerprint } : {}) };
 }
 
 /**
  * Brings the store in line with `subscribers/<newsletter>.csv`, idempotently. A file whose bytes
- * have not changed since its last sync is read for its problems (reported every time, so a
- * scheduled send's log always shows them) but not applied again.
+ * have not changed since its last complete sync is only hashed: its readers are already applied,
+ * and the problems that sync found in it are reported again, so a scheduled send's log always
+ * shows them.
  */
 export async function syncListFile(store: Store, newsletterId: string, dir: string, now: string, options: ImportOptions = {}): Promise<SyncReport> {
   const file = join(dir, `${newsletterId}.csv`);
@@ -156,12 +170,10 @@ export async function syncListFile(store: Store, newsletterId: string, dir: stri
       problems: missing ? [] : [{ place: file, message: `cannot read the subscriber list: ${(e as Error).message}` }],
     };
   }
-  if ((await store.getListFingerprint(file)) === fingerprint) {
-    const checked = await importListFile(store, newsletterId, file, file, now, { ...options, checkOnly: true });
-    return { file, changed: false, rows: checked.rows, recorded: 0, problems: checked.problems };
-  }
+  const last = await store.getListSync(file);
+  if (last?.fingerprint === fingerprint) return { file, changed: false, rows: last.rows, recorded: 0, problems: last.problems };
   const applied = await importListFile(store, newsletterId, file, file, now, options);
   // Only a file read whole and unchanged is marked done; otherwise the next sync reads it again.
-  if (applied.fingerprint) await store.setListFingerprint(file, applied.fingerprint, now);
+  if (applied.fingerprint) await store.setListSync(file, { fingerprint: applied.fingerprint, rows: applied.rows, problems: applied.fileProblems }, now);
   return { file, changed: true, rows: applied.rows, recorded: applied.recorded, problems: applied.problems };
 }

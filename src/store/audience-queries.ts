@@ -1,5 +1,6 @@
 import type { Dialect } from './migrations.js';
-import type { ExportRow, Store, SubscriberFields, Subscription } from './store.js';
+import type { ExportRow, ListSync, Store, SubscriberFields, Subscription } from './store.js';
+import type { Problem } from '../domain/errors.js';
 import type { ConsentEvent, ConsentKind, Subscriber } from '../domain/types.js';
 import { CHUNK, toSubscriber, type Db } from './rows.js';
 
@@ -242,16 +243,17 @@ export abstract class AudienceQueries {
     return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
   }
 
-  async getListFingerprint(path: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('list_files').select('fingerprint').where('path', '=', path).executeTakeFirst();
-    return row?.fingerprint;
+  async getListSync(path: string): Promise<ListSync | undefined> {
+    const row = await this.db.selectFrom('list_files').select(['fingerprint', 'rows', 'problems']).where('path', '=', path).executeTakeFirst();
+    return row ? { fingerprint: row.fingerprint, rows: Number(row.rows), problems: JSON.parse(row.problems) as Problem[] } : undefined;
   }
 
-  async setListFingerprint(path: string, fingerprint: string, now: string): Promise<void> {
+  async setListSync(path: string, sync: ListSync, now: string): Promise<void> {
+    const values = { fingerprint: sync.fingerprint, rows: sync.rows, problems: JSON.stringify(sync.problems), synced_at: now };
     await this.db
       .insertInto('list_files')
-      .values({ path, fingerprint, synced_at: now })
-      .onConflict((oc) => oc.column('path').doUpdateSet({ fingerprint, synced_at: now }))
+      .values({ path, ...values })
+      .onConflict((oc) => oc.column('path').doUpdateSet(values))
       .execute();
   }
 

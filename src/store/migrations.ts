@@ -125,6 +125,15 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0006_list_problems': {
+      async up(db: Kysely<unknown>) {
+        // An unchanged list file is no longer read at each sync: what its last sync found is kept.
+        await db.schema.alterTable('list_files').addColumn('rows', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('list_files').addColumn('problems', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+        // Files synced before have no problems on record: read each once more (applying is idempotent).
+        await db.deleteFrom('list_files' as never).execute();
+      },
+    },
   };
 }
 

@@ -44,6 +44,9 @@ export interface Database {
     path: string;
     fingerprint: string;
     synced_at: string;
+    rows: Generated<number>;
+    /** JSON array of Problem. */
+    problems: Generated<string>;
   };
   issues: {
     id: Generated<number>;

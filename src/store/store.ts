@@ -1,3 +1,4 @@
+import type { Problem } from '../domain/errors.js';
 import type { ConsentEvent, ConsentKind, DeliveryState, Issue, IssueArticle, StateCounts, Subscriber, Window } from '../domain/types.js';
 
 /** The subscriber fields a list file or form sets; the store assigns the id. */
@@ -19,6 +20,13 @@ export interface ExportRow {
   /** When consent was last given, if ever. */
   consentedAt: string | null;
   suppressed: string | null;
+}
+
+export interface ListSync {
+  fingerprint: string;
+  rows: number;
+  /** The file's own problems (bad rows, duplicates), reported again while the file is unchanged. */
+  problems: Problem[];
 }
 
 export interface IssueDraft {
@@ -89,8 +97,9 @@ export interface Store {
   deliveriesOf(subscriberId: number): Promise<(OutboxRow & { issueId: number; newsletterId: string; slot: string })[]>;
   suppression(subscriberId: number): Promise<{ at: string; reason: string } | undefined>;
   countSubscriptions(newsletterId: string): Promise<Partial<Record<ConsentKind, number>>>;
-  getListFingerprint(path: string): Promise<string | undefined>;
-  setListFingerprint(path: string, fingerprint: string, now: string): Promise<void>;
+  /** What the last complete sync of a list file found: its bytes' fingerprint, readers and problems. */
+  getListSync(path: string): Promise<ListSync | undefined>;
+  setListSync(path: string, sync: ListSync, now: string): Promise<void>;
 
   /** Which of these suppression hashes belong to addresses erased on request. */
   erasedAmong(hashes: string[]): Promise<Set<string>>;

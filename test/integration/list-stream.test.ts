@@ -8,6 +8,7 @@ import { importListFile, MAX_PROBLEMS, syncListFile } from '../../src/audience/s
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Problem } from '../../src/domain/errors.js';
 import type { Store } from '../../src/store/store.js';
+import { suppressionHash } from '../../src/domain/erasure.js';
 
 const HEADER = 'email,name,locale,timezone,status,consented_at,source,topics';
 const NOW = '2026-11-29T00:00:00.000Z';
@@ -60,6 +61,16 @@ describe('readListFile: a list read in chunks, never held whole', () => {
     expect(result.rows).toBe(expected.entries.length);
     expect(result.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(Math.max(...chunks.map((c) => c.entries.length))).toBe(7);
+  });
+
+  it('applies both of two addresses whose hashes collide, each with its own last row', async () => {
+    const [a, b] = ['r66999@example.com', 'r916676@example.com']; // the same 32-bit hash (address-index.test.ts)
+    const text = [HEADER, `${a},A1,,,pending,,,`, `${b},B1,,,pending,,,`, `${a},A2,,,subscribed,2026-01-01,,`, `x@example.com,X,,,pending,,,`, `${b},B2,,,unsubscribed,,,`, ''].join('\n');
+    const expected = parseListFile(text, 'list.csv', 'list.csv');
+    const { entries, problems } = await readAll(write(text), 1);
+    expect(byEmail(entries)).toEqual(byEmail(expected.entries));
+    expect(entries.map((e) => e.name).sort()).toEqual(['A2', 'B2', 'X']);
+    expect(problems).toEqual(expected.problems);
   });
 
   it('refuses a file that is not valid CSV whole, before handing over any entry', async () => {
@@ -123,15 +134,18 @@ describe('importListFile and syncListFile on SQLite', () => {
     expect(problems.at(-1)).toEqual<Problem>({ place: path, message: '5 more problem(s) in this file, not listed' });
   });
 
-  it('syncs a changed file, reports an unchanged one without applying it, and reads a refused file again next time', async () => {
+  it('syncs a changed file; an unchanged one is not applied, and its own problems are reported again; a refused file is read again next time', async () => {
     const path = join(dir, 'nl.csv');
-    writeFileSync(path, `${HEADER}\nada@example.com,Ada,,,subscribed,2026-01-01,,\nbad,B,,,subscribed,2026-01-01,,\n`);
+    await store.erase(undefined, suppressionHash('gone@example.com'), NOW);
+    writeFileSync(path, `${HEADER}\nada@example.com,Ada,,,subscribed,2026-01-01,,\nbad,B,,,subscribed,2026-01-01,,\ngone@example.com,G,,,subscribed,2026-01-01,,\n`);
     const first = await syncListFile(store, 'nl', dir, NOW);
-    expect(first).toMatchObject({ changed: true, rows: 1, recorded: 1 });
-    expect(first.problems.map((p) => p.place)).toEqual([`${path}:3`]);
+    expect(first).toMatchObject({ changed: true, rows: 2, recorded: 1 });
+    expect(first.problems.map((p) => p.place)).toEqual([`${path}:3`, `${path}:4`]);
+    expect(first.problems[1]!.message).toMatch(/erased/);
     await store.transaction(async (tx) => void (await tx.appendConsentEvent({ subscriberId: (await tx.findSubscriberByEmail('ada@example.com'))!.id, newsletterId: 'nl', kind: 'withdrawn', at: '2026-06-01T00:00:00.000Z', source: 'unsubscribe-link' }, NOW)));
     const unchanged = await syncListFile(store, 'nl', dir, NOW);
-    expect(unchanged).toMatchObject({ changed: false, rows: 1, recorded: 0, problems: first.problems });
+    // The file's own problem again; what applying it found is not repeated, as nothing was applied.
+    expect(unchanged).toMatchObject({ changed: false, rows: 2, recorded: 0, problems: [first.problems[0]] });
     expect(await store.countSubscriptions('nl')).toEqual({ withdrawn: 1 });
 
     writeFileSync(path, `${HEADER}\nada@example.com,"Ada,,,subscribed,2026-01-01,,\n`);

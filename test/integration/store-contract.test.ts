@@ -152,6 +152,17 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     const again = await openStore();
     expect((await again.findSubscriberByEmail('x@example.com'))?.email).toBe('x@example.com');
   });
+
+  it('keeps what the last sync of a list file found, replaced by the next', async () => {
+    const s = await openStore();
+    expect(await s.getListSync('/lists/nl.csv')).toBeUndefined();
+    const problems = [{ place: '/lists/nl.csv:3', message: 'bad "row", ünïcode' }];
+    await s.setListSync('/lists/nl.csv', { fingerprint: 'a'.repeat(64), rows: 1_000_000, problems }, T0);
+    expect(await s.getListSync('/lists/nl.csv')).toEqual({ fingerprint: 'a'.repeat(64), rows: 1_000_000, problems });
+    await s.setListSync('/lists/nl.csv', { fingerprint: 'b'.repeat(64), rows: 2, problems: [] }, T0);
+    expect(await s.getListSync('/lists/nl.csv')).toEqual({ fingerprint: 'b'.repeat(64), rows: 2, problems: [] });
+    expect(await s.getListSync('/lists/other.csv')).toBeUndefined();
+  });
 });
 
 describe('SQLite store across processes', () => {
