@@ -2,7 +2,7 @@
  * Rendering, as pure steps in this order:
  *   1. view      buildIssueView: issue data for one locale, reader values as sentinels   (view.ts)
  *   2. fill      Handlebars (strict) fills the layout with the view → MJML text
- *   3. compile   MJML 5 in strict validation → HTML, once per (issue, locale); preheader made neutral
+ *   3. compile   MJML 5 in strict validation → minified HTML, once per (issue, locale); preheader made neutral
  *   4. text      html-to-text on that HTML → the plain-text part, links listed
  *   5. reader    per recipient, only the reader's values go in                          (reader-fill.ts)
  * Steps 1-4 run once per (issue, locale); step 5 runs per reader and costs microseconds.
@@ -127,7 +127,10 @@ export async function compileMjml(mjml: string, file: string): Promise<{ html: s
     // Loaded on first use: mjml costs about half a second and 46 MB, which commands that never
     // compile (report, subscribers, worker rounds with nothing to send) should not pay.
     const { default: mjml2html } = await import('mjml');
-    const result = await mjml2html(mjml, { validationLevel: 'strict', keepComments: false, filePath: file });
+    // Minified by MJML's own minifier (htmlnano, whitespace only: the CSS stays as written). The
+    // indentation was a quarter of the HTML, paid per reader on the wire and in the inbox
+    // (Gmail clips a message past 102 KB): 55 to 43 KB per sample message, (d) about +30 %.
+    const result = await mjml2html(mjml, { validationLevel: 'strict', keepComments: false, filePath: file, minify: true, minifyOptions: { minifyCss: false } });
     return { html: neutralPreheader(result.html), warnings: result.errors.map((e) => e.formattedMessage) };
   } catch (e) {
     const errors = (e as { errors?: { line: number; message: string; tagName: string }[] }).errors;

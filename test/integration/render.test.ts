@@ -63,6 +63,18 @@ describe('render pipeline', () => {
     expect(out.subject).toBe('The Weekly Brief: 2 new articles · November 23, 2026');
   });
 
+  it('minifies the compiled HTML (MJML\'s own minifier, CSS left as written): no indentation, the hidden preheader still neutral', async () => {
+    const { newsletter, files } = setup();
+    const r = await renderLocale({ issue: issue(), newsletter, locale: 'en', files: files(), publicUrl: 'https://n.test' });
+    const { html } = renderForReader(r, { name: 'Ada', email: 'ada@example.com', unsubscribeUrl: 'https://n.test/u/t', preferencesUrl: 'https://n.test/p/t' });
+    // Indented markup is about a quarter of MJML's output; every byte is paid per reader on the wire.
+    const body = html.slice(html.indexOf('<body'));
+    expect(body).not.toMatch(/\n[ \t]{2,}</);
+    expect(html).toContain('mso-hide:all');
+    expect(html).toContain('<!--[if mso | IE]>'); // Outlook's conditional markup survives
+    expect(html).toContain('Hello Ada,');
+  });
+
   it('uses ICU plurals per locale, the translation for the reader language, and RTL for Arabic', async () => {
     const { newsletter, files } = setup();
     const one = { ...issue(), articles: [issue().articles[1]!] };
