@@ -495,7 +495,7 @@ ${g.map((x) => `| ${x.goal} | ${x.met === null ? 'not shown' : x.met ? 'yes' : '
   of the latest slot carries ${results.issue.articles} articles (two with French translations), in ${results.issue.locales.join(', ')}. Each message has html and
   text, every header the service sets (List-Unsubscribe with List-Unsubscribe-Post, List-Id, Feedback-ID,
   Auto-Submitted, Message-ID) and per-reader signed unsubscribe and preference links: ${fmt(results.issue.messageBytes / 1024, 1)} KB on the wire for
-  a French reader.
+  a French reader (the service minifies MJML's HTML, whitespace only; (b), (c) and (d) all send that HTML).
 - **Readers**: a synthetic list (bench/lib.mjs, deterministic): locales en, en-GB, fr, fr-CA and ar in 6 time zones;
   names with accents, CJK, apostrophes and Arabic (right to left), 3 % without a name; 10 % 64-character local parts on
   a long domain, 5 % mixed-case addresses; 10 % chose topics. All subscribed with a consent date.
@@ -503,8 +503,8 @@ ${g.map((x) => `| ${x.goal} | ${x.met === null ? 'not shown' : x.met ? 'yes' : '
   \`disabledCommands: ['AUTH', 'STARTTLS']\`, \`disableReverseLookup\`; it counts messages and bytes and discards them.
   Every case checks that the sink counted exactly the messages it was sent. It is killed at the end, also on error.
 - **(a) naive per-reader MJML**: per reader, the Handlebars layout (compiled once per locale, which favours the naive
-  way) filled with the reader's own values (name, address, greeting, signed links), then \`compileMjml\` (mjml 5, strict)
-  and \`htmlToText\` from dist/render/pipeline.js. **Rendering only: no MIME building, no SMTP, no store**, so it is an
+  way) filled with the reader's own values (name, address, greeting, signed links), then \`mjml2html\` (mjml 5, strict, not
+  minified, as the examples call it) and \`htmlToText\` from dist/render/pipeline.js. **Rendering only: no MIME building, no SMTP, no store**, so it is an
   upper bound for a naive sender. ${n0(A_READERS)} different readers per run after ${A_WARMUP} untimed warm-up readers.
 - **(b) nodemailer pool**: nodemailer's pool with the service's settings (5 connections, 500 messages per connection),
   each message made as the service's html/text path makes it: \`IssueRenderer\` renders once per (locale, time zone,
