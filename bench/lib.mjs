@@ -1,7 +1,7 @@
 // Shared helpers of the benchmark: a throw-away copy of the sample project with a synthetic
 // subscriber list, the null transport, a peak-RSS sampler, medians and machine facts.
 import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,7 +155,11 @@ Les commerçants apprécient la ponctualité ; les riverains, le silence. Reste 
  * A throw-away copy of the sample project (templates, articles, config) as
  * test/helpers/project.ts makes it, with a synthetic list of `readers` rows.
  */
-export function makeProject(readers, label = 'bench', base = tmpdir()) {
+/**
+ * A temp project with `readers` synthetic subscribers. `dkim`: also a fresh RSA-2048 key and
+ * `delivery.dkim` in the configuration, so every message is DKIM-signed.
+ */
+export function makeProject(readers, label = 'bench', base = tmpdir(), { dkim = false } = {}) {
   const dir = mkdtempSync(join(base, `nl-${label}-`));
   cpSync(join(REPO, 'templates'), join(dir, 'templates'), { recursive: true });
   cpSync(join(REPO, 'articles'), join(dir, 'articles'), { recursive: true });
@@ -163,7 +167,14 @@ export function makeProject(readers, label = 'bench', base = tmpdir()) {
   mkdirSync(join(dir, 'subscribers'), { recursive: true });
   writeSubscribersCsv(join(dir, 'subscribers', `${NEWSLETTER_ID}.csv`), readers);
   const configFile = join(dir, 'newsletter.config.yaml');
-  writeFileSync(configFile, readFileSync(join(REPO, 'newsletter.config.yaml'), 'utf8'));
+  let config = readFileSync(join(REPO, 'newsletter.config.yaml'), 'utf8');
+  if (dkim) {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, 'dkim.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    config = config.replace(/^delivery:\n/m, 'delivery:\n  dkim: { domain: news.example.test, selector: bench, privateKeyFile: dkim.pem }\n');
+    if (!config.includes('privateKeyFile: dkim.pem')) throw new Error('newsletter.config.yaml has no delivery: section to add dkim to');
+  }
+  writeFileSync(configFile, config);
   return { dir, configFile, dbFile: join(dir, 'data', 'newsletter.sqlite'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

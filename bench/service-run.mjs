@@ -13,6 +13,7 @@
 //   profileFile   write a V8 CPU profile of exactly the timed sendNewsletter call there
 //   profileSyncFile  the same for the list sync of a phased run
 //   instrument    time each store method (calls, total ms) from outside; reported as storeStats
+//   dkim          sign every message with DKIM (a fresh RSA-2048 key in the project)
 //   tmpRoot       folder for the temp project (the parent removes it even if this process is killed)
 // The result goes to the parent over IPC when forked, else as one JSON line on stdout.
 import { createApp } from '../dist/app.js';
@@ -90,7 +91,7 @@ function report(result) {
 
 async function main() {
   const tGen = performance.now();
-  const project = makeProject(readers, `svc${readers}`, opts.tmpRoot);
+  const project = makeProject(readers, `svc${readers}`, opts.tmpRoot, { dkim: !!opts.dkim });
   const csvMs = performance.now() - tGen;
   const timeline = [];
   let app;
