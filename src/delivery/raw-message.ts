@@ -22,8 +22,14 @@ import { DKIM_HEADERS, listDomain, messageIdFor, type MessageOptions } from './m
 
 const CRLF = '\r\n';
 
+/**
+ * Quoted-printable in lines of at most 76 characters. A dot that would start a line is written
+ * =2E (the same text once decoded): the message then needs no dot-stuffing on the wire, so
+ * fast-data-stream.ts hands it over untouched. Lines are wrapped at 74 to leave room for it.
+ * Every piece encoded here starts a line.
+ */
 function qp(text: string): string {
-  return qpWrap(qpEncode(text.replace(/\r?\n/g, CRLF)), 76);
+  return qpWrap(qpEncode(text.replace(/\r?\n/g, CRLF)), 74).replace(/(^|\r\n)\./g, '$1=2E');
 }
 
 function header(name: string, value: string): string {

@@ -3,6 +3,8 @@ import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import DKIM from 'nodemailer/lib/dkim/index.js';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { composeEml } from './capture.js';
+// Installs the fast path of nodemailer's DATA stream (same bytes, native scans): see the module.
+import './fast-data-stream.js';
 import type { OutgoingMessage, SendResult, Transport } from './transport.js';
 
 export interface SmtpOptions {

@@ -20,6 +20,8 @@ const issue: Issue = {
   articles: [
     { id: 'a', title: 'Ünïcödé & <tags> — “quotes”', publishedAt: '2026-11-20T00:00:00.000Z', topics: [], excerpt: 'مرحبا بالعالم. Text with = signs and trailing spaces   ', paragraphs: [], origin: 'a.md', translations: {}, url: `https://example.org/${'long-path/'.repeat(20)}?a=1&b=2` },
     { id: 'b', title: 'Second', publishedAt: '2026-11-19T00:00:00.000Z', topics: [], excerpt: 'x'.repeat(300), paragraphs: [], origin: 'b.md', translations: {} },
+    // Dots that land at the start of encoded lines, whatever the wrapping.
+    { id: 'c', title: '...and dots', publishedAt: '2026-11-18T00:00:00.000Z', topics: [], excerpt: `${'. .. ...'.repeat(60)}`, paragraphs: [], origin: 'c.md', translations: {} },
   ],
 };
 
@@ -59,6 +61,8 @@ describe('raw message fast path', () => {
       expect(body.join('\r\n\r\n').split('\r\n').filter((l) => l.length > 76)).toEqual([]);
       expect(head!.split('\r\n').filter((l) => l.length > 998)).toEqual([]);
       expect(/[^\x00-\x7f]/.test(raw), 'ASCII only').toBe(false);
+      // No line starts with a dot, so nothing needs stuffing on the wire (fast-data-stream.ts).
+      expect(raw.split('\r\n').filter((l) => l.startsWith('.'))).toEqual([]);
       const [a, b] = (await Promise.all([buildEml(slow.mail), Promise.resolve(Buffer.from(raw))].map(async (x) => simpleParser(await x)))) as [ParsedMail, ParsedMail];
       expect(b.subject).toBe(a.subject);
       expect(b.from?.value).toEqual(a.from?.value);
