@@ -139,7 +139,10 @@ async function main() {
     // Sampled from the progress callback: with the null transport and better-sqlite3 the send
     // loop may never yield to timers, so an interval would not fire.
     let lastTick = 0;
-    const snap = () => ({ s: Math.round((performance.now() - t0) / 100) / 10, attempted, rssMb: Math.round(process.memoryUsage.rss() / 1048576) });
+    const snap = () => {
+      const m = process.memoryUsage();
+      return { s: Math.round((performance.now() - t0) / 100) / 10, attempted, rssMb: Math.round(m.rss / 1048576), heapMb: Math.round(m.heapTotal / 1048576), bufferMb: Math.round(m.arrayBuffers / 1048576) };
+    };
     const summary = await sendNewsletter(app, newsletter, {
       signal: ac.signal,
       onProgress: (done) => {
