@@ -173,8 +173,9 @@ export function notCsvProblem(file: string, e: unknown): Problem {
 
 /**
  * Parses a whole subscriber list held in memory (CSV with a header row). Pure. A duplicate
- * address is merged: the later row wins, reported. Large files go through `readListFile`
- * (list-stream.ts), which gives the same entries and problems without holding the file.
+ * address is merged: the later row wins, reported. The service itself streams list files
+ * (`readListFile`, list-stream.ts); this is the plain statement of the same rules, which the
+ * tests hold the streamed reader to.
  */
 export function parseListFile(text: string, file: string, defaultSource: string): ParsedList {
   const problems: Problem[] = [];
