@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import nodemailer from 'nodemailer';
-import type { OutgoingMessage, SendResult, Transport } from './transport.js';
+import { mailOptions, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
 
 /**
  * Writes each message as a `.eml` file (CRLF line ends, as on the wire) instead of sending it,
@@ -31,8 +31,9 @@ export function createCaptureTransport(dir: string): Transport {
   return {
     name: 'capture',
     location: dir,
-    async send({ key, mail }: OutgoingMessage): Promise<SendResult> {
-      const info = await builder.sendMail(mail);
+    async send(message: OutgoingMessage): Promise<SendResult> {
+      const info = await builder.sendMail(mailOptions(message));
+      const { key } = message;
       const file = join(dir, `${key}.eml`);
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, info.message as Buffer);

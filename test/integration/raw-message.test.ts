@@ -7,6 +7,7 @@ import { renderLocale, renderForReader } from '../../src/render/pipeline.js';
 import { readTemplateFiles } from '../../src/render/template-files.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { buildEml } from '../../src/transport/capture.js';
+import { joinRaw } from '../../src/transport/transport.js';
 import type { Issue, Subscriber } from '../../src/domain/types.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
 import { join } from 'node:path';
@@ -55,7 +56,7 @@ describe('raw message fast path', () => {
       };
       const slow = buildMessage({ newsletter, issue, outboxId: 7, subscriber: reader, rendered: renderForReader(r, values), unsubscribeUrl: values.unsubscribeUrl, date });
       const fast = new RawMessageTemplate(r, newsletter, issue).build(7, reader, values, date);
-      const raw = String(fast.mail.raw);
+      const raw = joinRaw(fast.raw!).toString('utf8');
       // Quoted-printable body lines within 76 characters; any line within RFC 5322's 998.
       const [head, ...body] = raw.split('\r\n\r\n');
       expect(body.join('\r\n\r\n').split('\r\n').filter((l) => l.length > 76)).toEqual([]);
