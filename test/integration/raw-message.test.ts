@@ -7,7 +7,7 @@ import { renderLocale, renderForReader } from '../../src/render/pipeline.js';
 import { readTemplateFiles } from '../../src/render/template-files.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { buildEml } from '../../src/transport/capture.js';
-import { joinRaw } from '../../src/transport/transport.js';
+import { joinRaw, type RawPieces } from '../../src/transport/transport.js';
 import type { Issue, Subscriber } from '../../src/domain/types.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
 import { join } from 'node:path';
@@ -77,5 +77,29 @@ describe('raw message fast path', () => {
       expect(b.headerLines.find((l) => l.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
       expect(fast.mail.envelope).toEqual({ from: 'brief@news.example.org', to: reader.email });
     }
+  });
+
+  it("shares the rendering's long parts between readers and joins each reader's short runs, so a message is a few writes and a few hundred bytes of its own", async () => {
+    const config = parseConfigText(readFileSync(project.configFile, 'utf8'), project.configFile);
+    const newsletter = config.newsletters[0]!;
+    const files = readTemplateFiles(join(project.dir, 'templates'), 'default');
+    const r = await renderLocale({ issue, newsletter, locale: 'en', files, publicUrl: 'https://news.example.test' });
+    const template = new RawMessageTemplate(r, newsletter, issue);
+    const date = new Date('2026-11-23T07:00:05Z');
+    const [x, y] = readers.slice(0, 2).map((reader, i) =>
+      template.build(10 + i, reader, { name: reader.name, email: reader.email, unsubscribeUrl: `https://news.example.test/u/${i}`, preferencesUrl: `https://news.example.test/p/${i}`, attributes: reader.attributes }, date).raw!,
+    ) as [RawPieces, RawPieces];
+    for (const m of [x, y]) {
+      expect(m.parts.reduce((n, p) => n + p.length, 0)).toBe(m.length);
+      // never two short parts in a row: each run of them is one write
+      expect(m.parts.filter((p, i) => i > 0 && p.length < 1024 && m.parts[i - 1]!.length < 1024)).toEqual([]);
+    }
+    // the rendering's parts are the same Buffer objects in both, not copies: a message holds
+    // only its reader's runs (headers, names, links) of its own
+    const shared = x.parts.filter((p) => y.parts.includes(p));
+    const own = x.length - shared.reduce((n, p) => n + p.length, 0);
+    expect(shared.length).toBeGreaterThan(0);
+    expect(own).toBeGreaterThan(0);
+    expect(own).toBeLessThan(4096);
   });
 });
