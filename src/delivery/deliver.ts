@@ -119,10 +119,15 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
 }
 
 /**
- * Delivers an issue's queued (and due deferred) outbox rows in claimed batches until none are
- * left. Each batch is committed as `sending` with a lease before any SMTP is spoken, and its
- * outcomes are committed after; consent is checked again before every claim. Stops early
- * when `signal` aborts (in-flight messages finish first) or after a burst of failures.
+ * Delivers an issue's queued (and due deferred) outbox rows until none are left, through a window
+ * of at most `batchSize` claimed rows. Rows are committed as `sending` with a lease before any
+ * SMTP is spoken (so at most `batchSize` readers are in doubt after a crash), and outcomes are
+ * committed as they come: once half the window has finished, those outcomes are recorded and as
+ * many rows are claimed again, while the other half is still on the wire. Waiting for a whole
+ * batch instead left every connection idle through its slowest message and the store's commits
+ * (about 40 % of the time at 3,000 msgs/s to the bench's sink). With `batchSize` 1 it is one
+ * reader at a time. Consent is checked again at every claim. Stops early when `signal` aborts
+ * (messages in flight finish first) or after a burst of failures.
  */
 export async function deliverIssue(
   deps: DeliveryDeps,
@@ -144,59 +149,100 @@ export async function deliverIssue(
   const templates: Templates = new WeakMap();
   const start = await store.counts(issue.id);
   const total = start.queued + start.deferred + start.sending;
+  const refillAfter = Math.ceil(settings.batchSize / 2);
   let attempted = 0;
   let consecutiveFailures = 0;
   let lastError = '';
   let waitUntil: number | undefined;
   let expired = expiredLeases;
   let stop: string | undefined;
-  const run = async (): Promise<void> => {
-    while (!options.signal?.aborted && stop === undefined) {
-      const now = clock.now();
-      const leaseUntil = new Date(now.getTime() + settings.leaseSeconds * 1000).toISOString();
-      const batch = await store.claim(issue.id, newsletter.id, settings.batchSize, now.toISOString(), leaseUntil, deps.workerId);
-      if (batch.length === 0) {
-        // Rows another process holds in `sending`: wait for them (bounded by a lease), so
-        // the summary and exit status describe how the issue ended, and take over rows released.
-        if ((await store.counts(issue.id)).sending === 0) return;
-        waitUntil ??= Date.now() + (settings.leaseSeconds + 5) * 1000;
-        if (Date.now() > waitUntil) return;
-        await sleep(200, options.signal);
-        expired += await store.expireLeases(issue.id, clock.now().toISOString());
-        continue;
-      }
-      waitUntil = undefined;
-      const attempts = await Promise.all(batch.map((d) => deliverOne(deps, renderer, d, throttled, templates)));
-      const at = clock.now().toISOString();
-      await store.record(attempts.map((a) => a.outcome), at);
-      attempted += attempts.length;
-      let pauseReason: string | undefined;
-      for (const { outcome: o, verdict, claimed } of attempts) {
-        if (verdict?.kind === 'hard-bounce') {
-          // The address does not exist: never mail it again, from any newsletter.
-          await store.suppress(claimed.subscriber.id, `hard bounce: ${verdict.reason}`, at);
-          await store.appendConsentEvent({ subscriberId: claimed.subscriber.id, newsletterId: newsletter.id, kind: 'bounced', at, source: `smtp ${verdict.enhanced ?? ''}`.trim() }, at);
+
+  let inFlight = 0;
+  let finished: Attempt[] = [];
+  let wake: (() => void) | undefined;
+  // deliverOne turns every send error into an outcome; anything else is a bug, raised once the
+  // window is empty (the rows it held stay `sending` and their lease makes them `unknown`).
+  let bug: unknown;
+  const launch = (d: ClaimedDelivery): void => {
+    inFlight++;
+    deliverOne(deps, renderer, d, throttled, templates).then(
+      (a) => finished.push(a),
+      (err: unknown) => void (bug ??= err),
+    ).finally(() => {
+      inFlight--;
+      wake?.();
+    });
+  };
+  const settled = (enough: number): Promise<void> =>
+    finished.length >= enough || inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
+      wake = () => {
+        if (finished.length >= enough || inFlight === 0) {
+          wake = undefined;
+          resolve();
         }
-        if (verdict?.kind === 'sender-auth') pauseReason = `the relay refused us, not the reader (${verdict.reason}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issue.id}\``;
-        if (o.state === 'sent') consecutiveFailures = 0;
-        else if (o.state === 'deferred' || o.state === 'unknown') {
-          consecutiveFailures++;
-          lastError = o.error;
-        }
-        if (o.state !== 'sent') logger.warn('delivery not completed', { issue: issue.id, outbox: o.outboxId, to: claimed.subscriber.email, state: o.state, error: o.error });
+      };
+    });
+
+  /** Commits finished outcomes and acts on them (suppression, pausing). */
+  const recordFinished = async (): Promise<void> => {
+    const attempts = finished;
+    finished = [];
+    if (attempts.length === 0) return;
+    const at = clock.now().toISOString();
+    await store.record(attempts.map((a) => a.outcome), at);
+    attempted += attempts.length;
+    let pauseReason: string | undefined;
+    for (const { outcome: o, verdict, claimed } of attempts) {
+      if (verdict?.kind === 'hard-bounce') {
+        // The address does not exist: never mail it again, from any newsletter.
+        await store.suppress(claimed.subscriber.id, `hard bounce: ${verdict.reason}`, at);
+        await store.appendConsentEvent({ subscriberId: claimed.subscriber.id, newsletterId: newsletter.id, kind: 'bounced', at, source: `smtp ${verdict.enhanced ?? ''}`.trim() }, at);
       }
-      options.onBatch?.(attempted, total);
-      if (pauseReason && stop === undefined) {
-        stop = pauseReason;
-        await store.pauseIssue(issue.id, pauseReason, at);
-        logger.error('issue paused', { issue: issue.id, reason: pauseReason });
-      } else if (consecutiveFailures >= settings.pauseAfterFailures && stop === undefined) {
-        stop = `${consecutiveFailures} deliveries in a row failed (last: ${lastError}); stopped for now, deferred readers are retried from their next attempt time`;
-        logger.error('issue paused', { issue: issue.id, reason: stop });
+      if (verdict?.kind === 'sender-auth') pauseReason = `the relay refused us, not the reader (${verdict.reason}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issue.id}\``;
+      if (o.state === 'sent') consecutiveFailures = 0;
+      else if (o.state === 'deferred' || o.state === 'unknown') {
+        consecutiveFailures++;
+        lastError = o.error;
       }
+      if (o.state !== 'sent') logger.warn('delivery not completed', { issue: issue.id, outbox: o.outboxId, to: claimed.subscriber.email, state: o.state, error: o.error });
+    }
+    options.onBatch?.(attempted, total);
+    if (pauseReason && stop === undefined) {
+      stop = pauseReason;
+      await store.pauseIssue(issue.id, pauseReason, at);
+      logger.error('issue paused', { issue: issue.id, reason: pauseReason });
+    } else if (consecutiveFailures >= settings.pauseAfterFailures && stop === undefined) {
+      stop = `${consecutiveFailures} deliveries in a row failed (last: ${lastError}); stopped for now, deferred readers are retried from their next attempt time`;
+      logger.error('issue paused', { issue: issue.id, reason: stop });
     }
   };
-  await run();
+
+  while (!options.signal?.aborted && stop === undefined && bug === undefined) {
+    const now = clock.now();
+    const leaseUntil = new Date(now.getTime() + settings.leaseSeconds * 1000).toISOString();
+    const batch = await store.claim(issue.id, newsletter.id, settings.batchSize - inFlight, now.toISOString(), leaseUntil, deps.workerId);
+    for (const d of batch) launch(d);
+    if (inFlight === 0) {
+      // Rows another process holds in `sending`: wait for them (bounded by a lease), so
+      // the summary and exit status describe how the issue ended, and take over rows released.
+      if ((await store.counts(issue.id)).sending === 0) break;
+      waitUntil ??= Date.now() + (settings.leaseSeconds + 5) * 1000;
+      if (Date.now() > waitUntil) break;
+      await sleep(200, options.signal);
+      expired += await store.expireLeases(issue.id, clock.now().toISOString());
+      continue;
+    }
+    waitUntil = undefined;
+    // Nothing more to claim: let the rest finish; else refill once half the window is done.
+    await settled(batch.length === 0 ? Infinity : refillAfter);
+    await recordFinished();
+  }
+  // Stopping (abort or pause): what is on the wire finishes and is recorded.
+  while (inFlight > 0 || finished.length > 0) {
+    await settled(Infinity);
+    await recordFinished();
+  }
+  if (bug !== undefined) throw bug;
   if (stop !== undefined) return { attempted, expiredLeases: expired, paused: stop };
   return { attempted, expiredLeases: expired };
 }

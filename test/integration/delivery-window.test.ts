@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sendNewsletter } from '../../src/service/send-issue.js';
+import type { App } from '../../src/app.js';
+import type { OutgoingMessage, SendResult, Transport } from '../../src/transport/transport.js';
+import { makeProject, type TestProject } from '../helpers/project.js';
+import { fixedClock, openTestApp } from '../helpers/app.js';
+
+const READERS = 12;
+
+/** Polls until `check` holds; bounded, so a broken window fails the test instead of hanging it. */
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A transport whose sends finish only when the test says so. */
+function heldTransport() {
+  const calls: { message: OutgoingMessage; release: () => void; done: boolean }[] = [];
+  const transport: Transport & { calls: typeof calls; onSend?: (m: OutgoingMessage) => Promise<void> } = {
+    name: 'held',
+    calls,
+    async send(message): Promise<SendResult> {
+      await transport.onSend?.(message);
+      await new Promise<void>((resolve) => {
+        const call = { message, done: false, release: () => ((call.done = true), resolve()) };
+        calls.push(call);
+      });
+      return { messageId: message.mail.messageId, response: '250 held' };
+    },
+    async close() {},
+  };
+  return transport;
+}
+
+describe('delivery window', () => {
+  let project: TestProject | undefined;
+  let app: App | undefined;
+  afterEach(async () => {
+    await app?.close();
+    project?.cleanup();
+    app = project = undefined;
+  });
+
+  it('keeps at most batchSize readers in flight, and claims more once half of them are done while the rest are still on the wire', async () => {
+    project = makeProject({
+      config: (y) => y.replace('batchSize: 50', 'batchSize: 4'),
+      subscribers: [
+        'email,name,locale,timezone,status,consented_at,source,topics',
+        ...Array.from({ length: READERS }, (_, i) => `reader${i}@example.com,Reader ${i},en,UTC,subscribed,2026-01-01T00:00:00Z,test,`),
+      ].join('\n'),
+    });
+    const transport = heldTransport();
+    app = await openTestApp(project, { clock: fixedClock('2026-11-28T15:00:00Z'), transport });
+    const a = app;
+    let maxSending = 0;
+    // Each send looks at the outbox: rows committed as `sending` never exceed the window.
+    transport.onSend = async (m) => {
+      const issueId = Number(/issue-(\d+)/.exec(m.key)![1]);
+      maxSending = Math.max(maxSending, (await a.store.counts(issueId)).sending);
+    };
+    const sending = sendNewsletter(a, a.config.newsletters[0]!);
+
+    await until('the first window of 4', () => transport.calls.length === 4);
+    transport.calls[0]!.release();
+    transport.calls[1]!.release();
+    // Half the window is done: two more readers start while the first window's other two are held.
+    await until('the refill', () => transport.calls.length === 6);
+    expect(transport.calls.slice(2, 4).every((c) => !c.done)).toBe(true);
+
+    // Let everything finish, one at a time.
+    await until('every reader', async () => {
+      transport.calls.find((c) => !c.done)?.release();
+      return transport.calls.length === READERS && transport.calls.every((c) => c.done);
+    });
+    const summary = await sending;
+    expect(summary.counts.sent).toBe(READERS);
+    expect(maxSending).toBe(4);
+    expect(new Set(transport.calls.map((c) => c.message.mail.messageId)).size).toBe(READERS);
+  });
+});
