@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
+import { Socket } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { createSmtpTransport } from '../../src/transport/smtp.js';
@@ -51,7 +52,17 @@ describe('SMTP transport (nodemailer pool fed finished messages)', () => {
     sink = await startSmtpSink();
     transport = createSmtpTransport({ url: sink.url, maxConnections: 2, maxMessages: 3 });
     const messages = Array.from({ length: 8 }, (_, i) => rawMessage(i, `reader${i}@example.com`));
-    const results = await Promise.all(messages.map((m) => transport!.send(m)));
+    // the fast DATA stream corks the pool's sockets (fast-data-stream.ts): count it happening
+    const cork = Socket.prototype.cork;
+    let corks = 0;
+    const sinkPort = Number(new URL(sink.url).port);
+    Socket.prototype.cork = function (this: Socket) {
+      // the pool's side, from the fast path (nodemailer corks for the pipelined envelope too)
+      if (this.remotePort === sinkPort && new Error().stack?.includes('corkForThisTick')) corks++;
+      return cork.call(this);
+    };
+    const results = await Promise.all(messages.map((m) => transport!.send(m))).finally(() => void (Socket.prototype.cork = cork));
+    expect(corks).toBeGreaterThanOrEqual(messages.length);
     expect(results.map((r) => r.messageId)).toEqual(messages.map((m) => m.mail.messageId));
     expect(results.every((r) => r.response.startsWith('250'))).toBe(true);
     expect(sink.received).toHaveLength(8);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream.js';
-import { fastTransform, installed, passesUnchanged, type TransformFn } from '../../src/transport/fast-data-stream.js';
+import { fastTransform, installed, passesUnchanged, writesTo, type TransformFn } from '../../src/transport/fast-data-stream.js';
 
 /** What a DATA stream writes for these chunks, and its byte counts. */
 async function through(chunks: Buffer[], fast: boolean): Promise<{ out: Buffer; inBytes: number; outBytes: number }> {
@@ -59,5 +59,24 @@ describe('fast DATA stream', () => {
     expect(passesUnchanged(Buffer.from('a\rb'), false)).toBe(false); // bare CR
     expect(passesUnchanged(Buffer.from('ab\r'), false)).toBe(true); // settled by the next chunk
     expect((await through([message], true)).out.toString('latin1')).toBe('Subject: x\r\n\r\nline one\r\n...stuffed already\r\nend\r\n.\r\n');
+  });
+
+  it('holds the socket corked from the first chunk passed on in a tick to the next tick, so they leave in one write', async () => {
+    const calls: string[] = [];
+    const socket = { cork: () => calls.push('cork'), uncork: () => calls.push('uncork') };
+    const stream = new DataStream() as DataStream & { _transform: TransformFn };
+    stream._transform = fastTransform(stream._transform);
+    writesTo(stream, socket);
+    const out: Buffer[] = [];
+    stream.on('data', (c: Buffer) => {
+      calls.push('data');
+      out.push(c);
+    });
+    for (const part of ['Subject: x\r\n', '\r\nbody', ' text\r\n']) stream.write(Buffer.from(part));
+    await new Promise((resolve) => setImmediate(resolve));
+    stream.write(Buffer.from('more\r\n'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['cork', 'data', 'data', 'data', 'uncork', 'cork', 'data', 'uncork']);
+    expect(Buffer.concat(out).toString()).toBe('Subject: x\r\n\r\nbody text\r\nmore\r\n');
   });
 });
