@@ -9,6 +9,30 @@ import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import type { Store } from './store.js';
 
 /**
+ * The database as kysely's SQLite driver sees it, keeping prepared statements by their SQL.
+ * The driver prepares every query afresh; a list sync's 500-row upserts compile to large
+ * programs, and each stayed in native memory until V8 got round to collecting its Statement.
+ * A statement still being iterated (`busy`) is not handed out again: a fresh one is prepared.
+ */
+export function withStatementCache(raw: BetterSqlite3.Database, size = 64): { prepare(sql: string): BetterSqlite3.Statement; close(): void } {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sql) {
+      let stmt = cache.get(sql);
+      if (stmt) cache.delete(sql); // re-inserted below: the map's order is the least recently used first
+      if (!stmt || stmt.busy) stmt = raw.prepare(sql);
+      cache.set(sql, stmt);
+      if (cache.size > size) cache.delete(cache.keys().next().value!);
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      raw.close();
+    },
+  };
+}
+
+/**
  * Opens (creating when needed) the SQLite store and migrates it. WAL with synchronous=FULL so a
  * committed `sending` or `sent` survives a power cut; busy_timeout so overlapping cron runs wait
  * for each other's write lock instead of failing.
@@ -25,7 +49,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
   } catch (e) {
     throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot open the SQLite store: ${(e as Error).message}`, { place: file, cause: e });
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   try {
     // kysely neither locks nor wraps migrations on SQLite. One IMMEDIATE transaction around them
     // makes a second process starting at the same moment wait (busy_timeout) and then find the
