@@ -236,6 +236,10 @@ export async function deliverIssue(
     // Nothing more to claim: let the rest finish; else refill once half the window is done.
     await settled(batch.length === 0 ? Infinity : refillAfter);
     await recordFinished();
+    // SQLite answers synchronously, and a transport may too (one that keeps messages in memory,
+    // a test's): yield once a refill, so timers, signals and the HTTP server of `start` get their
+    // turn during a long send.
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   // Stopping (abort or pause): what is on the wire finishes and is recorded.
   while (inFlight > 0 || finished.length > 0) {

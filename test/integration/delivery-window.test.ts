@@ -80,4 +80,35 @@ describe('delivery window', () => {
     expect(maxSending).toBe(4);
     expect(new Set(transport.calls.map((c) => c.message.mail.messageId)).size).toBe(READERS);
   });
+
+  it('lets timers run during a send whose transport and store never wait', async () => {
+    project = makeProject({
+      config: (y) => y.replace('batchSize: 50', 'batchSize: 4'),
+      subscribers: [
+        'email,name,locale,timezone,status,consented_at,source,topics',
+        ...Array.from({ length: 200 }, (_, i) => `reader${i}@example.com,Reader ${i},en,UTC,subscribed,2026-01-01T00:00:00Z,test,`),
+      ].join('\n'),
+    });
+    let sent = 0;
+    let sentWhenTimerRan: number | undefined;
+    const immediate: Transport = {
+      name: 'immediate',
+      async send(m) {
+        sent++;
+        return { messageId: m.mail.messageId, response: '250 at once' };
+      },
+      async close() {},
+    };
+    app = await openTestApp(project, { clock: fixedClock('2026-11-28T15:00:00Z'), transport: immediate });
+    const a = app;
+    let summary: Awaited<ReturnType<typeof sendNewsletter>> | undefined;
+    const sending = sendNewsletter(a, a.config.newsletters[0]!).then((s) => (summary = s));
+    // Started once the send is under way (the first message is out), a timer must not wait for the end.
+    await until('the first message', () => sent > 0);
+    setTimeout(() => (sentWhenTimerRan = sent), 0);
+    await sending;
+    expect(summary!.counts.sent).toBe(200);
+    expect(sentWhenTimerRan).toBeDefined();
+    expect(sentWhenTimerRan!).toBeLessThan(200);
+  });
 });
