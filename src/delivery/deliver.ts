@@ -220,9 +220,11 @@ export async function deliverIssue(
   while (!options.signal?.aborted && stop === undefined && bug === undefined) {
     const now = clock.now();
     const leaseUntil = new Date(now.getTime() + settings.leaseSeconds * 1000).toISOString();
-    const batch = await store.claim(issue.id, newsletter.id, settings.batchSize - inFlight, now.toISOString(), leaseUntil, deps.workerId);
+    // Finished but not yet recorded rows are still `sending` in the store: they count too.
+    const room = settings.batchSize - inFlight - finished.length;
+    const batch = room > 0 ? await store.claim(issue.id, newsletter.id, room, now.toISOString(), leaseUntil, deps.workerId) : [];
     for (const d of batch) launch(d);
-    if (inFlight === 0) {
+    if (inFlight === 0 && finished.length === 0) {
       // Rows another process holds in `sending`: wait for them (bounded by a lease), so
       // the summary and exit status describe how the issue ended, and take over rows released.
       if ((await store.counts(issue.id)).sending === 0) break;
@@ -234,12 +236,12 @@ export async function deliverIssue(
     }
     waitUntil = undefined;
     // Nothing more to claim: let the rest finish; else refill once half the window is done.
-    await settled(batch.length === 0 ? Infinity : refillAfter);
-    await recordFinished();
+    await settled(room > 0 && batch.length === 0 ? Infinity : refillAfter);
     // SQLite answers synchronously, and a transport may too (one that keeps messages in memory,
     // a test's): yield once a refill, so timers, signals and the HTTP server of `start` get their
     // turn during a long send.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    await recordFinished();
   }
   // Stopping (abort or pause): what is on the wire finishes and is recorded.
   while (inFlight > 0 || finished.length > 0) {

@@ -111,4 +111,35 @@ describe('delivery window', () => {
     expect(sentWhenTimerRan).toBeDefined();
     expect(sentWhenTimerRan!).toBeLessThan(200);
   });
+
+  it('counts readers that finished while outcomes were being recorded against the window too', async () => {
+    project = makeProject({
+      config: (y) => y.replace('batchSize: 50', 'batchSize: 4'),
+      subscribers: [
+        'email,name,locale,timezone,status,consented_at,source,topics',
+        ...Array.from({ length: READERS }, (_, i) => `reader${i}@example.com,Reader ${i},en,UTC,subscribed,2026-01-01T00:00:00Z,test,`),
+      ].join('\n'),
+    });
+    const transport = heldTransport();
+    app = await openTestApp(project, { clock: fixedClock('2026-11-28T15:00:00Z'), transport });
+    const a = app;
+    let maxSending = 0;
+    transport.onSend = async (m) => {
+      maxSending = Math.max(maxSending, (await a.store.counts(Number(/issue-(\d+)/.exec(m.key)![1]))).sending);
+    };
+    // A store whose commits take a while (as PostgreSQL's do): another send finishes during each.
+    const record = a.store.record.bind(a.store);
+    a.store.record = async (outcomes, at) => {
+      await record(outcomes, at);
+      transport.calls.find((c) => !c.done)?.release();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    const sending = sendNewsletter(a, a.config.newsletters[0]!);
+    await until('every reader', async () => {
+      transport.calls.find((c) => !c.done)?.release();
+      return transport.calls.length === READERS && transport.calls.every((c) => c.done);
+    });
+    expect((await sending).counts.sent).toBe(READERS);
+    expect(maxSending).toBeLessThanOrEqual(4);
+  });
 });
