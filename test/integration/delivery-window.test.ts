@@ -35,6 +35,27 @@ function heldTransport() {
   return transport;
 }
 
+/** A project whose window is 4 readers, with `readers` consenting English readers. */
+function windowProject(readers: number): TestProject {
+  return makeProject({
+    config: (y) => y.replace('batchSize: 50', 'batchSize: 4'),
+    subscribers: [
+      'email,name,locale,timezone,status,consented_at,source,topics',
+      ...Array.from({ length: readers }, (_, i) => `reader${i}@example.com,Reader ${i},en,UTC,subscribed,2026-01-01T00:00:00Z,test,`),
+    ].join('\n'),
+  });
+}
+
+/** Each send looks at the outbox: the most rows committed as `sending` at any send. */
+function watchSending(app: App, transport: ReturnType<typeof heldTransport>): { maxSending: number } {
+  const watch = { maxSending: 0 };
+  transport.onSend = async (m) => {
+    const issueId = Number(/issue-(\d+)/.exec(m.key)![1]);
+    watch.maxSending = Math.max(watch.maxSending, (await app.store.counts(issueId)).sending);
+  };
+  return watch;
+}
+
 describe('delivery window', () => {
   let project: TestProject | undefined;
   let app: App | undefined;
@@ -45,22 +66,11 @@ describe('delivery window', () => {
   });
 
   it('keeps at most batchSize readers in flight, and claims more once half of them are done while the rest are still on the wire', async () => {
-    project = makeProject({
-      config: (y) => y.replace('batchSize: 50', 'batchSize: 4'),
-      subscribers: [
-        'email,name,locale,timezone,status,consented_at,source,topics',
-        ...Array.from({ length: READERS }, (_, i) => `reader${i}@example.com,Reader ${i},en,UTC,subscribed,2026-01-01T00:00:00Z,test,`),
-      ].join('\n'),
-    });
+    project = windowProject(READERS);
     const transport = heldTransport();
     app = await openTestApp(project, { clock: fixedClock('2026-11-28T15:00:00Z'), transport });
     const a = app;
-    let maxSending = 0;
-    // Each send looks at the outbox: rows committed as `sending` never exceed the window.
-    transport.onSend = async (m) => {
-      const issueId = Number(/issue-(\d+)/.exec(m.key)![1]);
-      maxSending = Math.max(maxSending, (await a.store.counts(issueId)).sending);
-    };
+    const watch = watchSending(a, transport);
     const sending = sendNewsletter(a, a.config.newsletters[0]!);
 
     await until('the first window of 4', () => transport.calls.length === 4);
@@ -77,18 +87,12 @@ describe('delivery window', () => {
     });
     const summary = await sending;
     expect(summary.counts.sent).toBe(READERS);
-    expect(maxSending).toBe(4);
+    expect(watch.maxSending).toBe(4);
     expect(new Set(transport.calls.map((c) => c.message.mail.messageId)).size).toBe(READERS);
   });
 
   it('lets timers run during a send whose transport and store never wait', async () => {
-    project = makeProject({
-      config: (y) => y.replace('batchSize: 50', 'batchSize: 4'),
-      subscribers: [
-        'email,name,locale,timezone,status,consented_at,source,topics',
-        ...Array.from({ length: 200 }, (_, i) => `reader${i}@example.com,Reader ${i},en,UTC,subscribed,2026-01-01T00:00:00Z,test,`),
-      ].join('\n'),
-    });
+    project = windowProject(200);
     let sent = 0;
     let sentWhenTimerRan: number | undefined;
     const immediate: Transport = {
@@ -113,20 +117,11 @@ describe('delivery window', () => {
   });
 
   it('counts readers that finished while outcomes were being recorded against the window too', async () => {
-    project = makeProject({
-      config: (y) => y.replace('batchSize: 50', 'batchSize: 4'),
-      subscribers: [
-        'email,name,locale,timezone,status,consented_at,source,topics',
-        ...Array.from({ length: READERS }, (_, i) => `reader${i}@example.com,Reader ${i},en,UTC,subscribed,2026-01-01T00:00:00Z,test,`),
-      ].join('\n'),
-    });
+    project = windowProject(READERS);
     const transport = heldTransport();
     app = await openTestApp(project, { clock: fixedClock('2026-11-28T15:00:00Z'), transport });
     const a = app;
-    let maxSending = 0;
-    transport.onSend = async (m) => {
-      maxSending = Math.max(maxSending, (await a.store.counts(Number(/issue-(\d+)/.exec(m.key)![1]))).sending);
-    };
+    const watch = watchSending(a, transport);
     // A store whose commits take a while (as PostgreSQL's do): another send finishes during each.
     const record = a.store.record.bind(a.store);
     a.store.record = async (outcomes, at) => {
@@ -140,6 +135,6 @@ describe('delivery window', () => {
       return transport.calls.length === READERS && transport.calls.every((c) => c.done);
     });
     expect((await sending).counts.sent).toBe(READERS);
-    expect(maxSending).toBeLessThanOrEqual(4);
+    expect(watch.maxSending).toBeLessThanOrEqual(4);
   });
 });
