@@ -127,8 +127,8 @@ async function main() {
     sampler.mark('send');
     progress('send', { syncMs });
     const ac = new AbortController();
-    // The cap is checked after each batch: with better-sqlite3 and the null transport the send
-    // loop runs on microtasks only, so a timer would never fire.
+    // The cap is checked at each progress report (each refill of the delivery window), which
+    // needs no timer.
     const capMs = opts.capSeconds ? opts.capSeconds * 1000 : Infinity;
     let attempted = 0;
     let firstBatchMs;
@@ -136,8 +136,7 @@ async function main() {
     const t0 = performance.now();
     const c0 = cpuMs();
     const elu0 = performance.eventLoopUtilization();
-    // Sampled from the progress callback: with the null transport and better-sqlite3 the send
-    // loop may never yield to timers, so an interval would not fire.
+    // Sampled from the progress callback, so the timeline's points follow the sending itself.
     let lastTick = 0;
     const snap = () => {
       const m = process.memoryUsage();
