@@ -297,6 +297,7 @@ async function main() {
       results.rss.push({ ...r, capSeconds });
       if (r.ok) {
         log(`  peak ${fmt(r.rss.peakMb, 0)} MB; sync ${fmt(r.syncMs / 1000, 1)} s; sendNewsletter ${fmt(r.sendMs / 1000, 1)} s, ${r.counts.sent.toLocaleString('en-US')} sent${r.capped ? ' (capped)' : ''}`);
+        log(`  timeline (s/sent/RSS/heap/ArrayBuffer MB): ${thin(r.timeline ?? []).map((t) => `${t.s}/${t.attempted}/${t.rssMb}/${t.heapMb}/${t.bufferMb}`).join(' ')}`);
       } else {
         log(`  did not finish: ${r.error.split('\n')[0]}`);
       }
@@ -441,7 +442,7 @@ function rssDetail(r) {
     : `\`sendNewsletter\`: ${fmt(r.sendMs / 1000, 1)} s for ${n0(r.counts.sent)} sent (${fmt(rate, 0)} msgs/s, ${fmt(r.sendCpuMs / Math.max(1, r.counts.sent), 2)} CPU ms/msg)`;
   const st = r.storeStats ? Object.entries(r.storeStats).filter(([, v]) => v.ms >= 50).sort((x, y) => y[1].ms - x[1].ms) : [];
   const stText = st.length ? ` Store calls made by \`sendNewsletter\`, timed from outside (calls, total, per call): ${st.map(([k, v]) => `${k} ${n0(v.calls)} × = ${fmt(v.ms / 1000, 1)} s (${fmt(v.ms / v.calls, 1)} ms)`).join('; ')}.` : '';
-  const tl = r.timeline?.length ? ` Send timeline (seconds / sent / RSS MB): ${thin(r.timeline).map((t) => `${t.s}/${n0(t.attempted)}/${t.rssMb}`).join(', ')}.` : '';
+  const tl = r.timeline?.length ? ` Send timeline (seconds / sent / RSS MB / V8 heap MB / ArrayBuffer MB): ${thin(r.timeline).map((t) => `${t.s}/${n0(t.attempted)}/${t.rssMb}/${t.heapMb}/${t.bufferMb}`).join(', ')}.` : '';
   return `${head}: peak RSS ${fmt(r.rss.peakMb, 0)} MB (VmHWM ${fmt(r.rss.vmHwmMb, 0)} MB; highest 50 ms poll per phase: ${Object.entries(r.rss.phases).map(([ph, v]) => `${ph} ${fmt(v, 0)}`).join(', ')} MB). List sync of the ${n0(r.readers)}-row CSV: ${fmt(r.syncMs / 1000, 1)} s wall, ${fmt(r.syncCpuMs / 1000, 1)} s CPU. Then ${send}. Other processes used ${fmt(r.otherPct, 0)} % of the machine meanwhile. The first batch was committed ${fmt(r.firstBatchMs / 1000, 1)} s into \`sendNewsletter\` (it hashes the list file, unchanged since the sync, then composes, renders and creates the outbox).${stText}${tl}`;
 }
 
