@@ -33,8 +33,7 @@ export function createCaptureTransport(dir: string): Transport {
     location: dir,
     async send(message: OutgoingMessage): Promise<SendResult> {
       const info = await builder.sendMail(mailOptions(message));
-      const { key } = message;
-      const file = join(dir, `${key}.eml`);
+      const file = join(dir, `${message.key}.eml`);
       await mkdir(dirname(file), { recursive: true });
       await writeFile(file, info.message as Buffer);
       return { messageId: info.messageId, response: `250 captured to ${file}` };

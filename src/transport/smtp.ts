@@ -5,7 +5,7 @@ import type Mail from 'nodemailer/lib/mailer/index.js';
 import { composeEml } from './capture.js';
 // Installs the fast path of nodemailer's DATA stream (same bytes, native scans): see the module.
 import './fast-data-stream.js';
-import { joinRaw, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
+import { mailOptions, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
 
 export interface SmtpOptions {
   url: string;
@@ -73,12 +73,13 @@ export function createSmtpTransport({ url, maxConnections, maxMessages = 500, ra
   const shown = url.replace(/\/\/[^@/]*@/, '//…@');
   return {
     name: `smtp ${shown}`,
-    async send({ mail, raw }: OutgoingMessage): Promise<SendResult> {
+    async send(outgoing: OutgoingMessage): Promise<SendResult> {
+      const { mail, raw } = outgoing;
       let parts: readonly Buffer[];
       let envelope = envelopeOf(mail);
       if (raw && envelope) parts = raw.parts;
       else {
-        const built = await composeEml({ ...mail, ...(raw ? { raw: joinRaw(raw) } : {}), dkim: undefined });
+        const built = await composeEml({ ...mailOptions(outgoing), dkim: undefined });
         parts = [built.message];
         envelope ??= built.envelope;
       }

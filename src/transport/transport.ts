@@ -12,9 +12,10 @@ export interface RawPieces {
 
 /**
  * A message ready to go: nodemailer's options, plus a stable name the capture transport files it
- * under. A message from the raw fast path carries its bytes in `raw`, still in pieces: a
- * transport joins them only when it sends, so a queued message holds a few hundred bytes of its
- * own instead of a 45 KB copy (see `createSmtpTransport`).
+ * under. A message from the raw fast path carries its bytes in `raw`, still in pieces, so a
+ * queued message holds a few hundred bytes of its own instead of a 45 KB copy: the SMTP
+ * transport writes the pieces as they are (see `createSmtpTransport`); one that needs a single
+ * Buffer joins them when it sends (`mailOptions`).
  */
 export interface OutgoingMessage {
   key: string;
