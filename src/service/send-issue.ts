@@ -53,10 +53,10 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
   const { store, clock, config, logger } = app;
   const now = clock.now();
   const slot = options.slot ?? latestSlotAtOrBefore(newsletter.schedule, newsletter.timezone, options.at ?? now);
-  const list = await syncListFile(store, newsletter.id, config.paths.subscribers, now.toISOString(), {
-    onProgress: progressLog(logger, 'reading the subscriber list', { newsletter: newsletter.id }),
-  });
-  const problems: Problem[] = [...list.problems];
+  const syncList = () =>
+    syncListFile(store, newsletter.id, config.paths.subscribers, now.toISOString(), {
+      onProgress: progressLog(logger, 'reading the subscriber list', { newsletter: newsletter.id }),
+    });
   const base = {
     newsletter: newsletter.id,
     slot: slot.toISOString(),
@@ -69,23 +69,31 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
 
   let issue = await store.findIssue(newsletter.id, slot.toISOString());
   let created = false;
+  const problems: Problem[] = [];
   if (!issue) {
     const composition = await composeIssue(store, newsletter, config, slot, now);
-    problems.push(...composition.problems);
     if (composition.draft.articles.length === 0 && !newsletter.sendWhenEmpty) {
+      problems.push(...(await syncList()).problems, ...composition.problems);
       logger.info('no new articles in the window: no issue made', { newsletter: newsletter.id, slot: slot.toISOString(), window: composition.draft.window });
       return { ...base, status: 'no-articles', counts: emptyCounts(), audience: await audience(), problems };
     }
     // Render the draft in every locale before anything is written: a broken template or
-    // locale file stops here (exit 2) instead of leaving an issue nobody can be sent.
+    // locale file stops here (exit 2) instead of leaving an issue nobody can be sent. MJML
+    // compiles in a worker thread (render/mjml-worker.ts), so the list sync runs meanwhile.
     const probe = new IssueRenderer({ ...composition.draft, id: 0 }, newsletter, files, config.publicUrl);
-    await Promise.all(newsletter.locales.supported.map((l) => probe.forLocale(l)));
+    const probing = Promise.all(newsletter.locales.supported.map((l) => probe.forLocale(l)));
+    probing.catch(() => {}); // awaited below, after the sync; this only keeps it from counting as unhandled meanwhile
+    problems.push(...(await syncList()).problems);
+    await probing;
+    problems.push(...composition.problems);
     if (options.dryRun) {
       const aud = await audience();
       return { ...base, status: 'dry-run', counts: emptyCounts(), audience: aud, wouldSend: aud.consent ?? 0, problems, issue: { id: 0, created: false, articles: composition.draft.articles.length } };
     }
     ({ issue, created } = await store.createIssue(composition.draft));
     if (created) logger.info('issue created', { newsletter: newsletter.id, issue: issue.id, slot: issue.slot, articles: issue.articles.length });
+  } else {
+    problems.push(...(await syncList()).problems);
   }
   const issueInfo = { id: issue.id, created, articles: issue.articles.length };
   if (options.dryRun) {
