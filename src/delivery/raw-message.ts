@@ -19,7 +19,7 @@ import type { Issue, Subscriber } from '../domain/types.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import type { LocaleRendering } from '../render/pipeline.js';
 import { escapeHtml, type FillTemplate, type ReaderField, type ReaderValues } from '../render/reader-fill.js';
-import type { OutgoingMessage, RawPieces } from '../transport/transport.js';
+import { constantParts, type OutgoingMessage, type RawPieces } from '../transport/transport.js';
 import { DKIM_HEADERS, listDomain, messageIdFor, type MessageOptions } from './message.js';
 
 const CRLF = '\r\n';
@@ -54,10 +54,9 @@ interface EncodedTemplate {
 }
 
 function encodeTemplate(t: FillTemplate): EncodedTemplate {
-  return {
-    literals: t.filter((_, i) => i % 2 === 0).map((part) => Buffer.from(qp(part), 'latin1')),
-    fields: t.filter((_, i) => i % 2 === 1),
-  };
+  const literals = t.filter((_, i) => i % 2 === 0).map((part) => Buffer.from(qp(part), 'latin1'));
+  for (const l of literals) if (l.length >= SHARED_MIN) constantParts.add(l);
+  return { literals, fields: t.filter((_, i) => i % 2 === 1) };
 }
 
 /**

@@ -11,6 +11,13 @@ export interface RawPieces {
 }
 
 /**
+ * Buffers whose bytes never change once made: the long parts a rendering shares between all its
+ * readers (delivery/raw-message.ts adds them). A transport may work a fact out about such a part
+ * once and keep it; the fast DATA stream keeps whether the part needs dot-stuffing.
+ */
+export const constantParts = new WeakSet<Buffer>();
+
+/**
  * A message ready to go: nodemailer's options, plus a stable name the capture transport files it
  * under. A message from the raw fast path carries its bytes in `raw`, still in pieces, so a
  * queued message holds a few hundred bytes of its own instead of a 45 KB copy: the SMTP

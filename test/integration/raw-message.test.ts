@@ -7,7 +7,7 @@ import { renderLocale, renderForReader } from '../../src/render/pipeline.js';
 import { readTemplateFiles } from '../../src/render/template-files.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { buildEml } from '../../src/transport/capture.js';
-import { joinRaw, type RawPieces } from '../../src/transport/transport.js';
+import { constantParts, joinRaw, type RawPieces } from '../../src/transport/transport.js';
 import type { Issue, Subscriber } from '../../src/domain/types.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
 import { join } from 'node:path';
@@ -101,5 +101,9 @@ describe('raw message fast path', () => {
     expect(shared.length).toBeGreaterThan(0);
     expect(own).toBeGreaterThan(0);
     expect(own).toBeLessThan(4096);
+    // and marked constant, so the SMTP transport's DATA stream looks inside each of them once
+    expect(shared.filter((p) => p.length >= 1024 && !constantParts.has(p))).toEqual([]);
+    expect(shared.filter((p) => constantParts.has(p)).length).toBeGreaterThan(0);
+    expect(x.parts.filter((p) => !shared.includes(p) && constantParts.has(p))).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream.js';
 import { fastTransform, installed, passesUnchanged, writesTo, type TransformFn } from '../../src/transport/fast-data-stream.js';
+import { constantParts } from '../../src/transport/transport.js';
 
 /** What a DATA stream writes for these chunks, and its byte counts. */
 async function through(chunks: Buffer[], fast: boolean): Promise<{ out: Buffer; inBytes: number; outBytes: number }> {
@@ -59,6 +60,22 @@ describe('fast DATA stream', () => {
     expect(passesUnchanged(Buffer.from('a\rb'), false)).toBe(false); // bare CR
     expect(passesUnchanged(Buffer.from('ab\r'), false)).toBe(true); // settled by the next chunk
     expect((await through([message], true)).out.toString('latin1')).toBe('Subject: x\r\n\r\nline one\r\n...stuffed already\r\nend\r\n.\r\n');
+  });
+
+  it("looks inside a constant part once, and still checks its first byte against the byte before it", () => {
+    const part = Buffer.from('line one\r\nline two\r\n', 'latin1');
+    constantParts.add(part);
+    expect(passesUnchanged(part, false)).toBe(true);
+    // Its inside is not looked at again: the contract is that a constant part's bytes never change.
+    part.write('\n.', 5, 'latin1');
+    expect(passesUnchanged(part, false)).toBe(true);
+    expect(passesUnchanged(Buffer.from(part), false)).toBe(false); // the same bytes, not constant
+    // The boundary depends on the chunk before, so it is checked every time.
+    expect(passesUnchanged(part, 0x0d)).toBe(false);
+    const dotFirst = Buffer.from('.starts with a dot\r\n', 'latin1');
+    constantParts.add(dotFirst);
+    expect(passesUnchanged(dotFirst, 0x0a)).toBe(false);
+    expect(passesUnchanged(dotFirst, 0x41)).toBe(true);
   });
 
   it('holds the socket corked from the first chunk passed on in a tick to the next tick, so they leave in one write', async () => {
