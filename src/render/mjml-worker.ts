@@ -6,7 +6,9 @@
  * about 2.8 times what is live before it marks, so those 25 MB allowed about 70 MB more growth
  * and a 100,000-reader send went past 300 MB. The worker is started on the first compile, kept
  * while compiles keep coming (an issue's locales and time zones arrive in a burst), and ended
- * after IDLE_MS without one; its heap goes with it. It never keeps the process alive by itself.
+ * after IDLE_MS without one; its heap goes with it. While idle it does not keep the process
+ * alive: a command exits when its own work is done. A worker that dies under a compile (a crash,
+ * out of memory) is replaced and the compile tried once more.
  *
  * The worker's code is a short CommonJS string (`eval`), so it runs the same from `dist/` and
  * under vitest from the TypeScript sources. It loads mjml from the path resolved here.
@@ -45,6 +47,10 @@ export class MjmlCompileError extends Error {
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+// Standard output carries only what a command prints for scripts: anything mjml prints goes to
+// standard error with the logs. (Reading the worker's streams in the parent instead would keep
+// the process alive while the worker idles.)
+process.stdout.write = process.stderr.write.bind(process.stderr);
 let load;
 parentPort.on('message', async ({ id, mjml, options }) => {
   try {
@@ -68,37 +74,48 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** The worker ended before answering: `stopped` when it was ended on purpose (idle, stopMjmlWorker). */
+export class MjmlWorkerGone extends Error {
+  constructor(
+    message: string,
+    readonly stopped: boolean,
+  ) {
+    super(message);
+    this.name = 'MjmlWorkerGone';
+  }
+}
+
 /** One worker and the compiles it owes; a stopped worker's compiles fail, not the next one's. */
 class CompileWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
 
   constructor(mjmlUrl: string) {
-    // stdout: true keeps the worker's console output off this process's standard output, which
-    // carries only what a command prints for scripts; it goes to standard error with the logs.
     // A young generation of 8 MB instead of V8's default: the worker's footprint is about
     // 75 MB instead of 95, for compiles about 5 % slower (bench/tmp measurements, 6 compiles).
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { mjmlUrl }, stdout: true, stderr: true, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-    this.worker.stdout.on('data', (d: Buffer) => process.stderr.write(d));
-    this.worker.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+    // No execArgv from this process: a flag such as --input-type=module would make the worker
+    // read its CommonJS source as a module.
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { mjmlUrl }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.worker.on('message', (reply: Reply) => this.settle(reply));
-    this.worker.on('error', (e) => this.fail(e));
-    this.worker.on('exit', (code) => this.fail(new Error(`the MJML worker stopped (exit code ${code})`)));
+    this.worker.on('error', (e) => this.fail(`the MJML worker failed: ${e.message}`));
+    this.worker.on('exit', (code) => this.fail(`the MJML worker stopped (exit code ${code})`));
   }
 
   compile(mjml: string, options: MjmlOptions): Promise<{ html: string; warnings: string[] }> {
-    clearTimeout(this.idleTimer);
-    this.worker.ref();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      this.worker.postMessage({ id, mjml, options }); // a throw here rejects, and nothing is held
+      clearTimeout(this.idleTimer);
+      this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, mjml, options });
     });
   }
 
   stop(): Promise<number> {
+    this.stopping = true;
     clearTimeout(this.idleTimer);
     return this.worker.terminate();
   }
@@ -118,9 +135,9 @@ class CompileWorker {
     this.idleTimer.unref();
   }
 
-  private fail(e: Error): void {
+  private fail(message: string): void {
     if (current === this) current = undefined;
-    for (const p of this.pending.values()) p.reject(e);
+    for (const p of this.pending.values()) p.reject(new MjmlWorkerGone(message, this.stopping));
     this.pending.clear();
   }
 }
@@ -128,11 +145,22 @@ class CompileWorker {
 let mjmlUrl: string | undefined;
 let current: CompileWorker | undefined;
 
-/** MJML → HTML in the worker. Rejects with MjmlCompileError when MJML refuses the document. */
-export function compileInWorker(mjml: string, options: MjmlOptions): Promise<{ html: string; warnings: string[] }> {
+function worker(): CompileWorker {
   mjmlUrl ??= pathToFileURL(createRequire(import.meta.url).resolve('mjml')).href;
-  current ??= new CompileWorker(mjmlUrl);
-  return current.compile(mjml, options);
+  return (current ??= new CompileWorker(mjmlUrl));
+}
+
+/**
+ * MJML → HTML in the worker. Rejects with MjmlCompileError when MJML refuses the document, and
+ * with MjmlWorkerGone when the worker was stopped, or died twice under this compile.
+ */
+export async function compileInWorker(mjml: string, options: MjmlOptions): Promise<{ html: string; warnings: string[] }> {
+  try {
+    return await worker().compile(mjml, options);
+  } catch (e) {
+    if (!(e instanceof MjmlWorkerGone) || e.stopped) throw e;
+    return worker().compile(mjml, options);
+  }
 }
 
 /** Ends the worker now (tests, and commands that want their memory back at once). */

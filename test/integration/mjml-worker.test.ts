@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO } from '../helpers/project.js';
 import { compileInWorker, IDLE_MS, MjmlCompileError, mjmlWorkerRunning, stopMjmlWorker } from '../../src/render/mjml-worker.js';
 
 const options = { validationLevel: 'strict' as const, keepComments: false, filePath: fileURLToPath(import.meta.url), minify: true, minifyOptions: { minifyCss: false } };
@@ -41,6 +44,26 @@ describe('MJML worker', () => {
     expect(mjmlWorkerRunning()).toBe(true);
     expect(await until(() => !mjmlWorkerRunning(), IDLE_MS + 5000)).toBe(true);
     expect((await compileInWorker(doc('two'), options)).html).toContain('two');
+  });
+
+  it('keeps standard output for the command: what mjml prints goes to standard error, and an idle worker does not hold the process', () => {
+    // In a child process, from dist/ as the CLI runs it. htmlnano's CSS minifier without cssnano
+    // prints a notice; a command's standard output must stay only what it prints for scripts.
+    const mod = pathToFileURL(join(REPO, 'dist', 'render', 'mjml-worker.js')).href;
+    const script = `
+      import { compileInWorker, mjmlWorkerRunning } from ${JSON.stringify(mod)};
+      process.on('exit', () => process.stderr.write('worker running at exit: ' + mjmlWorkerRunning() + '\\n'));
+      const doc = '<mjml><mj-head><mj-style>.a { color: red; }</mj-style></mj-head><mj-body><mj-section><mj-column><mj-text css-class="a">x</mj-text></mj-column></mj-section></mj-body></mjml>';
+      await compileInWorker(doc, { validationLevel: 'strict', keepComments: false, filePath: ${JSON.stringify(fileURLToPath(import.meta.url))}, minify: true, minifyOptions: {} });
+      process.stdout.write('compiled\\n');
+    `;
+    // --input-type=module also checks that the worker does not take this process's flags.
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('compiled\n');
+    expect(r.stderr).toContain('cssnano');
+    // The process ended because nothing else was left to do, not because the idle timer ended the worker.
+    expect(r.stderr).toContain('worker running at exit: true');
   });
 
   it('a compile asked of a stopped worker fails with a reason, and the next one gets a new worker', async () => {
