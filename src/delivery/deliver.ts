@@ -3,7 +3,7 @@ import type { Logger } from '../domain/logger.js';
 import { negotiateLocale } from '../domain/locale.js';
 import { signToken } from '../domain/tokens.js';
 import type { ClaimedDelivery, DeliveryOutcome, Store } from '../store/store.js';
-import type { Transport } from '../transport/transport.js';
+import type { OutgoingMessage, Transport } from '../transport/transport.js';
 import { articlesForTopics, type IssueRenderer } from '../render/issue-renderer.js';
 import type { LocaleRendering } from '../render/pipeline.js';
 import type { ReaderValues } from '../render/reader-fill.js';
@@ -88,24 +88,34 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
   if (d.subscriber.topics.length > 0 && issue.articles.length > 0 && articlesForTopics(issue, d.subscriber.topics).length === 0) {
     return { claimed: d, outcome: { outboxId: d.outboxId, state: 'skipped', messageId, error: `no article of this issue is in the reader's topics (${d.subscriber.topics.join(', ')})` } };
   }
+  const base = { outboxId: d.outboxId, messageId };
+  const retryLater = (verdict: Verdict): Attempt => {
+    const next = nextAttempt(d.attempts, new Date(d.firstQueuedAt), now, deps.settings.retryLifetimeMs);
+    if (next) return { claimed: d, verdict, outcome: { ...base, state: 'deferred', error: verdict.reason, nextAttemptAt: next.toISOString() } };
+    return { claimed: d, verdict, outcome: { ...base, state: 'failed', error: `gave up after ${d.attempts} attempts: ${verdict.reason}` } };
+  };
+  let message: OutgoingMessage;
   try {
     const locale = negotiateLocale(d.subscriber.locale, newsletter.locales.supported, newsletter.locales.default);
     const rendering = await renderer.forLocale(locale, d.subscriber.timezone, d.subscriber.topics);
     let template = templates.get(rendering);
     if (!template) templates.set(rendering, (template = new RawMessageTemplate(rendering, newsletter, issue, deps.message)));
-    const message = template.build(d.outboxId, d.subscriber, readerValues(deps.publicUrl, deps.secret, d.subscriber, newsletter.id), now);
+    message = template.build(d.outboxId, d.subscriber, readerValues(deps.publicUrl, deps.secret, d.subscriber, newsletter.id), now);
+  } catch (err) {
+    // Nothing was handed to the transport, so the reader is not in doubt: tried again later (a
+    // rendering first needed now that fails, or the MJML worker gone).
+    return retryLater({ kind: 'transient', reason: `the message could not be made: ${(err as Error).message}` });
+  }
+  try {
     const result = await deps.transport.send(message);
     return { claimed: d, outcome: { outboxId: d.outboxId, state: 'sent', messageId, response: result.response } };
   } catch (err) {
     const verdict = classifyError(err);
-    const base = { outboxId: d.outboxId, messageId };
     switch (verdict.kind) {
       case 'transient':
       case 'throttle': {
         if (verdict.kind === 'throttle') throttled.set(domainOf(d.subscriber.email), now.getTime() + THROTTLE_MS);
-        const next = nextAttempt(d.attempts, new Date(d.firstQueuedAt), now, deps.settings.retryLifetimeMs);
-        if (next) return { claimed: d, verdict, outcome: { ...base, state: 'deferred', error: verdict.reason, nextAttemptAt: next.toISOString() } };
-        return { claimed: d, verdict, outcome: { ...base, state: 'failed', error: `gave up after ${d.attempts} attempts: ${verdict.reason}` } };
+        return retryLater(verdict);
       }
       case 'sender-auth':
         return { claimed: d, verdict, outcome: { ...base, state: 'queued', error: verdict.reason } };

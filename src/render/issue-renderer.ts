@@ -1,4 +1,5 @@
 import type { Issue } from '../domain/types.js';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import { renderLocale, type LocaleRendering } from './pipeline.js';
 import type { TemplateFiles } from './template-files.js';
@@ -27,6 +28,11 @@ export class IssueRenderer {
       const issue = wanted.length ? { ...this.issue, articles: articlesForTopics(this.issue, wanted) } : this.issue;
       r = renderLocale({ issue, newsletter: this.newsletter, locale, timezone: tz, files: this.files, publicUrl: this.publicUrl });
       this.byLocale.set(key, r);
+      // A broken template stays broken for this issue and is kept; any other failure (the MJML
+      // worker gone) is not, and the next reader of this combination renders it again.
+      r.catch((e: unknown) => {
+        if (!(e instanceof NewsletterError && e.code === ErrorCodes.TEMPLATE_INVALID) && this.byLocale.get(key) === r) this.byLocale.delete(key);
+      });
     }
     return r;
   }

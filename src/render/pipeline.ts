@@ -149,7 +149,9 @@ export async function compileMjml(mjml: string, file: string): Promise<{ html: s
     const result = await compileInWorker(mjml, { validationLevel: 'strict', keepComments: false, filePath: file, minify: true, minifyOptions: { minifyCss: false } });
     return { html: neutralPreheader(result.html), warnings: result.warnings };
   } catch (e) {
-    const errors = e instanceof MjmlCompileError ? e.errors : undefined;
+    // The worker gone is not the template's fault: thrown on as it is, not as a broken template.
+    if (!(e instanceof MjmlCompileError)) throw e;
+    const errors = e.errors;
     if (errors?.length) {
       const lines = errors.map((x) => `line ${x.line} of the filled MJML (${x.tagName}): ${x.message}`);
       throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `MJML validation failed:\n  ${lines.join('\n  ')}`, { place: file, cause: e });
