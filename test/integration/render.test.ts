@@ -75,6 +75,18 @@ describe('render pipeline', () => {
     expect(html).toContain('Hello Ada,');
   });
 
+  it('renders each locale in its own words when the locales share one set of template files (compiled once)', async () => {
+    const { newsletter, files } = setup();
+    const shared = files();
+    const [en, fr, en2] = await Promise.all(['en', 'fr', 'en'].map((locale) => renderLocale({ issue: issue(), newsletter, locale, files: shared, publicUrl: 'https://n.test' })));
+    const html = (r: typeof en) => renderForReader(r!, { name: 'Ada', email: 'ada@example.com', unsubscribeUrl: 'https://n.test/u/t', preferencesUrl: 'https://n.test/p/t' }).html;
+    expect(html(fr)).toContain('Lire la suite');
+    expect(html(fr)).toContain('Bonjour Ada,');
+    expect(html(en)).not.toContain('Lire la suite');
+    expect(html(en)).toContain('Hello Ada,');
+    expect(html(en2)).toBe(html(en));
+  });
+
   it('uses ICU plurals per locale, the translation for the reader language, and RTL for Arabic', async () => {
     const { newsletter, files } = setup();
     const one = { ...issue(), articles: [issue().articles[1]!] };
