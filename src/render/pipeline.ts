@@ -61,7 +61,7 @@ type Translate = (key: string, values?: Record<string, unknown>) => string;
 /**
  * The layout and partials compiled once per set of template files, not per rendering: compiling
  * took 20 of the 32 ms a rendering spends on the main thread, and an issue is rendered once per
- * (locale, time zone, topic choice), 14 times for the bench's list. The locale's `t` comes with
+ * (locale, time zone, topic choice), 12 times for the bench's list. The locale's `t` comes with
  * each call in Handlebars' data frame (`@_t`), which reaches partials and blocks.
  */
 const compiledLayouts = new WeakMap<TemplateFiles, Handlebars.TemplateDelegate>();

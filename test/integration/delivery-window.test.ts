@@ -4,17 +4,9 @@ import type { App } from '../../src/app.js';
 import type { OutgoingMessage, SendResult, Transport } from '../../src/transport/transport.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
+import { until } from '../helpers/wait.js';
 
 const READERS = 12;
-
-/** Polls until `check` holds; bounded, so a broken window fails the test instead of hanging it. */
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A transport whose sends finish only when the test says so. */
 function heldTransport() {

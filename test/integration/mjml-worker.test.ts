@@ -4,17 +4,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from '../helpers/project.js';
+import { until } from '../helpers/wait.js';
 import { compileInWorker, IDLE_MS, MjmlCompileError, mjmlWorkerRunning, stopMjmlWorker } from '../../src/render/mjml-worker.js';
 
 const options = { validationLevel: 'strict' as const, keepComments: false, filePath: fileURLToPath(import.meta.url), minify: true, minifyOptions: { minifyCss: false } };
 const doc = (text: string, attrs = '') => `<mjml><mj-body><mj-section><mj-column><mj-text${attrs}>${text}</mj-text></mj-column></mj-section></mj-body></mjml>`;
-
-/** Polls a condition (bounded), the way tests here wait for a state instead of sleeping. */
-async function until(cond: () => boolean, limitMs: number): Promise<boolean> {
-  const end = Date.now() + limitMs;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-  return cond();
-}
 
 describe('MJML worker', () => {
   afterEach(() => stopMjmlWorker());
@@ -42,7 +36,8 @@ describe('MJML worker', () => {
   it('ends once idle, giving its memory back, and starts again on the next compile', async () => {
     await compileInWorker(doc('one'), options);
     expect(mjmlWorkerRunning()).toBe(true);
-    expect(await until(() => !mjmlWorkerRunning(), IDLE_MS + 5000)).toBe(true);
+    await until('the idle worker to end', () => !mjmlWorkerRunning(), IDLE_MS + 5000);
+    expect(mjmlWorkerRunning()).toBe(false);
     expect((await compileInWorker(doc('two'), options)).html).toContain('two');
   });
 
