@@ -1,10 +1,13 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { Dialect } from './migrations.js';
 import type { ClaimedDelivery, DeliveryOutcome, OutboxRow, Store } from './store.js';
 import { emptyCounts, type DeliveryState, type StateCounts } from '../domain/types.js';
 import { OUTBOX_ROW_COLUMNS, claimable, toSubscriber, type Db } from './rows.js';
 import { IssueQueries } from './issue-queries.js';
+
+/** Outcomes per statement: 6 parameters each, well under SQLite's 32,766 and PostgreSQL's 65,535. */
+const RECORD_CHUNK = 1000;
 
 /**
  * The store's queries, written once in kysely for both adapters, by concern: audience
@@ -94,25 +97,41 @@ export class KyselyStore extends IssueQueries implements Store {
       .map((c) => ({ outboxId: c.id, attempts: c.attempts, firstQueuedAt: c.created_at, subscriber: toSubscriber(byId.get(c.subscriber_id)!) }));
   }
 
+  /**
+   * One statement for a whole window of outcomes: `UPDATE … FROM (VALUES …)`, which SQLite (3.33
+   * and later) and PostgreSQL both take. One UPDATE per outcome was 2.2 ms a window of 25 on
+   * SQLite (a sixth of the main thread at 1,400 msgs/s) and would be 25 round trips on
+   * PostgreSQL. Only a row this process holds in `sending` changes; a row another process marked
+   * `unknown` after our lease ran out stays as it is. `sent` keeps the relay's reply and the time;
+   * the other states leave both as they were.
+   */
   async record(outcomes: DeliveryOutcome[], now: string): Promise<void> {
     if (outcomes.length === 0) return;
-    await this.transaction(async (s) => {
-      const db = (s as unknown as KyselyStore).db;
-      for (const o of outcomes) {
-        const common = { state: o.state, message_id: o.messageId, lease_until: null, updated_at: now };
-        const set =
-          o.state === 'sent'
-            ? { ...common, last_response: o.response, last_error: null, next_attempt_at: null, sent_at: now }
-            : o.state === 'queued'
-              ? { ...common, last_error: o.error ?? null, next_attempt_at: null }
-              : o.state === 'deferred'
-                ? { ...common, last_error: o.error, next_attempt_at: o.nextAttemptAt }
-                : { ...common, last_error: o.error, next_attempt_at: null };
-        // Only a row this process holds in `sending` changes; a row another process marked
-        // `unknown` after our lease ran out stays as it is.
-        await db.updateTable('outbox').set(set).where('id', '=', o.outboxId).where('state', '=', 'sending').execute();
-      }
+    if (outcomes.length > RECORD_CHUNK) {
+      await this.transaction(async (tx) => {
+        for (let i = 0; i < outcomes.length; i += RECORD_CHUNK) await tx.record(outcomes.slice(i, i + RECORD_CHUNK), now);
+      });
+      return;
+    }
+    const rows = outcomes.map((o) => {
+      const error = o.state === 'sent' ? null : (o.error ?? null);
+      const next = o.state === 'deferred' ? o.nextAttemptAt : null;
+      const response = o.state === 'sent' ? o.response : null;
+      // Typed, so that PostgreSQL does not take the parameters of VALUES for text.
+      return sql`(cast(${o.outboxId} as integer), ${o.state}, ${o.messageId}, cast(${error} as text), cast(${next} as text), cast(${response} as text))`;
     });
+    await sql`with v(v_id, v_state, v_message_id, v_error, v_next, v_response) as (values ${sql.join(rows)})
+      update outbox set
+        state = v.v_state,
+        message_id = v.v_message_id,
+        lease_until = null,
+        updated_at = ${now},
+        last_error = v.v_error,
+        next_attempt_at = v.v_next,
+        last_response = case when v.v_state = 'sent' then v.v_response else outbox.last_response end,
+        sent_at = case when v.v_state = 'sent' then ${now} else outbox.sent_at end
+      from v
+      where outbox.id = v.v_id and outbox.state = 'sending'`.execute(this.db);
   }
 
   async counts(issueId: number): Promise<StateCounts> {

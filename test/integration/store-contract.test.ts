@@ -110,6 +110,70 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await a.claim(issue.id, 'nl', 10, '2026-11-23T08:00:00.000Z', lease)).toEqual([]);
   });
 
+  it('records a window of mixed outcomes at once, each with its own columns', async () => {
+    const s = await openStore();
+    for (let i = 0; i < 7; i++) await subscribe(s, `m${i}@example.com`);
+    const { issue } = await s.createIssue(draft());
+    const lease = '2026-11-23T07:01:00.000Z';
+    const c = await s.claim(issue.id, 'nl', 7, T0, lease, 'host:1');
+    expect(c).toHaveLength(7);
+    const at = '2026-11-23T07:00:05.000Z';
+    const next = '2026-11-23T07:15:00.000Z';
+    const id = (i: number) => c[i]!.outboxId;
+    // m6 is taken over by another process (its lease ran out): its late outcome must not land.
+    expect(await s.expireLeases(issue.id, '2026-11-23T07:02:00.000Z')).toBe(7);
+    const again = await s.claim(issue.id, 'nl', 7, T0, lease);
+    expect(again).toEqual([]);
+    await s.requeue(issue.id, ['unknown'], T0);
+    const held = await s.claim(issue.id, 'nl', 6, T0, lease, 'host:1');
+    expect(held.map((h) => h.outboxId)).toEqual(c.slice(0, 6).map((x) => x.outboxId));
+    await s.record(
+      [
+        { outboxId: id(0), state: 'sent', messageId: '<0@t>', response: "250 2.0.0 queued as 'x'" },
+        { outboxId: id(1), state: 'queued', messageId: '<1@t>' },
+        { outboxId: id(2), state: 'deferred', messageId: '<2@t>', error: '451 try later', nextAttemptAt: next },
+        { outboxId: id(3), state: 'failed', messageId: '<3@t>', error: '550 no such user' },
+        { outboxId: id(4), state: 'unknown', messageId: '<4@t>', error: 'connection lost after DATA' },
+        { outboxId: id(5), state: 'skipped', messageId: '<5@t>', error: 'no matching topics' },
+        { outboxId: id(6), state: 'sent', messageId: '<6@t>', response: '250 late' },
+      ],
+      at,
+    );
+    const rows = new Map((await s.outboxRows(issue.id)).map((r) => [r.outboxId, r]));
+    const common = { lastResponse: null, updatedAt: at };
+    expect(rows.get(id(0))).toMatchObject({ state: 'sent', messageId: '<0@t>', lastResponse: "250 2.0.0 queued as 'x'", lastError: null, nextAttemptAt: null, sentAt: at, updatedAt: at });
+    expect(rows.get(id(1))).toMatchObject({ ...common, state: 'queued', messageId: '<1@t>', lastError: null, nextAttemptAt: null, sentAt: null });
+    expect(rows.get(id(2))).toMatchObject({ ...common, state: 'deferred', messageId: '<2@t>', lastError: '451 try later', nextAttemptAt: next, sentAt: null });
+    expect(rows.get(id(3))).toMatchObject({ ...common, state: 'failed', messageId: '<3@t>', lastError: '550 no such user', nextAttemptAt: null, sentAt: null });
+    expect(rows.get(id(4))).toMatchObject({ ...common, state: 'unknown', lastError: 'connection lost after DATA', sentAt: null });
+    expect(rows.get(id(5))).toMatchObject({ ...common, state: 'skipped', lastError: 'no matching topics', sentAt: null });
+    // Not held by this process (queued again, never re-claimed): unchanged.
+    expect(rows.get(id(6))).toMatchObject({ state: 'queued', messageId: null, sentAt: null, updatedAt: T0 });
+    expect(await s.counts(issue.id)).toMatchObject({ sent: 1, queued: 2, deferred: 1, failed: 1, unknown: 1, skipped: 1, sending: 0 });
+    // A queued outcome with its reason keeps the reason; recording nothing changes nothing.
+    const [r1] = await s.claim(issue.id, 'nl', 1, T0, lease);
+    await s.record([{ outboxId: r1!.outboxId, state: 'queued', messageId: '<1b@t>', error: 'relay refused our login' }], at);
+    expect((await s.outboxRows(issue.id)).find((r) => r.outboxId === r1!.outboxId)).toMatchObject({ state: 'queued', lastError: 'relay refused our login' });
+    await s.record([], at);
+  });
+
+  it('records 1,001 outcomes in one call (two statements in one transaction)', async () => {
+    const s = await openStore();
+    const at = '2026-01-01T00:00:00.000Z';
+    const ids = await s.upsertSubscribers(
+      Array.from({ length: 1001 }, (_, i) => ({ email: `bulk${i}@example.com`, name: '', locale: 'en', timezone: 'UTC', topics: [], attributes: {} })),
+      at,
+    );
+    await s.appendConsentEvents([...ids.values()].map((subscriberId) => ({ subscriberId, newsletterId: 'nl', kind: 'consent' as const, at, source: 'test' })), at);
+    const { issue } = await s.createIssue(draft());
+    const claimed = await s.claim(issue.id, 'nl', 1001, T0, '2026-11-23T07:01:00.000Z');
+    expect(claimed).toHaveLength(1001);
+    await s.record(claimed.map((c) => ({ outboxId: c.outboxId, state: 'sent', messageId: `<${c.outboxId}@t>`, response: '250 ok' })), T0);
+    expect(await s.counts(issue.id)).toMatchObject({ sent: 1001, sending: 0 });
+    const last = claimed[1000]!.outboxId;
+    expect((await s.outboxRows(issue.id)).find((r) => r.outboxId === last)).toMatchObject({ messageId: `<${last}@t>`, lastResponse: '250 ok', sentAt: T0 });
+  });
+
   it('a claim skips readers whose consent was withdrawn after the issue was made', async () => {
     const s = await openStore();
     const x = await subscribe(s, 'x@example.com');
