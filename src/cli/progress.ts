@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Logger } from '../domain/logger.js';
+import { progressLog, type Logger } from '../domain/logger.js';
 
 /** A progress bar on a terminal; elsewhere a log line at most every two seconds. */
 export function progressReporter(label: string, logger: Logger): { update: (done: number, total: number) => void; stop: () => void } {
@@ -18,14 +18,5 @@ export function progressReporter(label: string, logger: Logger): { update: (done
       stop: () => started && bar.stop(),
     };
   }
-  let last = 0;
-  return {
-    update(done, total) {
-      const now = Date.now();
-      if (now - last < 2000 && done < total) return;
-      last = now;
-      logger.info('delivering', { newsletter: label, done, total });
-    },
-    stop() {},
-  };
+  return { update: progressLog(logger, 'delivering', { newsletter: label }), stop() {} };
 }
