@@ -27,6 +27,8 @@ export interface PageOptions {
   query: string; // the current query string, to build the frame URLs
   readers: { email: string; name: string }[];
   readerParam: string;
+  /** The time zone typed in the page ('' for the reader's own). */
+  tzParam: string;
   view: 'both' | 'desktop' | 'mobile';
   newsletters: { id: string; name: string }[];
   sent?: string;
@@ -42,11 +44,15 @@ export function previewPage(p: Preview, o: PageOptions): string {
     ...o.readers.map((r) => `<option value="${e(r.email)}"${sel(r.email, o.readerParam)}>${e(r.name || r.email)} &lt;${e(r.email)}&gt;</option>`),
   ].join('');
   const custom = o.readerParam === 'custom' ? `<input name="name" placeholder="name" value="${e(p.reader.name)}"><input name="email" placeholder="email" value="${e(p.reader.email)}">` : '';
+  // Typed or picked from every zone Intl knows; blank is the reader's own zone, else the newsletter's.
+  const zones = `<datalist id="zones">${Intl.supportedValuesOf('timeZone').map((z) => `<option value="${e(z)}">`).join('')}</datalist>`;
+  const tz = `<label>Time zone <input name="tz" list="zones" size="18" value="${e(o.tzParam)}" placeholder="${e(p.reader.timezone || n.timezone)}" onchange="this.form.submit()"></label>${zones}`;
   const views = (['both', 'desktop', 'mobile'] as const).map((v) => `<option value="${v}"${sel(v, o.view)}>${v === 'both' ? 'desktop + mobile' : v}</option>`).join('');
   const header = `<header><strong>${e(n.name)}</strong>
 <form method="get" id="controls">
   <label>Language <select name="locale" onchange="this.form.submit()">${locales}</select></label>
   <label>Reader <select name="reader" onchange="this.form.submit()">${readers}</select></label>${custom}
+  ${tz}
   <label>View <select name="view" onchange="this.form.submit()">${views}</select></label>
   <noscript><button>Show</button></noscript>
 </form>

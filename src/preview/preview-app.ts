@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { loadConfig, type Environment } from '../config/load.js';
 import { NewsletterError } from '../domain/errors.js';
 import { normaliseEmail } from '../audience/email.js';
+import { isValidTimeZone } from '../domain/locale.js';
 import { syncListFile } from '../audience/sync.js';
 import { escapeHtml as e } from '../render/reader-fill.js';
 import type { App } from '../app.js';
@@ -20,7 +21,7 @@ export interface PreviewOptions {
 
 /**
  * The editor's preview, served on 127.0.0.1:
- *   GET  /n/:id            the next issue for a locale and reader (?locale=fr&reader=EMAIL|custom&name=&email=&view=both|desktop|mobile)
+ *   GET  /n/:id            the next issue for a locale and reader (?locale=fr&reader=EMAIL|custom&name=&email=&tz=ZONE&view=both|desktop|mobile)
  *   GET  /html             the email itself, for the page's frames (same query, plus newsletter=ID)
  *   POST /test             sends the previewed email to an address, marked [TEST], not recorded
  *   GET  /events           server-sent "reload" when a template, locale, article, list or the config changes
@@ -40,12 +41,26 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
     await syncListFile(current.store, newsletter.id, current.config.paths.subscribers, current.clock.now().toISOString());
     const q = c.req.query();
     const readerParam = q.reader ?? '';
-    let reader: PreviewReader = SAMPLE_READER;
-    const subscriber = readerParam && readerParam !== 'custom' ? await current.store.findSubscriberByEmail(normaliseEmail(readerParam)) : undefined;
-    if (readerParam === 'custom') reader = { name: q.name ?? 'Alex Example', email: q.email || 'alex@example.com', locale: q.locale ?? '', timezone: '' };
+    // A time zone chosen in the page stands in for the reader's own (dates are shown in it).
+    const tzParam = (q.tz ?? '').trim();
+    const tz = tzParam && isValidTimeZone(tzParam) ? tzParam : '';
+    const inZone = <T extends { timezone: string }>(r: T): T => (tz ? { ...r, timezone: tz } : r);
+    let reader: PreviewReader = inZone(SAMPLE_READER);
+    const found = readerParam && readerParam !== 'custom' ? await current.store.findSubscriberByEmail(normaliseEmail(readerParam)) : undefined;
+    const subscriber = found && inZone(found);
+    if (readerParam === 'custom') reader = inZone({ name: q.name ?? 'Alex Example', email: q.email || 'alex@example.com', locale: q.locale ?? '', timezone: '' });
     const preview = await previewIssue(current, newsletter, { at: options.at, locale: q.locale, reader, subscriber });
-    const params = new URLSearchParams({ newsletter: id, locale: preview.locale, ...(readerParam ? { reader: readerParam } : {}), ...(readerParam === 'custom' ? { name: reader.name, email: reader.email } : {}) });
-    return { current, newsletter, preview, readerParam, query: params.toString() };
+    if (tzParam && !tz) {
+      preview.problems.unshift({ place: 'time zone', message: `"${tzParam}" is not an IANA time zone (e.g. Europe/Paris, America/New_York); dates are shown in ${preview.reader.timezone || `the newsletter's (${newsletter.timezone})`}` });
+    }
+    const params = new URLSearchParams({
+      newsletter: id,
+      locale: preview.locale,
+      ...(readerParam ? { reader: readerParam } : {}),
+      ...(readerParam === 'custom' ? { name: reader.name, email: reader.email } : {}),
+      ...(tz ? { tz } : {}),
+    });
+    return { current, newsletter, preview, readerParam, tzParam, query: params.toString() };
   }
 
   const errorPage = (c: Context, err: unknown) => {
@@ -66,6 +81,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
           query: b.query,
           readers,
           readerParam: b.readerParam,
+          tzParam: b.tzParam,
           view,
           newsletters: b.current.config.newsletters.map((n) => ({ id: n.id, name: n.name })),
           sent: c.req.query('sent'),

@@ -40,7 +40,7 @@ export interface RenderResult {
 export async function renderIssue(
   app: App,
   newsletter: NewsletterConfig,
-  options: { at?: Date; locale?: string; subscriber?: string },
+  options: { at?: Date; locale?: string; subscriber?: string; timezone?: string },
 ): Promise<RenderResult> {
   const { store, clock, config } = app;
   const now = clock.now();
@@ -57,7 +57,8 @@ export async function renderIssue(
   // A real reader from the store (their name, language, time zone, attributes, links), or a sample one.
   const real = options.subscriber ? await store.findSubscriberByEmail(normaliseEmail(options.subscriber)) : undefined;
   if (options.subscriber && !real) throw new NewsletterError(ErrorCodes.USAGE, `no subscriber ${options.subscriber} in this store`);
-  const reader: Subscriber = real ?? { id: 0, email: 'reader@example.com', name: 'Sample Reader', locale: '', timezone: '', topics: [], attributes: {} };
+  const chosen: Subscriber = real ?? { id: 0, email: 'reader@example.com', name: 'Sample Reader', locale: '', timezone: '', topics: [], attributes: {} };
+  const reader: Subscriber = options.timezone ? { ...chosen, timezone: options.timezone } : chosen;
   const tag = options.locale ?? (real ? real.locale : undefined);
   const locales = tag ? [negotiateLocale(tag, newsletter.locales.supported, newsletter.locales.default)] : newsletter.locales.supported;
   const out: RenderedLocale[] = [];

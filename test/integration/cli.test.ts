@@ -136,6 +136,22 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
     expect(readdirSync(join(project.dir, 'one')).sort()).toEqual(['weekly-brief.fr.eml', 'weekly-brief.fr.html', 'weekly-brief.fr.txt']);
   });
 
+  it('render --timezone shows the dates as a reader in that zone sees them, and refuses a zone that does not exist', async () => {
+    // The slot is Monday 23 November, 08:00 in Paris: still Sunday the 22nd in Honolulu.
+    const at = ['--at', '2026-11-23T12:00:00Z', '--locale', 'en'];
+    const paris = await runCli(['render', '--config', project.configFile, '--out', join(project.dir, 'paris'), ...at]);
+    const honolulu = await runCli(['render', '--config', project.configFile, '--out', join(project.dir, 'honolulu'), ...at, '--timezone', 'Pacific/Honolulu']);
+    expect(paris.code, paris.stderr).toBe(0);
+    expect(honolulu.code, honolulu.stderr).toBe(0);
+    const subject = async (dir: string) => (await simpleParser(readFileSync(join(project.dir, dir, 'weekly-brief.en.eml')))).subject;
+    expect(await subject('paris')).toContain('November 23, 2026');
+    expect(await subject('honolulu')).toContain('November 22, 2026');
+    const bad = await runCli(['render', '--config', project.configFile, '--out', join(project.dir, 'bad'), '--timezone', 'Mars/Olympus_Mons']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"Mars/Olympus_Mons" is not an IANA time zone');
+    expect(existsSync(join(project.dir, 'bad'))).toBe(false);
+  });
+
   it('start sends the first issue at once, keeps running, exits 0 on SIGTERM, and a restart sends nothing again', async () => {
     const svc = spawnCli(['start', '--config', project.configFile]);
     await svc.waitFor(/Running\./);

@@ -100,6 +100,37 @@ describe('editor preview in Chromium', () => {
 });
 
 describe('preview without a browser', () => {
+  it('shows dates in a time zone chosen in the page, and says so when the zone does not exist', async () => {
+    const project = makeProject();
+    // The next slot is Monday 30 November, 08:00 in Paris: still Sunday the 29th in Honolulu.
+    const app = await openTestApp(project, { clock: fixedClock('2026-11-28T15:00:00Z') });
+    try {
+      const { createPreviewApp } = await import('../../src/preview/preview-app.js');
+      const web = createPreviewApp(app, { env: TEST_ENV });
+      const subject = (page: string) => /<p id="subject">([^<]*)<\/p>/.exec(page)?.[1] ?? '';
+      const own = await (await web.request('/n/weekly-brief?locale=en')).text();
+      expect(subject(own)).toContain('November 30, 2026');
+      expect(own).toContain('placeholder="Europe/Paris"');
+      const away = await (await web.request('/n/weekly-brief?locale=en&tz=Pacific%2FHonolulu')).text();
+      expect(subject(away)).toContain('November 29, 2026');
+      // The frames and the test-send form carry the zone on.
+      expect(away).toContain('tz=Pacific%2FHonolulu');
+      const frame = await (await web.request('/html?newsletter=weekly-brief&locale=en&tz=Pacific%2FHonolulu')).text();
+      expect(frame).toContain('November 29, 2026');
+      // A reader from the list (in Montreal: Monday 02:00), then seen from another zone than their own.
+      expect(subject(await (await web.request('/n/weekly-brief?reader=jean.dupont%40example.fr')).text())).toContain('30 novembre 2026');
+      const jean = await (await web.request('/n/weekly-brief?reader=jean.dupont%40example.fr&tz=Pacific%2FHonolulu')).text();
+      expect(jean).toContain('Bonjour Jean Dupont');
+      expect(subject(jean)).toContain('29 novembre 2026');
+      const bad = await (await web.request('/n/weekly-brief?locale=en&tz=Mars%2FOlympus_Mons')).text();
+      expect(bad).toContain('&quot;Mars/Olympus_Mons&quot; is not an IANA time zone');
+      expect(subject(bad)).toContain('November 30, 2026');
+    } finally {
+      await app.close();
+      project.cleanup();
+    }
+  });
+
   it('lists what the capture transport wrote and opens a message as sent', async () => {
     const project = makeProject();
     const app = await openTestApp(project, { clock: fixedClock('2026-11-28T15:00:00Z') });
