@@ -32,20 +32,33 @@ export function withStatementCache(raw: BetterSqlite3.Database, size = 64): { pr
   };
 }
 
+/** SQLite's page cache for the store's connection, in KiB (see `configureConnection`). */
+export const PAGE_CACHE_KIB = 4000;
+
 /**
- * Opens (creating when needed) the SQLite store and migrates it. WAL with synchronous=FULL so a
- * committed `sending` or `sent` survives a power cut; busy_timeout so overlapping cron runs wait
- * for each other's write lock instead of failing.
+ * The connection's settings. WAL with synchronous=FULL so a committed `sending` or `sent`
+ * survives a power cut; busy_timeout so overlapping cron runs wait for each other's write lock
+ * instead of failing. A 4 MB page cache instead of better-sqlite3's 16 MB: a list sync of
+ * 100,000 readers or more fills the larger one and the process keeps it to the end, where it
+ * sits under the MJML worker at the start of delivery. Measured at 100,000 and 1,000,000
+ * readers: 20 to 40 MB lower peaks in the sync and at the start of delivery, the sync's time
+ * within the noise (the pages come from the operating system's cache).
  */
+export function configureConnection(raw: BetterSqlite3.Database): void {
+  raw.pragma('busy_timeout = 15000');
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+}
+
+/** Opens (creating when needed) the SQLite store and migrates it. */
 export async function openSqliteStore(file: string): Promise<Store> {
   let raw: BetterSqlite3.Database;
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     raw = new BetterSqlite3(file);
-    raw.pragma('busy_timeout = 15000');
-    raw.pragma('journal_mode = WAL');
-    raw.pragma('synchronous = FULL');
-    raw.pragma('foreign_keys = ON');
+    configureConnection(raw);
   } catch (e) {
     throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot open the SQLite store: ${(e as Error).message}`, { place: file, cause: e });
   }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import BetterSqlite3 from 'better-sqlite3';
-import { withStatementCache } from '../../src/store/sqlite.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configureConnection, PAGE_CACHE_KIB, withStatementCache } from '../../src/store/sqlite.js';
 
 describe('SQLite statement cache (kysely prepares every query)', () => {
   it('hands out one prepared statement per SQL text, a fresh one while it is iterating, and keeps at most `size`', () => {
@@ -37,5 +40,23 @@ describe('SQLite statement cache (kysely prepares every query)', () => {
     expect(prepared).toBe(6);
     db.close();
     expect(raw.open).toBe(false);
+  });
+
+  it('sets up a connection for a durable outbox: WAL, synchronous FULL, a write-lock wait, foreign keys, a 4 MB page cache', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nl-pragmas-'));
+    const raw = new BetterSqlite3(join(dir, 'store.sqlite'));
+    try {
+      configureConnection(raw);
+      const one = (name: string) => raw.pragma(name, { simple: true });
+      expect(one('journal_mode')).toBe('wal');
+      expect(one('synchronous')).toBe(2); // FULL
+      expect(one('busy_timeout')).toBe(15000);
+      expect(one('foreign_keys')).toBe(1);
+      expect(one('cache_size')).toBe(-PAGE_CACHE_KIB);
+      expect(PAGE_CACHE_KIB).toBeLessThan(16000); // better-sqlite3's default, which a big list sync fills
+    } finally {
+      raw.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
