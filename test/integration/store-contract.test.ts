@@ -157,20 +157,46 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     await s.record([], at);
   });
 
-  it('records 1,001 outcomes in one call (two statements in one transaction)', async () => {
+  it('records the first of two outcomes for one row, and a retry sent after a deferral clears the retry time and the error', async () => {
+    const s = await openStore();
+    await subscribe(s, 'd1@example.com');
+    await subscribe(s, 'd2@example.com');
+    const { issue } = await s.createIssue(draft());
+    const lease = '2026-11-23T07:01:00.000Z';
+    const [a, b] = await s.claim(issue.id, 'nl', 2, T0, lease);
+    const next = '2026-11-23T07:05:00.000Z';
+    await s.record(
+      [
+        { outboxId: a!.outboxId, state: 'deferred', messageId: '<a1@t>', error: '451 greylisted', nextAttemptAt: next },
+        { outboxId: b!.outboxId, state: 'sent', messageId: '<b1@t>', response: '250 first' },
+        { outboxId: b!.outboxId, state: 'failed', messageId: '<b2@t>', error: '550 second' },
+      ],
+      T0,
+    );
+    const rows = async () => new Map((await s.outboxRows(issue.id)).map((r) => [r.outboxId, r]));
+    expect((await rows()).get(b!.outboxId)).toMatchObject({ state: 'sent', messageId: '<b1@t>', lastResponse: '250 first', lastError: null });
+    expect((await rows()).get(a!.outboxId)).toMatchObject({ state: 'deferred', lastError: '451 greylisted', nextAttemptAt: next });
+    expect(await s.claim(issue.id, 'nl', 2, '2026-11-23T07:04:00.000Z', lease)).toEqual([]);
+    const [again] = await s.claim(issue.id, 'nl', 2, next, '2026-11-23T07:06:00.000Z');
+    expect(again).toMatchObject({ outboxId: a!.outboxId, attempts: 2 });
+    await s.record([{ outboxId: a!.outboxId, state: 'sent', messageId: '<a2@t>', response: '250 at last' }], next);
+    expect((await rows()).get(a!.outboxId)).toMatchObject({ state: 'sent', messageId: '<a2@t>', lastResponse: '250 at last', lastError: null, nextAttemptAt: null, sentAt: next });
+  });
+
+  it('records 1,100 outcomes in one call (two statements in one transaction)', async () => {
     const s = await openStore();
     const at = '2026-01-01T00:00:00.000Z';
     const ids = await s.upsertSubscribers(
-      Array.from({ length: 1001 }, (_, i) => ({ email: `bulk${i}@example.com`, name: '', locale: 'en', timezone: 'UTC', topics: [], attributes: {} })),
+      Array.from({ length: 1100 }, (_, i) => ({ email: `bulk${i}@example.com`, name: '', locale: 'en', timezone: 'UTC', topics: [], attributes: {} })),
       at,
     );
     await s.appendConsentEvents([...ids.values()].map((subscriberId) => ({ subscriberId, newsletterId: 'nl', kind: 'consent' as const, at, source: 'test' })), at);
     const { issue } = await s.createIssue(draft());
-    const claimed = await s.claim(issue.id, 'nl', 1001, T0, '2026-11-23T07:01:00.000Z');
-    expect(claimed).toHaveLength(1001);
+    const claimed = await s.claim(issue.id, 'nl', 1100, T0, '2026-11-23T07:01:00.000Z');
+    expect(claimed).toHaveLength(1100);
     await s.record(claimed.map((c) => ({ outboxId: c.outboxId, state: 'sent', messageId: `<${c.outboxId}@t>`, response: '250 ok' })), T0);
-    expect(await s.counts(issue.id)).toMatchObject({ sent: 1001, sending: 0 });
-    const last = claimed[1000]!.outboxId;
+    expect(await s.counts(issue.id)).toMatchObject({ sent: 1100, sending: 0 });
+    const last = claimed[1099]!.outboxId;
     expect((await s.outboxRows(issue.id)).find((r) => r.outboxId === last)).toMatchObject({ messageId: `<${last}@t>`, lastResponse: '250 ok', sentAt: T0 });
   });
 
