@@ -21,29 +21,43 @@ export function isRtl(locale: string): boolean {
   return RTL_LANGUAGES.has(locale.split('-')[0]!.toLowerCase());
 }
 
-// A list has few distinct zones and tags but many rows: remember each answer (Intl is slow to ask).
-const zoneChecks = new Map<string, boolean>();
-const tagChecks = new Map<string, boolean>();
-
-function remembered(cache: Map<string, boolean>, key: string, check: () => boolean): boolean {
-  let ok = cache.get(key);
-  if (ok === undefined) {
-    try {
-      ok = check();
-    } catch {
-      ok = false;
-    }
-    if (cache.size < 10_000) cache.set(key, ok);
-  }
-  return ok;
+/**
+ * Remembers the answers of a check by key. A list has few distinct zones and tags but many rows,
+ * and Intl is slow to ask. The public subscribe and preferences routes and the preview pass
+ * what people type, so at most `maxKeys` answers are kept and only for keys of at most
+ * `maxKeyLength` characters (IANA zone names and everyday language tags are shorter): otherwise
+ * 10,000 long junk strings could hold over 100 MB for the life of the process.
+ */
+export function memoCheck(maxKeys = 10_000, maxKeyLength = 64): { check(key: string, fn: () => boolean): boolean; readonly size: number } {
+  const answers = new Map<string, boolean>();
+  return {
+    check(key, fn) {
+      let ok = answers.get(key);
+      if (ok === undefined) {
+        try {
+          ok = fn();
+        } catch {
+          ok = false;
+        }
+        if (answers.size < maxKeys && key.length <= maxKeyLength) answers.set(key, ok);
+      }
+      return ok;
+    },
+    get size() {
+      return answers.size;
+    },
+  };
 }
+
+const zoneChecks = memoCheck();
+const tagChecks = memoCheck();
 
 /** True when Intl knows the IANA time zone name. */
 export function isValidTimeZone(tz: string): boolean {
-  return remembered(zoneChecks, tz, () => Boolean(new Intl.DateTimeFormat('en', { timeZone: tz })));
+  return zoneChecks.check(tz, () => Boolean(new Intl.DateTimeFormat('en', { timeZone: tz })));
 }
 
 /** True when Intl accepts the tag as a BCP 47 locale. */
 export function isValidLocaleTag(tag: string): boolean {
-  return remembered(tagChecks, tag, () => Intl.getCanonicalLocales(tag).length === 1);
+  return tagChecks.check(tag, () => Intl.getCanonicalLocales(tag).length === 1);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRtl, isValidLocaleTag, isValidTimeZone, negotiateLocale } from '../../src/domain/locale.js';
+import { isRtl, isValidLocaleTag, isValidTimeZone, memoCheck, negotiateLocale } from '../../src/domain/locale.js';
 
 const SUPPORTED = ['en', 'fr', 'ar'];
 
@@ -37,5 +37,27 @@ describe('tag and zone checks', () => {
     expect(isValidTimeZone('Mars/Olympus_Mons')).toBe(false);
     expect(isValidLocaleTag('fr-CA')).toBe(true);
     expect(isValidLocaleTag('not a tag!')).toBe(false);
+  });
+});
+
+describe('memoCheck (what typed input may make the process remember)', () => {
+  it('asks once per key, keeps no key longer than the limit and no more keys than the limit', () => {
+    const memo = memoCheck(3, 10);
+    let asked = 0;
+    const yes = () => {
+      asked++;
+      return true;
+    };
+    expect(memo.check('Asia/Tokyo', yes)).toBe(true);
+    expect(memo.check('Asia/Tokyo', yes)).toBe(true);
+    expect(asked).toBe(1);
+    expect(memo.check('x'.repeat(11), yes)).toBe(true);
+    expect(memo.check('x'.repeat(11), yes)).toBe(true);
+    expect(asked).toBe(3);
+    expect(memo.size).toBe(1);
+    for (const k of ['a', 'b', 'c', 'd']) memo.check(k, () => { throw new Error('Intl refused'); });
+    expect(memo.size).toBe(3);
+    expect(memo.check('a', yes)).toBe(false); // remembered: a throw is a no
+    expect(memo.check('d', yes)).toBe(true); // not remembered: the memo was full
   });
 });
