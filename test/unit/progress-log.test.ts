@@ -24,14 +24,18 @@ describe('progressLog', () => {
     expect(lines).toEqual([{ msg: 'reading the subscriber list', fields: { newsletter: 'weekly', done: 1500 } }]);
   });
 
-  it('logs the end of a known total at once, and the total with every line', () => {
+  it('logs reaching a known total at once, only the first time, and the total with every line', () => {
     const { logger, lines } = capture();
     const report = progressLog(logger, 'delivering', { newsletter: 'weekly' });
     report(25, 50);
     report(50, 50);
     expect(lines).toEqual([{ msg: 'delivering', fields: { newsletter: 'weekly', done: 50, total: 50 } }]);
+    // Past the total (deferred readers due again): only the interval applies.
+    report(75, 50);
+    expect(lines).toHaveLength(1);
     vi.advanceTimersByTime(2000);
-    report(60, 100);
-    expect(lines.at(-1)).toEqual({ msg: 'delivering', fields: { newsletter: 'weekly', done: 60, total: 100 } });
+    report(80, 50);
+    expect(lines.at(-1)).toEqual({ msg: 'delivering', fields: { newsletter: 'weekly', done: 80, total: 50 } });
+    expect(lines).toHaveLength(2);
   });
 });
