@@ -1,5 +1,6 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+import { isValidTimeZone } from '../domain/locale.js';
 import { createApp, type App } from '../app.js';
 import { createLogger } from './logger.js';
 
@@ -29,6 +30,12 @@ export function parseAt(value: string | undefined): Date | undefined {
     throw new NewsletterError(ErrorCodes.USAGE, `--at "${value}" is not an ISO 8601 time; example: 2026-11-23T08:00:00Z`);
   }
   return d;
+}
+
+/** A commander argument parser for an IANA time zone name (`--timezone`). */
+export function parseTimeZone(value: string): string {
+  if (!isValidTimeZone(value)) throw new InvalidArgumentError(`"${value}" is not an IANA time zone (e.g. Europe/Paris, America/New_York, Asia/Tokyo)`);
+  return value;
 }
 
 export async function openApp(opts: CommonOptions): Promise<App> {

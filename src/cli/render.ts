@@ -1,16 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { findNewsletter } from '../config/load.js';
 import { formatProblem } from '../domain/errors.js';
 import { renderIssue } from '../service/render-issue.js';
-import { isValidTimeZone } from '../domain/locale.js';
-import { openApp, parseAt, withAt, withConfig, type CommonOptions } from './options.js';
-
-export function timeZone(value: string): string {
-  if (!isValidTimeZone(value)) throw new InvalidArgumentError(`"${value}" is not an IANA time zone (e.g. Europe/Paris, America/New_York, Asia/Tokyo)`);
-  return value;
-}
+import { openApp, parseAt, parseTimeZone, withAt, withConfig, type CommonOptions } from './options.js';
 
 export function renderCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('render')
@@ -19,7 +13,7 @@ export function renderCommand(setExit: (code: number) => void): Command {
     .option('-n, --newsletter <id>', 'only this newsletter (default: all)')
     .option('-l, --locale <tag>', 'only this locale (negotiated: fr-CA gives fr)')
     .option('-s, --subscriber <email>', 'as this reader gets it: their name, language, time zone and links (default: a sample reader in every locale)')
-    .option('-z, --timezone <zone>', "dates as a reader in this IANA time zone sees them, e.g. America/New_York (default: the reader's, else the newsletter's)", timeZone);
+    .option('-z, --timezone <zone>', "dates as a reader in this IANA time zone sees them, e.g. America/New_York (default: the reader's, else the newsletter's)", parseTimeZone);
   withAt(withConfig(cmd));
   return cmd.action(async (opts: CommonOptions & { out: string; newsletter?: string; locale?: string; subscriber?: string; timezone?: string; at?: string }) => {
     const at = parseAt(opts.at);

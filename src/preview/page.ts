@@ -27,8 +27,9 @@ export interface PageOptions {
   query: string; // the current query string, to build the frame URLs
   readers: { email: string; name: string }[];
   readerParam: string;
-  /** The time zone typed in the page ('' for the reader's own). */
+  /** The time zone typed in the page ('' for the reader's own), and what is wrong with it. */
   tzParam: string;
+  tzProblem?: string;
   view: 'both' | 'desktop' | 'mobile';
   newsletters: { id: string; name: string }[];
   sent?: string;
@@ -44,8 +45,9 @@ export function previewPage(p: Preview, o: PageOptions): string {
     ...o.readers.map((r) => `<option value="${e(r.email)}"${sel(r.email, o.readerParam)}>${e(r.name || r.email)} &lt;${e(r.email)}&gt;</option>`),
   ].join('');
   const custom = o.readerParam === 'custom' ? `<input name="name" placeholder="name" value="${e(p.reader.name)}"><input name="email" placeholder="email" value="${e(p.reader.email)}">` : '';
-  // Typed or picked from every zone Intl knows; blank is the reader's own zone, else the newsletter's.
-  const zones = `<datalist id="zones">${Intl.supportedValuesOf('timeZone').map((z) => `<option value="${e(z)}">`).join('')}</datalist>`;
+  // Typed (any name Intl accepts, old ones too) or picked from Intl's list, which lacks UTC.
+  // Blank is the reader's own zone, else the newsletter's.
+  const zones = `<datalist id="zones">${['UTC', ...Intl.supportedValuesOf('timeZone')].map((z) => `<option value="${e(z)}">`).join('')}</datalist>`;
   const tz = `<label>Time zone <input name="tz" list="zones" size="18" value="${e(o.tzParam)}" placeholder="${e(p.reader.timezone || n.timezone)}" onchange="this.form.submit()"></label>${zones}`;
   const views = (['both', 'desktop', 'mobile'] as const).map((v) => `<option value="${v}"${sel(v, o.view)}>${v === 'both' ? 'desktop + mobile' : v}</option>`).join('');
   const header = `<header><strong>${e(n.name)}</strong>
@@ -60,6 +62,7 @@ export function previewPage(p: Preview, o: PageOptions): string {
 
   const parts: string[] = [];
   if (o.sent) parts.push(`<p class="warn">${e(o.sent)}</p>`);
+  if (o.tzProblem) parts.push(`<p class="warn" id="tz-problem">${e(o.tzProblem)}</p>`);
   if (p.error) parts.push(`<h2>Template error</h2><div class="error" id="error">${e(p.error)}</div>`);
   const slotText = p.kind === 'next' ? `Next issue: slot ${e(p.slot)}` : p.kind === 'last' ? `No new articles for the slot of ${e(p.slot)}: no issue would go out. Showing the last issue (slot ${e(p.issue!.slot)}).` : 'No articles yet: nothing to show.';
   parts.push(`<p class="muted">${slotText}</p>`);

@@ -50,9 +50,8 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
     const subscriber = found && inZone(found);
     if (readerParam === 'custom') reader = inZone({ name: q.name ?? 'Alex Example', email: q.email || 'alex@example.com', locale: q.locale ?? '', timezone: '' });
     const preview = await previewIssue(current, newsletter, { at: options.at, locale: q.locale, reader, subscriber });
-    if (tzParam && !tz) {
-      preview.problems.unshift({ place: 'time zone', message: `"${tzParam}" is not an IANA time zone (e.g. Europe/Paris, America/New_York); dates are shown in ${preview.reader.timezone || `the newsletter's (${newsletter.timezone})`}` });
-    }
+    const tzProblem =
+      tzParam && !tz ? `"${tzParam}" is not an IANA time zone (e.g. Europe/Paris, America/New_York); dates are shown in ${preview.reader.timezone || `the newsletter's (${newsletter.timezone})`}` : undefined;
     const params = new URLSearchParams({
       newsletter: id,
       locale: preview.locale,
@@ -60,7 +59,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
       ...(readerParam === 'custom' ? { name: reader.name, email: reader.email } : {}),
       ...(tz ? { tz } : {}),
     });
-    return { current, newsletter, preview, readerParam, tzParam, query: params.toString() };
+    return { current, newsletter, preview, readerParam, tzParam, tzProblem, query: params.toString() };
   }
 
   const errorPage = (c: Context, err: unknown) => {
@@ -82,6 +81,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
           readers,
           readerParam: b.readerParam,
           tzParam: b.tzParam,
+          tzProblem: b.tzProblem,
           view,
           newsletters: b.current.config.newsletters.map((n) => ({ id: n.id, name: n.name })),
           sent: c.req.query('sent'),
