@@ -54,12 +54,13 @@ export function configureConnection(raw: BetterSqlite3.Database): void {
 
 /** Opens (creating when needed) the SQLite store and migrates it. */
 export async function openSqliteStore(file: string): Promise<Store> {
-  let raw: BetterSqlite3.Database;
+  let raw: BetterSqlite3.Database | undefined;
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     raw = new BetterSqlite3(file);
     configureConnection(raw);
   } catch (e) {
+    raw?.close();
     throw new NewsletterError(ErrorCodes.STORE_UNAVAILABLE, `cannot open the SQLite store: ${(e as Error).message}`, { place: file, cause: e });
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
