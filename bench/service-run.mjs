@@ -18,7 +18,7 @@
 // The result goes to the parent over IPC when forked, else as one JSON line on stdout.
 import { createApp } from '../dist/app.js';
 import { sendNewsletter } from '../dist/service/send-issue.js';
-import { syncListFile } from '../dist/audience/sync.js';
+import { syncList } from '../dist/service/sync-list.js';
 import { silentLogger } from '../dist/domain/logger.js';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
@@ -116,7 +116,7 @@ async function main() {
       const prof = opts.profileSyncFile ? await startProfile() : undefined;
       const t = performance.now();
       const c = cpuMs();
-      syncReport = await syncListFile(app.store, newsletter.id, app.config.paths.subscribers, new Date().toISOString());
+      syncReport = await syncList(app, newsletter.id, new Date());
       syncMs = performance.now() - t;
       syncCpuMs = cpuMs() - c;
       if (prof) await prof.stop(opts.profileSyncFile);

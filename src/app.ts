@@ -11,8 +11,7 @@ import { parseDuration } from './domain/duration.js';
 import { systemClock, type Clock } from './domain/types.js';
 import type { Logger } from './domain/logger.js';
 import type { Store } from './store/store.js';
-import { openSqliteStore } from './store/sqlite.js';
-import { openPostgresStore } from './store/postgres.js';
+import { openStore } from './store/open.js';
 import type { Transport } from './transport/transport.js';
 import { createCaptureTransport } from './transport/capture.js';
 import { createSmtpTransport } from './transport/smtp.js';
@@ -81,7 +80,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   const config = loadConfig({ file: options.configFile, env: options.env, readGeneratedSecret: generatedSecret });
   for (const w of config.warnings) options.logger.warn(w);
   const message = messageOptions(config);
-  const store = config.database.kind === 'postgres' ? await openPostgresStore(config.database.url) : await openSqliteStore(config.database.file);
+  const store = await openStore(config.database);
   const transport =
     options.transport ??
     (config.smtpUrl

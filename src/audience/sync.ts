@@ -149,13 +149,34 @@ export async function importListFile(store: Store, newsletterId: string, path: s
   return { rows: read.rows, recorded, problems: [...own, ...applyProblems.list()], fileProblems: own, ...(read.fingerprint ? { fingerprint: read.fingerprint } : {}) };
 }
 
+/** What applying a changed list file did: `SyncReport` without the fields `syncListFile` knows. */
+export type AppliedList = Pick<SyncReport, 'rows' | 'recorded' | 'problems'>;
+
+/**
+ * Imports a list file and, when it was read whole and did not change meanwhile, records it as
+ * synced. Only a file marked done is skipped by the next sync; any other is read again.
+ */
+export async function applyListFile(store: Store, newsletterId: string, file: string, now: string, options: ImportOptions = {}): Promise<AppliedList> {
+  const applied = await importListFile(store, newsletterId, file, file, now, options);
+  if (applied.fingerprint) await store.setListSync(file, { fingerprint: applied.fingerprint, rows: applied.rows, problems: applied.fileProblems }, now);
+  return { rows: applied.rows, recorded: applied.recorded, problems: applied.problems };
+}
+
+/** Applies a changed list file: `applyListFile` on the caller's store, or the same elsewhere (list-sync-thread.ts). */
+export type ListApplier = (newsletterId: string, file: string, now: string, options: ImportOptions) => Promise<AppliedList>;
+
+export interface SyncOptions extends ImportOptions {
+  /** How a changed file is applied; by default `applyListFile` in this thread, on `store`. */
+  apply?: ListApplier;
+}
+
 /**
  * Brings the store in line with `subscribers/<newsletter>.csv`, idempotently. A file whose bytes
  * have not changed since its last complete sync is only hashed: its readers are already applied,
  * and the problems that sync found in it are reported again, so a scheduled send's log always
  * shows them.
  */
-export async function syncListFile(store: Store, newsletterId: string, dir: string, now: string, options: ImportOptions = {}): Promise<SyncReport> {
+export async function syncListFile(store: Store, newsletterId: string, dir: string, now: string, options: SyncOptions = {}): Promise<SyncReport> {
   const file = join(dir, `${newsletterId}.csv`);
   let fingerprint: string;
   try {
@@ -172,8 +193,7 @@ export async function syncListFile(store: Store, newsletterId: string, dir: stri
   }
   const last = await store.getListSync(file);
   if (last?.fingerprint === fingerprint) return { file, changed: false, rows: last.rows, recorded: 0, problems: last.problems };
-  const applied = await importListFile(store, newsletterId, file, file, now, options);
-  // Only a file read whole and unchanged is marked done; otherwise the next sync reads it again.
-  if (applied.fingerprint) await store.setListSync(file, { fingerprint: applied.fingerprint, rows: applied.rows, problems: applied.fileProblems }, now);
-  return { file, changed: true, rows: applied.rows, recorded: applied.recorded, problems: applied.problems };
+  const { apply, ...importOptions } = options;
+  const applied = apply ? await apply(newsletterId, file, now, importOptions) : await applyListFile(store, newsletterId, file, now, importOptions);
+  return { file, changed: true, ...applied };
 }

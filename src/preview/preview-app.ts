@@ -4,7 +4,7 @@ import { loadConfig, type Environment } from '../config/load.js';
 import { NewsletterError } from '../domain/errors.js';
 import { normaliseEmail } from '../audience/email.js';
 import { isValidTimeZone } from '../domain/locale.js';
-import { syncListFile } from '../audience/sync.js';
+import { syncList } from '../service/sync-list.js';
 import { escapeHtml as e } from '../render/reader-fill.js';
 import type { App } from '../app.js';
 import { previewIssue, SAMPLE_READER, type PreviewReader } from './preview-issue.js';
@@ -38,7 +38,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
     const newsletter = current.config.newsletters.find((n) => n.id === id);
     if (!newsletter) return undefined;
     // Like every command that needs the audience, start from the list file (idempotent, cheap when unchanged).
-    await syncListFile(current.store, newsletter.id, current.config.paths.subscribers, current.clock.now().toISOString());
+    await syncList(current, newsletter.id, current.clock.now());
     const q = c.req.query();
     const readerParam = q.reader ?? '';
     // A time zone chosen in the page stands in for the reader's own (dates are shown in it).

@@ -5,7 +5,7 @@ import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import { normaliseEmail } from '../audience/email.js';
 import { negotiateLocale } from '../domain/locale.js';
 import { latestSlotAtOrBefore } from '../compose/slots.js';
-import { syncListFile } from '../audience/sync.js';
+import { syncList } from './sync-list.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { renderLocale, renderForReader } from '../render/pipeline.js';
 import { buildMessage } from '../delivery/message.js';
@@ -45,7 +45,7 @@ export async function renderIssue(
   const { store, clock, config } = app;
   const now = clock.now();
   const slot = latestSlotAtOrBefore(newsletter.schedule, newsletter.timezone, options.at ?? now);
-  const problems: Problem[] = [...(await syncListFile(store, newsletter.id, config.paths.subscribers, now.toISOString())).problems];
+  const problems: Problem[] = [...(await syncList(app, newsletter.id, now)).problems];
   const files = readTemplateFiles(config.paths.templates, newsletter.template);
   let issue = await store.findIssue(newsletter.id, slot.toISOString());
   const draft = !issue;

@@ -2,7 +2,7 @@ import type { Problem } from '../domain/errors.js';
 import { emptyCounts, type StateCounts } from '../domain/types.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import { latestSlotAtOrBefore } from '../compose/slots.js';
-import { syncListFile } from '../audience/sync.js';
+import { syncList } from './sync-list.js';
 import { progressLog } from '../domain/logger.js';
 import { deliverIssue } from '../delivery/deliver.js';
 import { IssueRenderer } from '../render/issue-renderer.js';
@@ -53,10 +53,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
   const { store, clock, config, logger } = app;
   const now = clock.now();
   const slot = options.slot ?? latestSlotAtOrBefore(newsletter.schedule, newsletter.timezone, options.at ?? now);
-  const syncList = () =>
-    syncListFile(store, newsletter.id, config.paths.subscribers, now.toISOString(), {
-      onProgress: progressLog(logger, 'reading the subscriber list', { newsletter: newsletter.id }),
-    });
+  const syncAudience = () => syncList(app, newsletter.id, now, progressLog(logger, 'reading the subscriber list', { newsletter: newsletter.id }));
   const base = {
     newsletter: newsletter.id,
     slot: slot.toISOString(),
@@ -73,7 +70,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
   if (!issue) {
     const composition = await composeIssue(store, newsletter, config, slot, now);
     if (composition.draft.articles.length === 0 && !newsletter.sendWhenEmpty) {
-      problems.push(...(await syncList()).problems, ...composition.problems);
+      problems.push(...(await syncAudience()).problems, ...composition.problems);
       logger.info('no new articles in the window: no issue made', { newsletter: newsletter.id, slot: slot.toISOString(), window: composition.draft.window });
       return { ...base, status: 'no-articles', counts: emptyCounts(), audience: await audience(), problems };
     }
@@ -83,7 +80,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     const probe = new IssueRenderer({ ...composition.draft, id: 0 }, newsletter, files, config.publicUrl);
     const probing = Promise.all(newsletter.locales.supported.map((l) => probe.forLocale(l)));
     probing.catch(() => {}); // awaited below, after the sync; this only keeps it from counting as unhandled meanwhile
-    problems.push(...(await syncList()).problems);
+    problems.push(...(await syncAudience()).problems);
     await probing;
     problems.push(...composition.problems);
     if (options.dryRun) {
@@ -93,7 +90,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     ({ issue, created } = await store.createIssue(composition.draft));
     if (created) logger.info('issue created', { newsletter: newsletter.id, issue: issue.id, slot: issue.slot, articles: issue.articles.length });
   } else {
-    problems.push(...(await syncList()).problems);
+    problems.push(...(await syncAudience()).problems);
   }
   const issueInfo = { id: issue.id, created, articles: issue.articles.length };
   if (options.dryRun) {

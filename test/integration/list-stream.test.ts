@@ -9,22 +9,9 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Problem } from '../../src/domain/errors.js';
 import type { Store } from '../../src/store/store.js';
 import { suppressionHash } from '../../src/domain/erasure.js';
+import { HEADER, messyList } from '../helpers/lists.js';
 
-const HEADER = 'email,name,locale,timezone,status,consented_at,source,topics';
 const NOW = '2026-11-29T00:00:00.000Z';
-
-/** A list with what a real export has: duplicates far apart, bad rows, multi-line quoted names, CR LF. */
-function messyList(n: number, eol = '\r\n'): string {
-  const rows = [HEADER];
-  for (let i = 0; i < n; i++) {
-    const who = `reader${i % Math.floor(n * 0.8)}@example.com`; // the last fifth repeats the first addresses
-    if (i % 37 === 5) rows.push(`not-an-address-${i},X,,,subscribed,2026-01-01,,`);
-    else if (i % 41 === 7) rows.push(`${who},"Name\r\nwith\nbreaks ${i}",fr,Europe/Paris,subscribed,2026-01-0${1 + (i % 9)},crm,a;b`);
-    else if (i % 43 === 9) rows.push(`${who.toUpperCase()},Upper ${i},xx-!!,,pending,,,`);
-    else rows.push(`${who},Reader ${i},ar,Asia/Dubai,${i % 5 === 0 ? 'unsubscribed' : 'subscribed'},2026-02-0${1 + (i % 9)},,`);
-  }
-  return rows.join(eol) + eol;
-}
 
 async function readAll(path: string, chunkSize: number) {
   const chunks: ListChunk[] = [];
