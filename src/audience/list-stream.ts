@@ -5,11 +5,15 @@ import type { Problem } from '../domain/errors.js';
 import { AddressIndex } from './address-index.js';
 import { duplicateProblem, LIST_CSV_OPTIONS, ListRows, notCsvProblem, RecordLines, type CsvRecord, type ListEntry } from './list-file.js';
 
-/** SHA-256 of a file's bytes, read as a stream. */
-export async function fileFingerprint(path: string): Promise<string> {
+/** SHA-256 of a file's bytes, read as a stream, and how many bytes there were. */
+export async function fileFingerprint(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }
 
 /** Every record of a CSV file in order, and the file's fingerprint once the last was read. */

@@ -162,12 +162,12 @@ export async function applyListFile(store: Store, newsletterId: string, file: st
   return { rows: applied.rows, recorded: applied.recorded, problems: applied.problems };
 }
 
-/** Applies a changed list file: `applyListFile` on the caller's store, or the same elsewhere (list-sync-thread.ts). */
+/** Applies a changed list file as `applyListFile` does, somewhere else (list-sync-thread.ts). */
 export type ListApplier = (newsletterId: string, file: string, now: string, options: ImportOptions) => Promise<AppliedList>;
 
 export interface SyncOptions extends ImportOptions {
-  /** How a changed file is applied; by default `applyListFile` in this thread, on `store`. */
-  apply?: ListApplier;
+  /** A changed file of `fromBytes` or more is applied by `apply`; a smaller one, and any without this, by `applyListFile` on the caller's store. */
+  elsewhere?: { apply: ListApplier; fromBytes: number };
 }
 
 /**
@@ -178,7 +178,7 @@ export interface SyncOptions extends ImportOptions {
  */
 export async function syncListFile(store: Store, newsletterId: string, dir: string, now: string, options: SyncOptions = {}): Promise<SyncReport> {
   const file = join(dir, `${newsletterId}.csv`);
-  let fingerprint: string;
+  let fingerprint: { sha256: string; bytes: number };
   try {
     fingerprint = await fileFingerprint(file);
   } catch (e) {
@@ -192,8 +192,11 @@ export async function syncListFile(store: Store, newsletterId: string, dir: stri
     };
   }
   const last = await store.getListSync(file);
-  if (last?.fingerprint === fingerprint) return { file, changed: false, rows: last.rows, recorded: 0, problems: last.problems };
-  const { apply, ...importOptions } = options;
-  const applied = apply ? await apply(newsletterId, file, now, importOptions) : await applyListFile(store, newsletterId, file, now, importOptions);
+  if (last?.fingerprint === fingerprint.sha256) return { file, changed: false, rows: last.rows, recorded: 0, problems: last.problems };
+  const { elsewhere, ...importOptions } = options;
+  const applied =
+    elsewhere && fingerprint.bytes >= elsewhere.fromBytes
+      ? await elsewhere.apply(newsletterId, file, now, importOptions)
+      : await applyListFile(store, newsletterId, file, now, importOptions);
   return { file, changed: true, ...applied };
 }

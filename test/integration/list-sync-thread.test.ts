@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { syncListFile, type ListApplier } from '../../src/audience/sync.js';
-import { listSyncThreadApplier as fromSources } from '../../src/audience/list-sync-thread.js';
+import { listSyncThread as fromSources } from '../../src/audience/list-sync-thread.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import { suppressionHash } from '../../src/domain/erasure.js';
@@ -21,10 +21,11 @@ const built = (): Promise<ThreadModule> => import(pathToFileURL(join(REPO, 'dist
 
 const NOW = '2026-11-29T00:00:00.000Z';
 
-/** An applier that counts the threads it starts. */
-function counted(apply: ListApplier): ListApplier & { calls: number } {
-  const f = Object.assign((...a: Parameters<ListApplier>) => (f.calls++, apply(...a)), { calls: 0 });
-  return f;
+/** The thread for every changed file whatever its size, counting the times it is started. */
+async function thread(database: Parameters<ThreadModule['listSyncThread']>[0]) {
+  const { apply } = (await built()).listSyncThread(database)!;
+  const counted: { calls: number; fromBytes: number; apply: ListApplier } = { calls: 0, fromBytes: 0, apply: (...a) => (counted.calls++, apply(...a)) };
+  return counted;
 }
 
 describe('list sync in a thread', () => {
@@ -50,10 +51,10 @@ describe('list sync in a thread', () => {
     for (const s of [here, there]) await s.erase(undefined, suppressionHash('reader3@example.com'), NOW);
     const expected = await syncListFile(here, 'nl', dir, NOW, { chunkSize: 50 });
 
-    const apply = counted((await built()).listSyncThreadApplier({ kind: 'sqlite', file: join(dir, 'there.sqlite') })!);
+    const elsewhere = await thread({ kind: 'sqlite', file: join(dir, 'there.sqlite') });
     const progress: number[] = [];
-    const report = await syncListFile(there, 'nl', dir, NOW, { chunkSize: 50, apply, onProgress: (n) => progress.push(n) });
-    expect(apply.calls).toBe(1);
+    const report = await syncListFile(there, 'nl', dir, NOW, { chunkSize: 50, elsewhere, onProgress: (n) => progress.push(n) });
+    expect(elsewhere.calls).toBe(1);
     expect(report).toEqual(expected);
     expect(report.problems.some((p) => /erased/.test(p.message) && p.place.startsWith(join(dir, 'nl.csv:')))).toBe(true);
     expect(report.problems.some((p) => /not-an-address-5/.test(p.message) && p.place === `${join(dir, 'nl.csv')}:7`)).toBe(true);
@@ -64,16 +65,34 @@ describe('list sync in a thread', () => {
     expect(progress.at(-1)).toBe(report.rows);
 
     // Marked as synced by the thread: the next sync only hashes the file.
-    expect(await syncListFile(there, 'nl', dir, NOW, { apply })).toMatchObject({ changed: false, rows: report.rows, recorded: 0 });
-    expect(apply.calls).toBe(1);
+    expect(await syncListFile(there, 'nl', dir, NOW, { elsewhere })).toMatchObject({ changed: false, rows: report.rows, recorded: 0 });
+    expect(elsewhere.calls).toBe(1);
+  });
+
+  it('applies a file smaller than fromBytes in the caller\'s thread, and a big one in its own', async () => {
+    const here = await open('here.sqlite');
+    const { listSyncThread, THREAD_FROM_BYTES } = await built();
+    const service = listSyncThread({ kind: 'sqlite', file: join(dir, 'here.sqlite') })!;
+    expect(service.fromBytes).toBe(THREAD_FROM_BYTES);
+    const elsewhere = await thread({ kind: 'sqlite', file: join(dir, 'here.sqlite') });
+    elsewhere.fromBytes = statSync(join(dir, 'nl.csv')).size + 1;
+    const small = await syncListFile(here, 'nl', dir, NOW, { elsewhere });
+    expect(elsewhere.calls).toBe(0);
+    expect(small.changed).toBe(true);
+    writeFileSync(join(dir, 'nl.csv'), messyList(700));
+    const big = await syncListFile(here, 'nl', dir, NOW, { elsewhere });
+    expect(elsewhere.calls).toBe(1);
+    expect(big.changed).toBe(true);
+    expect(big.rows).toBeGreaterThan(small.rows);
+    expect((await here.getListSync(join(dir, 'nl.csv')))?.rows).toBe(big.rows);
   });
 
   it("brings a store error back as the same error, its place named once, and the caller's store is untouched", async () => {
     const here = await open('here.sqlite');
     writeFileSync(join(dir, 'not-a-folder'), '');
     const target = join(dir, 'not-a-folder', 'store.sqlite');
-    const apply = (await built()).listSyncThreadApplier({ kind: 'sqlite', file: target })!;
-    const err = (await syncListFile(here, 'nl', dir, NOW, { apply }).catch((e: unknown) => e)) as NewsletterError;
+    const elsewhere = await thread({ kind: 'sqlite', file: target });
+    const err = (await syncListFile(here, 'nl', dir, NOW, { elsewhere }).catch((e: unknown) => e)) as NewsletterError;
     expect(err).toBeInstanceOf(Error);
     expect(err.code).toBe('STORE_UNAVAILABLE');
     expect(err.place).toBe(target);
@@ -93,9 +112,9 @@ describe('list sync in a thread', () => {
 
   it('runs in this thread from the sources and on an in-memory database, which a second connection would not see', async () => {
     expect(fromSources({ kind: 'sqlite', file: join(dir, 'x.sqlite') })).toBeUndefined();
-    const { listSyncThreadApplier } = await built();
-    expect(listSyncThreadApplier({ kind: 'sqlite', file: ':memory:' })).toBeUndefined();
-    expect(listSyncThreadApplier({ kind: 'postgres', url: 'postgres://127.0.0.1/test' })).toBeTypeOf('function');
+    const { listSyncThread } = await built();
+    expect(listSyncThread({ kind: 'sqlite', file: ':memory:' })).toBeUndefined();
+    expect(listSyncThread({ kind: 'postgres', url: 'postgres://127.0.0.1/test' })?.apply).toBeTypeOf('function');
   });
 
   it('applies a list on PostgreSQL through its own connection, the same consent as SQLite in this thread', async () => {
@@ -105,8 +124,8 @@ describe('list sync in a thread', () => {
     const pgStore = await openPostgresStore(url);
     try {
       const progress: number[] = [];
-      const apply = (await built()).listSyncThreadApplier({ kind: 'postgres', url })!;
-      const report = await syncListFile(pgStore, 'nl', dir, NOW, { chunkSize: 100, apply, onProgress: (n) => progress.push(n) });
+      const elsewhere = await thread({ kind: 'postgres', url });
+      const report = await syncListFile(pgStore, 'nl', dir, NOW, { chunkSize: 100, elsewhere, onProgress: (n) => progress.push(n) });
       expect(report).toEqual(expected);
       expect(progress.at(-1)).toBe(report.rows);
       expect(await pgStore.countSubscriptions('nl')).toEqual(await here.countSubscriptions('nl'));
