@@ -114,6 +114,10 @@ class CompileWorker {
     });
   }
 
+  get idle(): boolean {
+    return this.pending.size === 0;
+  }
+
   stop(): Promise<number> {
     this.stopping = true;
     clearTimeout(this.idleTimer);
@@ -168,6 +172,17 @@ export async function stopMjmlWorker(): Promise<void> {
   const w = current;
   current = undefined;
   if (w) await w.stop();
+}
+
+/**
+ * Ends the worker now if it owes no compile, rather than after IDLE_MS: for a caller that knows
+ * no compile will come for a while. A compile asked later starts a new worker.
+ */
+export async function releaseMjmlWorker(): Promise<void> {
+  const w = current;
+  if (!w?.idle) return;
+  current = undefined;
+  await w.stop();
 }
 
 /** Whether a worker is running (for tests). */

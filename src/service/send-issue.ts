@@ -6,6 +6,7 @@ import { syncList } from './sync-list.js';
 import { progressLog } from '../domain/logger.js';
 import { deliverIssue } from '../delivery/deliver.js';
 import { IssueRenderer } from '../render/issue-renderer.js';
+import { releaseMjmlWorker } from '../render/mjml-worker.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { composeIssue } from './compose-issue.js';
 import type { App } from '../app.js';
@@ -78,9 +79,13 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     // locale file stops here (exit 2) instead of leaving an issue nobody can be sent. MJML
     // compiles in a worker thread (render/mjml-worker.ts), so the list sync runs meanwhile.
     const probe = new IssueRenderer({ ...composition.draft, id: 0 }, newsletter, files, config.publicUrl);
+    let synced = false;
     const probing = Promise.all(newsletter.locales.supported.map((l) => probe.forLocale(l)));
-    probing.catch(() => {}); // awaited below, after the sync; this only keeps it from counting as unhandled meanwhile
+    // A sync still running when the probe is done is a big list: end the MJML worker rather than
+    // keep it idle next to the sync's memory; delivery starts another.
+    probing.then(() => (synced ? undefined : releaseMjmlWorker()), () => {}); // the rejection is awaited below, after the sync
     problems.push(...(await syncAudience()).problems);
+    synced = true;
     await probing;
     problems.push(...composition.problems);
     if (options.dryRun) {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from '../helpers/project.js';
 import { until } from '../helpers/wait.js';
-import { compileInWorker, IDLE_MS, MjmlCompileError, mjmlWorkerRunning, stopMjmlWorker } from '../../src/render/mjml-worker.js';
+import { compileInWorker, IDLE_MS, MjmlCompileError, mjmlWorkerRunning, releaseMjmlWorker, stopMjmlWorker } from '../../src/render/mjml-worker.js';
 
 const options = { validationLevel: 'strict' as const, keepComments: false, filePath: fileURLToPath(import.meta.url), minify: true, minifyOptions: { minifyCss: false } };
 const doc = (text: string, attrs = '') => `<mjml><mj-body><mj-section><mj-column><mj-text${attrs}>${text}</mj-text></mj-column></mj-section></mj-body></mjml>`;
@@ -66,5 +66,15 @@ describe('MJML worker', () => {
     await stopMjmlWorker();
     await expect(pending).rejects.toThrow(/MJML worker stopped/);
     expect((await compileInWorker(doc('fresh'), options)).html).toContain('fresh');
+  });
+
+  it('is released at once when idle, but not while it owes a compile', async () => {
+    const owed = compileInWorker(doc('still owed'), options);
+    await releaseMjmlWorker();
+    expect(mjmlWorkerRunning()).toBe(true);
+    expect((await owed).html).toContain('still owed');
+    await releaseMjmlWorker();
+    expect(mjmlWorkerRunning()).toBe(false);
+    expect((await compileInWorker(doc('after release'), options)).html).toContain('after release');
   });
 });
