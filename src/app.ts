@@ -23,6 +23,8 @@ import { resolve } from 'node:path';
 export interface App {
   config: Config;
   store: Store;
+  /** Where `store` is, for what opens a connection of its own to it (the list-sync thread). */
+  database: Config['database'];
   transport: Transport;
   clock: Clock;
   logger: Logger;
@@ -94,6 +96,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   return {
     config,
     store,
+    database: config.database,
     transport,
     clock: options.clock ?? systemClock,
     logger: options.logger,

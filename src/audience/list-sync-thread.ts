@@ -9,10 +9,9 @@
  * back when it ends. Its young generation is capped at 8 MB, as the MJML worker's is: without
  * the cap the sync's own peak rose by about 15 MB at 100,000 readers (bench/tmp measurements).
  *
- * The thread runs the built code (`dist/`). Under vitest, from the TypeScript sources, and on an
- * in-memory SQLite database, which a second connection would not see, the file is applied in
- * this thread instead: `listSyncThread` returns undefined and `syncListFile` does it. So is a
- * small file (THREAD_FROM_BYTES).
+ * The thread runs the built code (`dist/`). Under vitest, from the TypeScript sources, the file
+ * is applied in this thread instead: `listSyncThread` returns undefined and `syncListFile` does
+ * it. So is a small file (THREAD_FROM_BYTES).
  */
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/load.js';
@@ -32,7 +31,7 @@ export interface ListSyncJob {
 export type ListSyncMessage =
   | { kind: 'progress'; rows: number }
   | { kind: 'done'; result: AppliedList }
-  | { kind: 'error'; message: string; code?: string; place?: string };
+  | { kind: 'error'; message: string; name?: string; stack?: string; code?: string; place?: string };
 
 const ENTRY = new URL('./list-sync-worker.js', import.meta.url);
 
@@ -49,7 +48,6 @@ export const THREAD_FROM_BYTES = 4 * 1024 * 1024;
 /** The thread as `syncListFile`'s `elsewhere`, or undefined where it cannot run (see the file's comment). */
 export function listSyncThread(database: Config['database']): { apply: ListApplier; fromBytes: number } | undefined {
   if (!import.meta.url.endsWith('.js')) return undefined;
-  if (database.kind === 'sqlite' && database.file === ':memory:') return undefined;
   return {
     fromBytes: THREAD_FROM_BYTES,
     apply: (newsletterId, file, now, options) =>
@@ -57,13 +55,27 @@ export function listSyncThread(database: Config['database']): { apply: ListAppli
   };
 }
 
+/** The thread's error as an error of this thread: a NewsletterError again, else its name, code and stack kept. */
 function rebuild(m: Extract<ListSyncMessage, { kind: 'error' }>): Error {
-  if (m.code && m.code in ErrorCodes) {
+  if (m.code && Object.hasOwn(ErrorCodes, m.code)) {
     // NewsletterError puts its place in front of the message; the thread's message already has it.
     const bare = m.place && m.message.startsWith(`${m.place}: `) ? m.message.slice(m.place.length + 2) : m.message;
     return new NewsletterError(m.code as ErrorCode, bare, { place: m.place });
   }
-  return new Error(m.message);
+  const e = Object.assign(new Error(m.message), m.code ? { code: m.code } : {});
+  if (m.name) e.name = m.name;
+  if (m.stack) e.stack = `${m.stack}\n    (in the list-sync thread)`;
+  return e;
+}
+
+/** How long a thread that said `done` may take to close its store and end before it is ended. */
+const END_GRACE_MS = 5000;
+
+let running = 0;
+
+/** Threads applying a list file right now, in this process. */
+export function listSyncThreadsRunning(): number {
+  return running;
 }
 
 /**
@@ -75,15 +87,22 @@ export function applyInThread(job: ListSyncJob, onProgress?: (rows: number) => v
     let outcome: { result: AppliedList } | { error: Error } | undefined;
     // No execArgv from this process: flags meant for it (an inspector port, --input-type) are not the thread's.
     const worker = new Worker(ENTRY, { workerData: job, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    running++;
+    let grace: NodeJS.Timeout | undefined;
     worker.on('message', (m: ListSyncMessage) => {
       if (m.kind === 'progress') onProgress?.(m.rows);
-      else if (m.kind === 'done') outcome = { result: m.result };
-      else outcome ??= { error: rebuild(m) }; // the file was applied if `done` came first
+      else if (m.kind === 'done') {
+        outcome = { result: m.result };
+        // The file is applied; a store that does not close (a pooled connection stuck) must not hold the caller.
+        grace = setTimeout(() => void worker.terminate(), END_GRACE_MS);
+      } else outcome ??= { error: rebuild(m) }; // the file was applied if `done` came first
     });
     worker.on('error', (e) => {
       outcome ??= { error: new Error(`the list sync thread failed: ${e.message}`, { cause: e }) };
     });
     worker.on('exit', (code) => {
+      running--;
+      clearTimeout(grace);
       if (outcome && 'result' in outcome) resolve(outcome.result);
       else reject(outcome?.error ?? new Error(`the list sync thread stopped (exit code ${code}) before it finished; the next sync reads the file again`));
     });

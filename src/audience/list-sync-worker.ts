@@ -24,10 +24,12 @@ async function run(): Promise<void> {
 }
 
 run().catch((e: unknown) => {
-  const err = e as { message?: unknown; code?: unknown; place?: unknown };
+  const err = e as { message?: unknown; name?: unknown; stack?: unknown; code?: unknown; place?: unknown };
   send({
     kind: 'error',
     message: String(err?.message ?? e),
+    ...(typeof err?.name === 'string' ? { name: err.name } : {}),
+    ...(typeof err?.stack === 'string' ? { stack: err.stack } : {}),
     ...(typeof err?.code === 'string' ? { code: err.code } : {}),
     ...(typeof err?.place === 'string' ? { place: err.place } : {}),
   });

@@ -170,6 +170,11 @@ export interface SyncOptions extends ImportOptions {
   elsewhere?: { apply: ListApplier; fromBytes: number };
 }
 
+/** A newsletter's list file in the subscribers folder. */
+export function listFilePath(dir: string, newsletterId: string): string {
+  return join(dir, `${newsletterId}.csv`);
+}
+
 /**
  * Brings the store in line with `subscribers/<newsletter>.csv`, idempotently. A file whose bytes
  * have not changed since its last complete sync is only hashed: its readers are already applied,
@@ -177,7 +182,7 @@ export interface SyncOptions extends ImportOptions {
  * shows them.
  */
 export async function syncListFile(store: Store, newsletterId: string, dir: string, now: string, options: SyncOptions = {}): Promise<SyncReport> {
-  const file = join(dir, `${newsletterId}.csv`);
+  const file = listFilePath(dir, newsletterId);
   let fingerprint: { sha256: string; bytes: number };
   try {
     fingerprint = await fileFingerprint(file);

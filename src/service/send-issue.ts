@@ -7,6 +7,7 @@ import { progressLog } from '../domain/logger.js';
 import { deliverIssue } from '../delivery/deliver.js';
 import { IssueRenderer } from '../render/issue-renderer.js';
 import { releaseMjmlWorker } from '../render/mjml-worker.js';
+import { listSyncThreadsRunning } from '../audience/list-sync-thread.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { composeIssue } from './compose-issue.js';
 import type { App } from '../app.js';
@@ -79,13 +80,12 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     // locale file stops here (exit 2) instead of leaving an issue nobody can be sent. MJML
     // compiles in a worker thread (render/mjml-worker.ts), so the list sync runs meanwhile.
     const probe = new IssueRenderer({ ...composition.draft, id: 0 }, newsletter, files, config.publicUrl);
-    let synced = false;
     const probing = Promise.all(newsletter.locales.supported.map((l) => probe.forLocale(l)));
-    // A sync still running when the probe is done is a big list: end the MJML worker rather than
-    // keep it idle next to the sync's memory; delivery starts another.
-    probing.then(() => (synced ? undefined : releaseMjmlWorker()), () => {}); // the rejection is awaited below, after the sync
+    // A list still being applied in its own thread when the probe is done takes seconds more:
+    // end the MJML worker now rather than keep it idle next to the sync's memory (delivery
+    // starts another). A rejection is awaited below, after the sync.
+    probing.then(() => (listSyncThreadsRunning() > 0 ? releaseMjmlWorker() : undefined)).catch(() => {});
     problems.push(...(await syncAudience()).problems);
-    synced = true;
     await probing;
     problems.push(...composition.problems);
     if (options.dryRun) {

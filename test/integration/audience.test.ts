@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
 import { createHttpApp } from '../../src/http/app.js';
 import { sendNewsletter } from '../../src/service/send-issue.js';
+import { syncList } from '../../src/service/sync-list.js';
 import { preferencesUrl, unsubscribeUrl } from '../../src/delivery/deliver.js';
 import type { App } from '../../src/app.js';
 import type { Transport } from '../../src/transport/transport.js';
@@ -143,6 +144,16 @@ describe('audience over HTTP: double opt-in, preferences, unsubscribe mid-send',
     expect(summary.counts).toMatchObject({ sent: CONSENTING.length - 1, skipped: 1 });
     expect(sink.received.flatMap((m) => m.to)).not.toContain('layla@example.net');
     p2.cleanup();
+  });
+
+  it('callers that sync the list at the same time share one sync, and a later caller starts its own', async () => {
+    const at = new Date(NOW);
+    const [a, b] = [syncList(app, 'weekly-brief', at), syncList(app, 'weekly-brief', at)];
+    expect(b).toBe(a);
+    expect((await a).changed).toBe(true);
+    const later = syncList(app, 'weekly-brief', at);
+    expect(later).not.toBe(a);
+    expect((await later).changed).toBe(false);
   });
 
   it('a fr-CA reader gets French with Montreal dates; a Paris reader the Paris date', async () => {

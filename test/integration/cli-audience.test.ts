@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { parse } from 'csv-parse/sync';
@@ -19,6 +19,28 @@ describe('subscribers import, export, forget', () => {
     project.cleanup();
   });
   const cli = (...args: string[]) => runCli([...args, '--config', project.configFile], { env: { SMTP_URL: sink.url } });
+
+  it('send applies a list file of 4 MiB or more in a thread of its own, with the same counts and problems', async () => {
+    const pad = 'x'.repeat(160);
+    const rows = ['email,name,locale,timezone,status,consented_at,source,topics'];
+    for (let i = 0; i < 24_000; i++) rows.push(`r${i}@example.com,Reader ${i} ${pad},fr,Europe/Paris,subscribed,2026-05-01T00:00:00Z,crm,`);
+    rows.splice(5, 0, 'not-an-address,Bad,,,subscribed,2026-05-01T00:00:00Z,crm,');
+    const list = join(project.dir, 'subscribers', 'weekly-brief.csv');
+    writeFileSync(list, rows.join('\n') + '\n');
+    expect(statSync(list).size).toBeGreaterThan(4 * 1024 * 1024);
+    const r = await runCli(['send', '--dry-run', '--json', '--config', project.configFile], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('applying the subscriber list in a thread of its own');
+    expect(r.stderr).toContain(`${list}:6: "not-an-address" is not a valid email address`);
+    const [summary] = JSON.parse(r.stdout) as { wouldSend: number; audience: Record<string, number> }[];
+    expect(summary!.wouldSend).toBe(24_000);
+    expect(summary!.audience.consent).toBe(24_000);
+    // Applied and marked as synced by the thread: the next command only hashes the file.
+    const again = await runCli(['send', '--dry-run', '--config', project.configFile], { timeoutMs: 60_000 });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('in a thread of its own');
+    expect(again.stderr).toContain(`${list}:6: "not-an-address" is not a valid email address`);
+  });
 
   it('imports idempotently with extra columns usable in templates, exports the current state, and forgets a person for good', async () => {
     // The footer shows the reader's company from the list's extra column.
