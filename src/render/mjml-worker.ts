@@ -179,10 +179,7 @@ export async function stopMjmlWorker(): Promise<void> {
  * no compile will come for a while. A compile asked later starts a new worker.
  */
 export async function releaseMjmlWorker(): Promise<void> {
-  const w = current;
-  if (!w?.idle) return;
-  current = undefined;
-  await w.stop();
+  if (current?.idle) await stopMjmlWorker();
 }
 
 /** Whether a worker is running (for tests). */
