@@ -39,10 +39,11 @@ export const PAGE_CACHE_KIB = 4000;
  * The connection's settings. WAL with synchronous=FULL so a committed `sending` or `sent`
  * survives a power cut; busy_timeout so overlapping cron runs wait for each other's write lock
  * instead of failing. A 4 MB page cache instead of better-sqlite3's 16 MB: a list sync of
- * 100,000 readers or more fills the larger one and the process keeps it to the end, where it
- * sits under the MJML worker at the start of delivery. Measured at 100,000 and 1,000,000
- * readers: 20 to 40 MB lower peaks in the sync and at the start of delivery, the sync's time
- * within the noise (the pages come from the operating system's cache).
+ * 100,000 readers or more fills the larger one, and a connection keeps it until it closes.
+ * Measured while the sync still ran on the sending process's connection, at 100,000 and
+ * 1,000,000 readers: 20 to 40 MB lower peaks in the sync and at the start of delivery, the
+ * sync's time within the noise (the pages come from the operating system's cache). A big sync
+ * now has a connection of its own (audience/list-sync-thread.ts), with these same settings.
  */
 export function configureConnection(raw: BetterSqlite3.Database): void {
   raw.pragma('busy_timeout = 15000');
