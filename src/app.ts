@@ -85,9 +85,15 @@ export async function createApp(options: AppOptions): Promise<App> {
   const store = await openStore(config.database);
   const transport =
     options.transport ??
-    (config.smtpUrl
+    (config.smtp
       ? createSmtpTransport({
-          url: config.smtpUrl,
+          endpoint: config.smtp,
+          timeouts: {
+            connectionMs: parseDuration(config.delivery.timeouts.connection)!,
+            greetingMs: parseDuration(config.delivery.timeouts.greeting)!,
+            socketMs: parseDuration(config.delivery.timeouts.socket)!,
+          },
+          heloName: config.delivery.heloName ?? hostname(),
           maxConnections: config.delivery.maxConnections,
           maxMessages: config.delivery.maxMessagesPerConnection,
           rateLimit: config.delivery.rateLimit && { messages: config.delivery.rateLimit.messages, perMs: parseDuration(config.delivery.rateLimit.per)! },

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar } from 'yaml';
 import { configSchema, type FileConfig, type NewsletterConfig } from './schema.js';
 import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+import { knownKeysAt, nearest } from './known-keys.js';
+import { parseSmtpUrl, type SmtpEndpoint } from './smtp-url.js';
 
 export interface Environment {
   SMTP_URL?: string;
@@ -12,6 +14,8 @@ export interface Environment {
   NEWSLETTER_SECRET?: string;
   NEWSLETTER_PREVIOUS_SECRET?: string;
   PORT?: string;
+  /** Editors' password for a preview that is not on loopback (overrides preview.password). */
+  PREVIEW_PASSWORD?: string;
 }
 
 /** Validated configuration with every path absolute; read once, then passed down. */
@@ -20,7 +24,8 @@ export interface Config extends FileConfig {
   baseDir: string;
   /** Absolute folders, resolved from the config file's folder. */
   paths: { data: string; subscribers: string; templates: string; mail: string };
-  smtpUrl: string | undefined;
+  /** The relay from SMTP_URL, parsed; unset: the capture transport. Never log it whole: use `shown`. */
+  smtp: SmtpEndpoint | undefined;
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   publicUrl: string;
   /** The first signs; all verify (rotation). */
@@ -45,6 +50,16 @@ function place(file: string, lineCounter: LineCounter, doc: ReturnType<typeof pa
   return file;
 }
 
+/** `file:line` of a key itself (its value may start on a later line). */
+function keyPlace(file: string, lineCounter: LineCounter, doc: ReturnType<typeof parseDocument>, parent: PropertyKey[], key: string): string {
+  const map = parent.length === 0 ? doc.contents : doc.getIn(parent as (string | number)[], true);
+  if (isMap(map)) {
+    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+    if (pair && isNode(pair.key) && pair.key.range) return `${file}:${lineCounter.linePos(pair.key.range[0]).line}`;
+  }
+  return place(file, lineCounter, doc, parent);
+}
+
 function keyName(path: PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(top level)';
 }
@@ -63,7 +78,16 @@ export function parseConfigText(text: string, file: string): FileConfig {
   const result = configSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
     const raw = doc.toJS() as { newsletters?: { id?: unknown }[] } | null;
-    const lines = result.error.issues.map((i) => {
+    const lines = result.error.issues.flatMap((i) => {
+      if (i.code === 'unrecognized_keys') {
+        // One line per unknown key, at the key's own line, with the known key it most resembles.
+        const known = knownKeysAt(configSchema, i.path);
+        return i.keys.map((k) => {
+          const guess = nearest(k, known);
+          const hint = guess ? `did you mean "${guess}"?` : `known keys here: ${known.join(', ')}`;
+          return `${keyPlace(file, lineCounter, doc, i.path, k)}: ${keyName([...i.path, k])}: unknown key; ${hint}`;
+        });
+      }
       // Name the newsletter by its id as well as its position: "newsletters[1] (weekly).schedule".
       const [top, index] = i.path;
       const id = top === 'newsletters' && typeof index === 'number' ? raw?.newsletters?.[index]?.id : undefined;
@@ -128,9 +152,10 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
     warnings.push(`PUBLIC_URL is ${publicUrl}: unsubscribe links are not https, which mail providers require for one-click unsubscribe; set PUBLIC_URL=https://… before sending to real readers`);
   }
 
-  const smtpUrl = env.SMTP_URL?.trim() || undefined;
-  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) {
-    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `must start with smtp:// or smtps:// (got "${smtpUrl.replace(/\/\/[^@]*@/, '//…@')}")`, { place: 'SMTP_URL' });
+  const smtp = env.SMTP_URL?.trim() ? parseSmtpUrl(env.SMTP_URL) : undefined;
+  const previewPassword = env.PREVIEW_PASSWORD || parsed.preview.password;
+  if (previewPassword !== undefined && previewPassword.length < 12) {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'must be at least 12 characters', { place: 'PREVIEW_PASSWORD' });
   }
 
   let secrets: string[];
@@ -150,7 +175,8 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
     file: path,
     baseDir,
     paths: { data, subscribers: dir(parsed.subscribersDir), templates: dir(parsed.templatesDir), mail: resolve(data, 'mail') },
-    smtpUrl,
+    preview: { ...parsed.preview, password: previewPassword },
+    smtp,
     database: resolveDatabase(env.DATABASE_URL?.trim() || undefined, data, baseDir),
     publicUrl,
     secrets,

@@ -35,14 +35,14 @@ const cronExpression = z.string().superRefine((expr, ctx) => {
 const timeZone = z.string().refine(isValidTimeZone, { message: 'unknown IANA time zone; example: "Europe/Paris"' });
 const localeTag = z.string().refine(isValidLocaleTag, { message: 'not a BCP 47 language tag; example: "fr" or "fr-CA"' });
 
-const folderSource = z.object({
+const folderSource = z.strictObject({
   type: z.literal('folder'),
   path: z.string().min(1),
 });
 
 /** RSS 2.0, Atom 1.0 or JSON Feed 1.1, by URL (fetched with a timeout, a size cap and conditional GET) or by file. */
 const feedSource = z
-  .object({
+  .strictObject({
     type: z.literal('feed'),
     url: z.string().url().refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL' }).optional(),
     file: z.string().min(1).optional(),
@@ -52,7 +52,7 @@ const feedSource = z
   .refine((s) => Boolean(s.url) !== Boolean(s.file), { message: 'give either "url" or "file", not both' });
 
 export const newsletterSchema = z
-  .object({
+  .strictObject({
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and hyphens, e.g. "weekly-brief"'),
@@ -63,7 +63,7 @@ export const newsletterSchema = z
     timezone: timeZone,
     sources: z.array(z.union([folderSource, feedSource])).min(1, 'list at least one article source, e.g. [{ type: folder, path: articles }]'),
     template: z.string().default('default'),
-    locales: z.object({
+    locales: z.strictObject({
       default: localeTag,
       supported: z.array(localeTag).min(1),
     }),
@@ -92,13 +92,13 @@ export const newsletterSchema = z
   });
 
 export const configSchema = z
-  .object({
+  .strictObject({
     /** Folder for the SQLite store and captured mail (relative to the config file). */
     dataDir: z.string().default('data'),
     subscribersDir: z.string().default('subscribers'),
     templatesDir: z.string().default('templates'),
     delivery: z
-      .object({
+      .strictObject({
         /** Rows claimed at once; bounds the messages in doubt after a crash. */
         batchSize: z.number().int().min(1).max(500).default(50),
         leaseSeconds: z.number().int().min(5).max(600).default(60),
@@ -108,7 +108,7 @@ export const configSchema = z
         /** Messages one pooled SMTP connection carries before it is recycled. */
         maxMessagesPerConnection: z.number().int().min(1).max(100_000).default(500),
         /** At most `messages` per `per` (e.g. 100 per "1s"); unset: as fast as the relay takes them. */
-        rateLimit: z.object({ messages: z.number().int().min(1), per: duration('delivery.rateLimit.per') }).optional(),
+        rateLimit: z.strictObject({ messages: z.number().int().min(1), per: duration('delivery.rateLimit.per') }).optional(),
         /** Consecutive failed deliveries after which a run stops (the relay is likely down). */
         pauseAfterFailures: z.number().int().min(1).default(20),
         /** Envelope sender for bounces; `{id}` becomes the outbox id (VERP): bounces+{id}@example.org. */
@@ -116,12 +116,28 @@ export const configSchema = z
           .string()
           .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an address such as bounces+{id}@news.example.org')
           .optional(),
+        /**
+         * SMTP timeouts, each well under the lease: a relay that accepts DATA and then never
+         * answers must not hold a reader's row (or a shutdown) for nodemailer's default 10 minutes.
+         */
+        timeouts: z
+          .strictObject({
+            /** To open the TCP (and TLS) connection. */
+            connection: duration('delivery.timeouts.connection').default('15s'),
+            /** From connecting to the server's 220 greeting. */
+            greeting: duration('delivery.timeouts.greeting').default('15s'),
+            /** Silence on an open connection (e.g. waiting for the reply after DATA). */
+            socket: duration('delivery.timeouts.socket').default('30s'),
+          })
+          .prefault({}),
+        /** Name given in EHLO/HELO; default: this host's name. An IP literal is warned about. */
+        heloName: z.string().min(1).optional(),
         /** DKIM signing with a private key file (PEM); the selector's public key must be in DNS. */
-        dkim: z.object({ domain: z.string().min(3), selector: z.string().min(1), privateKeyFile: z.string().min(1) }).optional(),
+        dkim: z.strictObject({ domain: z.string().min(3), selector: z.string().min(1), privateKeyFile: z.string().min(1) }).optional(),
       })
       .prefault({}),
     articles: z
-      .object({
+      .strictObject({
         /** Extra patterns (regular expressions, case-insensitive) for page chrome to drop from article text. */
         noticePatterns: z
           .array(
@@ -138,16 +154,35 @@ export const configSchema = z
             ),
           )
           .default([]),
+        /** Article files larger than this are cut to it (and reported), never stored whole. */
+        maxBytes: z.number().int().min(1024).default(1024 * 1024),
       })
       .prefault({}),
     /** The editor preview that `start` serves beside the public HTTP server. */
     preview: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(true),
         /** Keep it on the loopback address: it shows every reader's name and can send mail. */
         host: z.string().default('127.0.0.1'),
         /** Default: PORT + 1 (any free port when PORT is 0). */
         port: z.number().int().min(0).max(65535).optional(),
+        /** Extra host names the preview answers to (besides 127.0.0.1, localhost and [::1]): DNS-rebinding guard. */
+        allowedHosts: z.array(z.string().min(1)).default([]),
+        /**
+         * Required when `host` is not a loopback address: editors then sign in with it. Better in the
+         * environment (PREVIEW_PASSWORD) than in this file.
+         */
+        password: z.string().min(12, 'use at least 12 characters').optional(),
+      })
+      .prefault({}),
+    /** The public HTTP server that `start` runs. */
+    http: z
+      .strictObject({
+        /**
+         * Behind a reverse proxy: take the client's address from X-Forwarded-For (the proxy's
+         * last hop) for rate limits. Off by default, since anyone can send that header.
+         */
+        trustProxy: z.boolean().default(false),
       })
       .prefault({}),
     newsletters: z.array(newsletterSchema).min(1, 'define at least one newsletter'),

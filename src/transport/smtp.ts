@@ -5,10 +5,15 @@ import type Mail from 'nodemailer/lib/mailer/index.js';
 import { composeEml } from './capture.js';
 // Installs the fast path of nodemailer's DATA stream (same bytes, native scans): see the module.
 import './fast-data-stream.js';
+import type { SmtpEndpoint } from '../config/smtp-url.js';
 import { mailOptions, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
 
 export interface SmtpOptions {
-  url: string;
+  endpoint: SmtpEndpoint;
+  /** Connecting, waiting for the greeting, and silence on an open connection. */
+  timeouts: { connectionMs: number; greetingMs: number; socketMs: number };
+  /** Name given in EHLO/HELO. */
+  heloName: string;
   maxConnections: number;
   /** Messages a pooled connection carries before it is recycled (nodemailer's default is 100). */
   maxMessages?: number;
@@ -56,9 +61,18 @@ function envelopeOf(mail: Mail.Options): Envelope | undefined {
  * phase. nodemailer reports a dropped connection the same way before and after DATA; only this
  * tells "never handed over, safe to retry" from "it may have arrived" (the outbox's `unknown`).
  */
-export function createSmtpTransport({ url, maxConnections, maxMessages = 500, rateLimit }: SmtpOptions): Transport {
+export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnections, maxMessages = 500, rateLimit }: SmtpOptions): Transport {
   const pool = new SMTPPool({
-    url,
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.secure,
+    ...(endpoint.auth ? { auth: endpoint.auth } : {}),
+    ...endpoint.flags,
+    tls: endpoint.tls,
+    name: heloName,
+    connectionTimeout: timeouts.connectionMs,
+    greetingTimeout: timeouts.greetingMs,
+    socketTimeout: timeouts.socketMs,
     maxConnections,
     maxMessages,
     ...(rateLimit ? { rateLimit: rateLimit.messages, rateDelta: rateLimit.perMs } : {}),
@@ -70,9 +84,8 @@ export function createSmtpTransport({ url, maxConnections, maxMessages = 500, ra
     if (!s) signers.set(key, (s = new DKIM(options)));
     return s;
   };
-  const shown = url.replace(/\/\/[^@/]*@/, '//…@');
   return {
-    name: `smtp ${shown}`,
+    name: `smtp ${endpoint.shown}`,
     async send(outgoing: OutgoingMessage): Promise<SendResult> {
       const { mail, raw } = outgoing;
       let parts: readonly Buffer[];

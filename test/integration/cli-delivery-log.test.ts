@@ -5,6 +5,9 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { startScriptedSmtp, type ScriptedSmtp } from '../helpers/scripted-smtp.js';
 import { runCli } from '../helpers/cli.js';
 
+/** Commands run as if the clock read this (the suite must pass on any date): the sample list's first issue is the slot of Monday 2026-11-23. */
+const PINNED_AT = '2026-11-28T12:00:00Z';
+
 describe('delivery log from the CLI: report, retry --unknown, subscribers show', () => {
   let project: TestProject;
   let scripted: ScriptedSmtp;
@@ -21,7 +24,7 @@ describe('delivery log from the CLI: report, retry --unknown, subscribers show',
   });
 
   it('reports an in-doubt reader, resends it once with the same Message-ID on request, and shows it per person', async () => {
-    const send = await runCli(['send', '--config', project.configFile], { env: { SMTP_URL: scripted.url } });
+    const send = await runCli(['send', '--config', project.configFile, '--at', PINNED_AT], { env: { SMTP_URL: scripted.url } });
     expect(send.code).toBe(1);
     expect(send.stderr).toContain('in doubt 1');
 

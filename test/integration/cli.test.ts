@@ -6,6 +6,9 @@ import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { killSpawned } from '../helpers/cli.js';
 
+/** Commands run as if the clock read this (the suite must pass on any date): the sample list's first issue is the slot of Monday 2026-11-23. */
+const PINNED_AT = '2026-11-28T12:00:00Z';
+
 function emlFiles(dir: string): string[] {
   const root = join(dir, 'data', 'mail');
   if (!existsSync(root)) return [];
@@ -53,11 +56,24 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
     expect((await runCli(['send', '--config', project.configFile, '--at', 'yesterday'])).code).toBe(2);
   });
 
+  it('prints an SMTP password holding "/", "@" and "%" nowhere: not in the summary, errors or Node warnings', async () => {
+    // Port 1 refuses at once: every reader is deferred and the run names its transport.
+    const url = 'smtp://us%er:pa/ss@w0rd%zz@127.0.0.1:1';
+    const r = await runCli(['send', '--config', project.configFile, '--at', PINNED_AT], { env: { SMTP_URL: url } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('smtp://…@127.0.0.1:1');
+    for (const secret of ['w0rd', 'pa/ss', 'us%er']) expect(r.stdout + r.stderr).not.toContain(secret);
+    const bad = await runCli(['send', '--config', project.configFile, '--at', PINNED_AT], { env: { SMTP_URL: 'smtp://user:pa/ss@w0rd@' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('SMTP_URL');
+    expect(bad.stdout + bad.stderr).not.toContain('w0rd');
+  });
+
   it('exits 2 naming the template file and line when a template is broken, and sends nothing', async () => {
     const layout = join(project.dir, 'templates', 'default', 'layout.mjml.hbs');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(layout, readFileSync(layout, 'utf8').replace('{{newsletter.name}}</mj-title>', '{{newsleter.name}}</mj-title>'));
-    const r = await runCli(['send', '--config', project.configFile]);
+    const r = await runCli(['send', '--config', project.configFile, '--at', PINNED_AT]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/layout\.mjml\.hbs:\d+/);
     expect(r.stderr).toContain('{{newsleter.name}}');
@@ -65,12 +81,12 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
   });
 
   it('send delivers to the capture folder, prints a summary, and a second send sends nothing new', async () => {
-    const dry = await runCli(['send', '--dry-run', '--config', project.configFile]);
+    const dry = await runCli(['send', '--dry-run', '--config', project.configFile, '--at', PINNED_AT]);
     expect(dry.code).toBe(0);
     expect(dry.stderr).toContain('would make an issue');
     expect(emlFiles(project.dir)).toHaveLength(0);
 
-    const first = await runCli(['send', '--config', project.configFile, '--json']);
+    const first = await runCli(['send', '--config', project.configFile, '--json', '--at', PINNED_AT]);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain(`sent ${CONSENTING.length}`);
     expect(first.stderr).toContain('data/mail');
@@ -86,7 +102,7 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
     expect(parsed.html).toBeTruthy();
     expect(parsed.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
 
-    const second = await runCli(['send', '--config', project.configFile]);
+    const second = await runCli(['send', '--config', project.configFile, '--at', PINNED_AT]);
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('resumed');
     expect(emlFiles(project.dir)).toHaveLength(CONSENTING.length);
@@ -110,8 +126,8 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
 
   it('two sends started at the same moment make one issue and mail each reader once', async () => {
     const [a, b] = await Promise.all([
-      runCli(['send', '--config', project.configFile, '--json']),
-      runCli(['send', '--config', project.configFile, '--json']),
+      runCli(['send', '--config', project.configFile, '--json', '--at', PINNED_AT]),
+      runCli(['send', '--config', project.configFile, '--json', '--at', PINNED_AT]),
     ]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
@@ -125,13 +141,13 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
 
   it('render --out writes .html, .txt and .eml per locale and sends nothing', async () => {
     const out = join(project.dir, 'out');
-    const r = await runCli(['render', '--config', project.configFile, '--out', out]);
+    const r = await runCli(['render', '--config', project.configFile, '--out', out, '--at', PINNED_AT]);
     expect(r.code, r.stderr).toBe(0);
     for (const l of ['en', 'fr', 'ar']) for (const ext of ['html', 'txt', 'eml']) expect(existsSync(join(out, `weekly-brief.${l}.${ext}`))).toBe(true);
     expect(readFileSync(join(out, 'weekly-brief.ar.html'), 'utf8')).toMatch(/<html[^>]*dir="rtl"/);
     expect(readFileSync(join(out, 'weekly-brief.fr.txt'), 'utf8')).toContain('Bonjour Sample Reader,');
     expect(emlFiles(project.dir)).toHaveLength(0);
-    const one = await runCli(['render', '--config', project.configFile, '--out', join(project.dir, 'one'), '--locale', 'fr-CA']);
+    const one = await runCli(['render', '--config', project.configFile, '--out', join(project.dir, 'one'), '--locale', 'fr-CA', '--at', PINNED_AT]);
     expect(one.code).toBe(0);
     expect(readdirSync(join(project.dir, 'one')).sort()).toEqual(['weekly-brief.fr.eml', 'weekly-brief.fr.html', 'weekly-brief.fr.txt']);
   });
@@ -146,7 +162,7 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
     const subject = async (dir: string) => (await simpleParser(readFileSync(join(project.dir, dir, 'weekly-brief.en.eml')))).subject;
     expect(await subject('paris')).toContain('November 23, 2026');
     expect(await subject('honolulu')).toContain('November 22, 2026');
-    const bad = await runCli(['render', '--config', project.configFile, '--out', join(project.dir, 'bad'), '--timezone', 'Mars/Olympus_Mons']);
+    const bad = await runCli(['render', '--config', project.configFile, '--out', join(project.dir, 'bad'), '--timezone', 'Mars/Olympus_Mons', '--at', PINNED_AT]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('"Mars/Olympus_Mons" is not an IANA time zone');
     expect(existsSync(join(project.dir, 'bad'))).toBe(false);

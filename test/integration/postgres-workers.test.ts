@@ -5,6 +5,9 @@ import { runCli, spawnCli } from '../helpers/cli.js';
 import { killSpawned } from '../helpers/cli.js';
 import { dropSchema, pgSchemaUrl } from '../helpers/postgres.js';
 
+/** Commands run as if the clock read this (the suite must pass on any date): the sample list's first issue is the slot of Monday 2026-11-23. */
+const PINNED_AT = '2026-11-28T12:00:00Z';
+
 const READERS = 10_000;
 
 describe('several processes on one PostgreSQL', { timeout: 120_000 }, () => {
@@ -24,7 +27,7 @@ describe('several processes on one PostgreSQL', { timeout: 120_000 }, () => {
     const db = pgSchemaUrl();
     schema = db.schema;
     const env = { SMTP_URL: sink.url, DATABASE_URL: db.url };
-    const runs = await Promise.all([0, 1, 2].map(() => runCli(['send', '--config', project!.configFile, '--json'], { env })));
+    const runs = await Promise.all([0, 1, 2].map(() => runCli(['send', '--config', project!.configFile, '--json', '--at', PINNED_AT], { env })));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const issues = runs.map((r) => (JSON.parse(r.stdout) as { issue: { id: number } }[])[0]!.issue.id);
     expect(new Set(issues).size).toBe(1);
@@ -62,7 +65,7 @@ describe('several processes on one PostgreSQL', { timeout: 120_000 }, () => {
     const env = { SMTP_URL: sink.url, DATABASE_URL: db.url };
 
     // Make the issue and queue everyone; the workers deliver.
-    const queued = await runCli(['send', '--no-deliver', '--config', project.configFile, '--json'], { env, timeoutMs: 60_000 });
+    const queued = await runCli(['send', '--no-deliver', '--config', project.configFile, '--json', '--at', PINNED_AT], { env, timeoutMs: 60_000 });
     expect(queued.code, queued.stderr).toBe(0);
     expect(JSON.parse(queued.stdout)[0].counts.queued).toBe(READERS);
     expect(sink.received).toHaveLength(0);

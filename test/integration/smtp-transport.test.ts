@@ -3,7 +3,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { Socket } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import { createSmtpTransport } from '../../src/transport/smtp.js';
+import { createSmtpTransport, type SmtpOptions } from '../../src/transport/smtp.js';
+import { parseSmtpUrl } from '../../src/config/smtp-url.js';
+
+const smtp = (url: string, rest: Omit<SmtpOptions, 'endpoint' | 'timeouts' | 'heloName'>) =>
+  createSmtpTransport({ endpoint: parseSmtpUrl(url), timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs: 10_000 }, heloName: 'test.example.org', ...rest });
 import type { Transport } from '../../src/transport/transport.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
@@ -50,7 +54,7 @@ describe('SMTP transport (nodemailer pool fed finished messages)', () => {
 
   it('delivers a message given in pieces byte for byte, dot-stuffed on the wire, with the given envelope, over a bounded pool', async () => {
     sink = await startSmtpSink();
-    transport = createSmtpTransport({ url: sink.url, maxConnections: 2, maxMessages: 3 });
+    transport = smtp(sink.url, { maxConnections: 2, maxMessages: 3 });
     const messages = Array.from({ length: 8 }, (_, i) => rawMessage(i, `reader${i}@example.com`));
     // the fast DATA stream corks the pool's sockets (fast-data-stream.ts): count it happening
     const cork = Socket.prototype.cork;
@@ -84,7 +88,7 @@ describe('SMTP transport (nodemailer pool fed finished messages)', () => {
       throw Object.assign(new Error(`no ${type} for ${name}`), { code: 'ENOTFOUND' });
     };
     const dkim = { domainName: 'news.example.org', keySelector: 'sel', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
-    transport = createSmtpTransport({ url: sink.url, maxConnections: 1 });
+    transport = smtp(sink.url, { maxConnections: 1 });
     await transport.send({
       key: 'fields',
       mail: {
@@ -113,7 +117,7 @@ describe('SMTP transport (nodemailer pool fed finished messages)', () => {
 
   it('a refused recipient rejects with the reply code and says no data was handed over', async () => {
     sink = await startSmtpSink({ onRcpt: (a) => (a.startsWith('gone') ? Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }) : undefined) });
-    transport = createSmtpTransport({ url: sink.url, maxConnections: 1 });
+    transport = smtp(sink.url, { maxConnections: 1 });
     const err = await transport.send(rawMessage(1, 'gone@example.com')).then(() => undefined, (e: unknown) => e as { responseCode?: number; dataStarted?: boolean });
     expect(err?.responseCode).toBe(550);
     expect(err?.dataStarted).toBe(false);

@@ -162,4 +162,55 @@ describe('loadConfig environment', () => {
     expect(c.secrets).toEqual(['a'.repeat(16), 'b'.repeat(16)]);
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://user@127.0.0.1:5432/newsletter' });
   });
+
+  describe('SMTP_URL', () => {
+    const smtpOf = (url: string) => load({ SMTP_URL: url }).smtp!;
+
+    it('takes a password holding "/", "@", "%" and ":" as written, and shows only scheme, host and port', () => {
+      const s = smtpOf('smtp://mailer@example.org:pa/ss@w%rd:x@relay.example.org:2525');
+      expect(s).toMatchObject({ host: 'relay.example.org', port: 2525, secure: false, auth: { user: 'mailer@example.org', pass: 'pa/ss@w%rd:x' } });
+      expect(s.shown).toBe('smtp://…@relay.example.org:2525');
+    });
+
+    it('decodes percent-escapes, defaults the port by scheme, and reads tls.* and flags from the query', () => {
+      expect(smtpOf('smtps://u%40x:p%2Fq@mail.example.org')).toMatchObject({ port: 465, secure: true, auth: { user: 'u@x', pass: 'p/q' } });
+      expect(smtpOf('smtp://127.0.0.1:25/?tls.rejectUnauthorized=false&ignoreTLS=true')).toMatchObject({
+        port: 25,
+        auth: undefined,
+        tls: { rejectUnauthorized: false },
+        flags: { ignoreTLS: true },
+        shown: 'smtp://127.0.0.1:25',
+      });
+      expect(smtpOf('smtp://[::1]:2525').shown).toBe('smtp://[::1]:2525');
+    });
+
+    it('never puts the password in an error', () => {
+      for (const url of ['smtp://user:s3cr/et@', 'smtp://user:s3cr/et@host:99999', 'smtp://user:s3cr/et@host?weird=s3cr/et', 'ftp://user:s3cr/et@host']) {
+        const e = refused({ SMTP_URL: url }, 'SMTP_URL');
+        expect(e.message).not.toContain('s3cr');
+      }
+    });
+  });
+});
+
+describe('unknown configuration keys', () => {
+  it('refuses a misspelt top-level key with its file:line and the nearest known key', () => {
+    const e = configError(`${config()}\nsheduleTypo: x\n`);
+    expect(e.message).toContain(`${FILE}:11: sheduleTypo: unknown key`);
+    const typo = configError(`${config()}\ndelivry:\n  batchSize: 10\n`);
+    expect(typo.message).toContain(`${FILE}:11: delivry: unknown key; did you mean "delivery"?`);
+  });
+
+  it('refuses an unknown nested key at its own line, naming the keys that exist there', () => {
+    const e = configError(`${config()}\ndelivery:\n  batchSize: 10\n  bogusKey: 1\n  leaseSecond: 30\n`);
+    expect(e.message).toContain(`${FILE}:13: delivery.bogusKey: unknown key; known keys here: batchSize, leaseSeconds`);
+    expect(e.message).toContain(`${FILE}:14: delivery.leaseSecond: unknown key; did you mean "leaseSeconds"?`);
+  });
+
+  it('refuses an unknown key inside a newsletter and inside a source', () => {
+    const e = configError(config({ extra: '    maxArticle: 3\n' }));
+    expect(e.message).toMatch(/:10: newsletters\[0\]\.maxArticle: unknown key; did you mean "maxArticles"\?/);
+    const s = configError(config().replace('[{ type: folder, path: articles }]', '[{ type: folder, path: articles, pth: x }]'));
+    expect(s.message).toMatch(/:8: newsletters\[0\]\.sources\[0\]\.pth: unknown key/);
+  });
 });
