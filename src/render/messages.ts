@@ -34,7 +34,7 @@ export function createMessages(locale: string, catalogs: Record<string, Catalog>
         try {
           fmt = new IntlMessageFormat(pattern, lang);
         } catch (e) {
-          throw new Error(`${source(lang)}: key "${key}" is not valid ICU MessageFormat: ${(e as Error).message}`);
+          throw new Error(`${source(lang)}: key "${key}" is not valid ICU MessageFormat: ${(e as Error).message}`, { cause: e });
         }
         cache.set(cacheKey, fmt);
       }

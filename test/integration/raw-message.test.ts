@@ -61,6 +61,7 @@ describe('raw message fast path', () => {
       const [head, ...body] = raw.split('\r\n\r\n');
       expect(body.join('\r\n\r\n').split('\r\n').filter((l) => l.length > 76)).toEqual([]);
       expect(head!.split('\r\n').filter((l) => l.length > 998)).toEqual([]);
+      // eslint-disable-next-line no-control-regex -- the range starts at NUL on purpose
       expect(/[^\x00-\x7f]/.test(raw), 'ASCII only').toBe(false);
       // No line starts with a dot, so nothing needs stuffing on the wire (fast-data-stream.ts).
       expect(raw.split('\r\n').filter((l) => l.startsWith('.'))).toEqual([]);
