@@ -94,6 +94,7 @@ export async function createApp(options: AppOptions): Promise<App> {
             socketMs: parseDuration(config.delivery.timeouts.socket)!,
           },
           heloName: config.delivery.heloName ?? hostname(),
+          logger: options.logger,
           maxConnections: config.delivery.maxConnections,
           maxMessages: config.delivery.maxMessagesPerConnection,
           rateLimit: config.delivery.rateLimit && { messages: config.delivery.rateLimit.messages, perMs: parseDuration(config.delivery.rateLimit.per)! },

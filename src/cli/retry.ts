@@ -39,7 +39,7 @@ export function retryCommand(setExit: (code: number) => void): Command {
       if (!opts.send) return setExit(0);
       const summary = await sendNewsletter(app, newsletter, { slot: new Date(issue.slot), signal: controller.signal });
       process.stderr.write(formatSummary(summary));
-      setExit(exitCodeFor([summary]));
+      setExit(controller.signal.aborted ? 0 : exitCodeFor([summary]));
     } finally {
       release();
       await app.close();

@@ -4,6 +4,7 @@ import { exitCodeFor, sendNewsletter, type SendSummary } from '../service/send-i
 import { formatSummary } from './summary.js';
 import { openApp, parseAt, withAt, withConfig, type CommonOptions } from './options.js';
 import { onShutdownSignal } from './signals.js';
+import { STOP_GRACE_MS } from '../delivery/deliver.js';
 import { progressReporter } from './progress.js';
 
 export function sendCommand(setExit: (code: number) => void): Command {
@@ -22,7 +23,7 @@ export function sendCommand(setExit: (code: number) => void): Command {
     const app = await openApp(opts);
     const controller = new AbortController();
     const release = onShutdownSignal(() => {
-      app.logger.warn('stopping: finishing the messages in flight, then exiting');
+      app.logger.warn(`stopping: finishing the messages in flight (at most ${STOP_GRACE_MS / 1000}s), then exiting`);
       controller.abort();
     });
     try {
@@ -34,7 +35,9 @@ export function sendCommand(setExit: (code: number) => void): Command {
         process.stderr.write(formatSummary(s));
       }
       if (opts.json) process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
-      setExit(opts.dryRun ? 0 : exitCodeFor(summaries));
+      // A stop the operator asked for is a clean end (README: exit 0); the summary says which
+      // readers are left, and which are in doubt because the relay had not answered by then.
+      setExit(opts.dryRun || controller.signal.aborted ? 0 : exitCodeFor(summaries));
     } finally {
       release();
       await app.close();

@@ -20,8 +20,14 @@ export function onShutdownSignal(onFirst: (signal: NodeJS.Signals) => void): () 
   };
 }
 
-/** How long a clean stop may wait for messages in flight before it gives up on them. */
+/** How long a clean stop may take, from the signal to the exit. */
 export const SHUTDOWN_DEADLINE_MS = 30_000;
+/**
+ * Of that, what is kept for closing (QUIT to the relay, HTTP servers, the store) after the
+ * deliveries have stopped. Deliveries give up on messages in flight well before (delivery's
+ * STOP_GRACE_MS); the rest of the deadline is a backstop.
+ */
+export const CLOSE_BUDGET_MS = 5_000;
 
 /**
  * Waits for `work`, or at most `ms`: a relay that hangs must not keep an operator's stop waiting.

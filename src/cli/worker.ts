@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Scheduler } from '../service/scheduler.js';
 import { formatSummary } from './summary.js';
 import { openApp, withConfig, type CommonOptions } from './options.js';
-import { onShutdownSignal, SHUTDOWN_DEADLINE_MS, withDeadline } from './signals.js';
+import { CLOSE_BUDGET_MS, onShutdownSignal, SHUTDOWN_DEADLINE_MS, withDeadline } from './signals.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -44,7 +44,9 @@ export function workerCommand(setExit: (code: number) => void): Command {
     })();
     try {
       await stopped;
-      await withDeadline(loop, SHUTDOWN_DEADLINE_MS, () => app.logger.warn(`messages still in flight after ${SHUTDOWN_DEADLINE_MS / 1000}s; stopping anyway`));
+      // Deliveries give up on messages in flight by themselves (delivery's STOP_GRACE_MS); this is the backstop.
+      const limit = SHUTDOWN_DEADLINE_MS - CLOSE_BUDGET_MS;
+      await withDeadline(loop, limit, () => app.logger.warn(`messages still in flight after ${limit / 1000}s; stopping anyway`));
     } finally {
       await scheduler.stop();
       release();

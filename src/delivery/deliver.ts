@@ -18,7 +18,19 @@ export interface DeliverySettings {
   retryLifetimeMs: number;
   /** Consecutive transient failures after which the issue pauses (the relay is likely down). */
   pauseAfterFailures: number;
+  /** How often the leases of rows in flight are renewed; default a third of `leaseSeconds`. */
+  renewEveryMs?: number;
 }
+
+/**
+ * After a stop is asked for (`signal`), how long messages in flight may still take to be
+ * answered. Then their sends are cancelled: a message not yet handed over goes back to the
+ * queue, one whose data went out without a reply is recorded `unknown`. With the closing that
+ * follows, a stop stays under the 30 s an operator (or a service manager) is promised.
+ */
+export const STOP_GRACE_MS = 20_000;
+/** After cancelling, how long a transport gets to give its messages back before they are recorded in doubt anyway. */
+const CANCEL_SETTLE_MS = 2_000;
 
 export interface DeliveryDeps {
   store: Store;
@@ -74,7 +86,7 @@ const THROTTLE_MS = 5 * 60_000;
 /** Finished messages with reader slots, one per rendering (see raw-message.ts). */
 type Templates = WeakMap<LocaleRendering, RawMessageTemplate>;
 
-async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: ClaimedDelivery, throttled: Map<string, number>, templates: Templates): Promise<Attempt> {
+async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: ClaimedDelivery, throttled: Map<string, number>, templates: Templates, cancel: AbortSignal): Promise<Attempt> {
   const { issue, newsletter } = renderer;
   const messageId = messageIdFor(issue, d.outboxId, listDomain(newsletter));
   const now = deps.clock.now();
@@ -107,9 +119,12 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
     return retryLater({ kind: 'transient', reason: `the message could not be made: ${(err as Error).message}` });
   }
   try {
-    const result = await deps.transport.send(message);
+    // nodemailer's own cancellation: a message still waiting in the pool leaves the queue, and a
+    // connection delivering one is closed.
+    const result = await deps.transport.send({ ...message, mail: { ...message.mail, signal: cancel } });
     return { claimed: d, outcome: { outboxId: d.outboxId, state: 'sent', messageId, response: result.response } };
   } catch (err) {
+    if (cancel.aborted) return cancelled(d, base, err);
     const verdict = classifyError(err);
     switch (verdict.kind) {
       case 'transient':
@@ -128,6 +143,16 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
   }
 }
 
+/** The outcome of a send we cancelled while stopping: no verdict on the reader. */
+function cancelled(d: ClaimedDelivery, base: { outboxId: number; messageId: string }, err: unknown): Attempt {
+  if ((err as { dataStarted?: boolean } | undefined)?.dataStarted === false) {
+    return { claimed: d, outcome: { ...base, state: 'queued', error: 'stopped before the message was handed over' } };
+  }
+  return { claimed: d, outcome: { ...base, state: 'unknown', error: IN_DOUBT_AT_STOP } };
+}
+
+const IN_DOUBT_AT_STOP = 'stopped while waiting for the relay to answer the message data; it may have arrived';
+
 /**
  * Delivers an issue's queued (and due deferred) outbox rows until none are left, through a window
  * of at most `batchSize` claimed rows. Rows are committed as `sending` with a lease before any
@@ -137,12 +162,17 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
  * batch instead left every connection idle through its slowest message and the store's commits
  * (about 40 % of the time at 3,000 msgs/s to the bench's sink). With `batchSize` 1 it is one
  * reader at a time. Consent is checked again at every claim. Stops early when `signal` aborts
- * (messages in flight finish first) or after a burst of failures.
+ * (messages in flight get `stopGraceMs` to finish, see STOP_GRACE_MS) or after a burst of failures.
+ *
+ * While the run lives, the leases of the rows it holds are renewed every third of the lease, so
+ * a relay that is merely slow never lets another process take a living process's rows for dead
+ * ones; and what has finished is recorded at least that often, so a stalled message does not
+ * keep the others' outcomes unrecorded.
  */
 export async function deliverIssue(
   deps: DeliveryDeps,
   renderer: IssueRenderer,
-  options: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void } = {},
+  options: { signal?: AbortSignal; onBatch?: (done: number, total: number) => void; stopGraceMs?: number } = {},
 ): Promise<DeliveryRun> {
   const { store, clock, settings, logger } = deps;
   const { issue, newsletter } = renderer;
@@ -169,13 +199,24 @@ export async function deliverIssue(
 
   let inFlight = 0;
   let finished: Attempt[] = [];
+  /** Rows launched and not yet recorded: still `sending` in the store, under our lease. */
+  const held = new Map<number, ClaimedDelivery>();
+  const cancel = new AbortController();
+  const leaseMs = settings.leaseSeconds * 1000;
+  const renewEvery = settings.renewEveryMs ?? leaseMs / 3;
+  let lastRenewal = performance.now();
+  let stopAskedAt: number | undefined;
+  const onStop = () => (stopAskedAt ??= performance.now());
+  if (options.signal?.aborted) onStop();
+  options.signal?.addEventListener('abort', onStop, { once: true });
   let wake: (() => void) | undefined;
   // deliverOne turns every send error into an outcome; anything else is a bug, raised once the
   // window is empty (the rows it held stay `sending` and their lease makes them `unknown`).
   let bug: unknown;
   const launch = (d: ClaimedDelivery): void => {
     inFlight++;
-    deliverOne(deps, renderer, d, throttled, templates).then(
+    held.set(d.outboxId, d);
+    deliverOne(deps, renderer, d, throttled, templates, cancel.signal).then(
       (a) => finished.push(a),
       (err: unknown) => void (bug ??= err),
     ).finally(() => {
@@ -183,15 +224,33 @@ export async function deliverIssue(
       wake?.();
     });
   };
-  const settled = (enough: number): Promise<void> =>
+  /** Waits until `enough` have finished (or none is in flight), a stop is asked for, or `maxMs` passed. */
+  const settled = (enough: number, maxMs: number): Promise<void> =>
     finished.length >= enough || inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', done);
+        wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(1, maxMs));
+      if (!options.signal?.aborted) options.signal?.addEventListener('abort', done, { once: true });
       wake = () => {
-        if (finished.length >= enough || inFlight === 0) {
-          wake = undefined;
-          resolve();
-        }
+        if (finished.length >= enough || inFlight === 0) done();
       };
     });
+
+  /** Keeps our claims alive while this process lives; only a dead process's rows expire. */
+  const renewIfDue = async (): Promise<void> => {
+    if (performance.now() - lastRenewal < renewEvery) return;
+    lastRenewal = performance.now();
+    if (held.size === 0) return;
+    try {
+      await store.renewLeases([...held.keys()], new Date(clock.now().getTime() + leaseMs).toISOString(), deps.workerId);
+    } catch (e) {
+      logger.warn('could not renew the leases of the messages in flight; trying again', { issue: issue.id, error: (e as Error).message });
+    }
+  };
 
   /** Commits finished outcomes and acts on them (suppression, pausing). */
   const recordFinished = async (): Promise<void> => {
@@ -200,6 +259,7 @@ export async function deliverIssue(
     if (attempts.length === 0) return;
     const at = clock.now().toISOString();
     await store.record(attempts.map((a) => a.outcome), at);
+    for (const a of attempts) held.delete(a.outcome.outboxId);
     attempted += attempts.length;
     let pauseReason: string | undefined;
     for (const { outcome: o, verdict, claimed } of attempts) {
@@ -210,7 +270,9 @@ export async function deliverIssue(
       }
       if (verdict?.kind === 'sender-auth') pauseReason = `the relay refused us, not the reader (${verdict.reason}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issue.id}\``;
       if (o.state === 'sent') consecutiveFailures = 0;
-      else if (o.state === 'deferred' || o.state === 'unknown') {
+      else if (cancel.signal.aborted) {
+        // Cancelled by our own stop: says nothing about the relay.
+      } else if (o.state === 'deferred' || o.state === 'unknown') {
         consecutiveFailures++;
         lastError = o.error;
       }
@@ -225,6 +287,16 @@ export async function deliverIssue(
       stop = `${consecutiveFailures} deliveries in a row failed (last: ${lastError}); stopped for now, deferred readers are retried from their next attempt time`;
       logger.error('issue paused', { issue: issue.id, reason: stop });
     }
+  };
+
+  /** Rows whose send the transport has not given back even after cancelling: in doubt, by us. */
+  const recordAbandoned = async (): Promise<void> => {
+    const done = new Set(finished.map((a) => a.outcome.outboxId));
+    for (const d of held.values()) {
+      if (done.has(d.outboxId)) continue;
+      finished.push({ claimed: d, outcome: { outboxId: d.outboxId, state: 'unknown', messageId: messageIdFor(issue, d.outboxId, listDomain(newsletter)), error: IN_DOUBT_AT_STOP } });
+    }
+    await recordFinished();
   };
 
   while (!options.signal?.aborted && stop === undefined && bug === undefined) {
@@ -246,18 +318,36 @@ export async function deliverIssue(
     }
     waitUntil = undefined;
     // Nothing more to claim: let the rest finish; else refill once half the window is done.
-    await settled(room > 0 && batch.length === 0 ? Infinity : refillAfter);
+    await settled(room > 0 && batch.length === 0 ? Infinity : refillAfter, renewEvery);
+    await renewIfDue();
     // SQLite answers synchronously, and a transport may too (one that keeps messages in memory,
     // a test's): yield once a refill, so timers, signals and the HTTP server of `start` get their
     // turn during a long send.
     await new Promise<void>((resolve) => setImmediate(resolve));
     await recordFinished();
   }
-  // Stopping (abort or pause): what is on the wire finishes and is recorded.
+  // Stopping (abort or pause): what is on the wire finishes and is recorded; on a stop asked
+  // for, within the grace, then the rest is cancelled and recorded for what it is.
+  const grace = options.stopGraceMs ?? STOP_GRACE_MS;
   while (inFlight > 0 || finished.length > 0) {
-    await settled(Infinity);
+    let maxWait = renewEvery;
+    if (stopAskedAt !== undefined) {
+      const left = stopAskedAt + grace - performance.now();
+      if (left <= 0 && !cancel.signal.aborted && inFlight > 0) {
+        logger.warn('stopping: no reply from the relay for the messages still in flight; cancelling them (a message whose data went out is recorded as in doubt, unknown)', { issue: issue.id, inFlight, waitedMs: grace });
+        cancel.abort();
+      }
+      if (cancel.signal.aborted && left + CANCEL_SETTLE_MS <= 0) {
+        await recordAbandoned();
+        break;
+      }
+      maxWait = Math.min(maxWait, left > 0 ? left : left + CANCEL_SETTLE_MS);
+    }
+    await settled(Infinity, maxWait);
+    await renewIfDue();
     await recordFinished();
   }
+  options.signal?.removeEventListener('abort', onStop);
   if (bug !== undefined) throw bug;
   if (stop !== undefined) return { attempted, expiredLeases: expired, paused: stop };
   return { attempted, expiredLeases: expired };

@@ -14,7 +14,8 @@ const RETRY_EVERY_MS = 30_000;
  * catch-up pass on start, and a loop (every 30 s) that delivers deferred readers when due,
  * readers held for local-time delivery, and slots whose tick failed (within the catch-up grace).
  * A failing tick is logged and the next tick still runs. `stop()` stops the timers and waits
- * for deliveries in flight.
+ * for deliveries in flight; it may come at any moment, even during `catchUp()`, and once it has,
+ * nothing starts again (`start()` does nothing, the catch-up pass ends).
  */
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
@@ -25,6 +26,8 @@ export class Scheduler {
   constructor(
     private readonly app: App,
     private readonly report: (s: SendSummary) => void,
+    /** After `stop()`, how long deliveries in flight may take (delivery's STOP_GRACE_MS by default). */
+    private readonly stopGraceMs?: number,
   ) {}
 
   private track<T>(p: Promise<T>): Promise<T | undefined> {
@@ -45,7 +48,7 @@ export class Scheduler {
     const key = `${n.id}@${slot.toISOString()}`;
     this.app.logger.info('tick', { newsletter: n.id, slot: slot.toISOString(), why });
     try {
-      const summary = await sendNewsletter(this.app, n, { slot, signal: this.controller.signal });
+      const summary = await sendNewsletter(this.app, n, { slot, signal: this.controller.signal, stopGraceMs: this.stopGraceMs });
       this.failedSlots.delete(key);
       for (const p of summary.problems) this.app.logger.warn(formatProblem(p));
       this.report(summary);
@@ -62,9 +65,15 @@ export class Scheduler {
     return this.track(this.run(n, slot, 'schedule'));
   }
 
+  /** Whether `stop()` was called. */
+  get stopped(): boolean {
+    return this.controller.signal.aborted;
+  }
+
   async catchUp(): Promise<void> {
     const { store, clock, config, logger } = this.app;
     for (const n of config.newsletters) {
+      if (this.stopped) return;
       const now = clock.now();
       const slot = latestSlotAtOrBefore(n.schedule, n.timezone, now);
       const decision = decideOnStart({
@@ -81,6 +90,8 @@ export class Scheduler {
   }
 
   start(): void {
+    // Stopped while the catch-up pass ran: the store may already be closed.
+    if (this.stopped) return;
     for (const n of this.app.config.newsletters) {
       const task = cron.schedule(n.schedule, async (ctx) => void (await this.tick(n, ctx.date)), {
         timezone: n.timezone,
@@ -95,14 +106,16 @@ export class Scheduler {
 
   /** Delivers whatever is queued or due for retry in any issue (deferred readers, interrupted sends). */
   async retryDue(): Promise<void> {
+    if (this.stopped) return;
     const { store, clock, config } = this.app;
     for (const { n, slot } of [...this.failedSlots.values()]) {
       if (clock.now().getTime() - slot.getTime() > parseDuration(n.catchUpGrace)!) {
         this.app.logger.error('giving up on a slot that kept failing', { newsletter: n.id, slot: slot.toISOString() });
         this.failedSlots.delete(`${n.id}@${slot.toISOString()}`);
-      } else await this.run(n, slot, 'retry of a failed tick');
+      } else if (!this.stopped) await this.run(n, slot, 'retry of a failed tick');
     }
     for (const issueId of await store.issuesWithWork(clock.now().toISOString())) {
+      if (this.stopped) return;
       const issue = await store.getIssue(issueId);
       const n = config.newsletters.find((x) => x.id === issue?.newsletterId);
       if (issue && n) await this.run(n, new Date(issue.slot), 'retry');
@@ -110,9 +123,10 @@ export class Scheduler {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.tasks) await t.stop();
-    if (this.retryTimer) clearInterval(this.retryTimer);
+    // Abort first: deliveries in flight start their stop at once, whatever the timers do.
     this.controller.abort();
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    for (const t of this.tasks.splice(0)) await t.stop();
     await Promise.all([...this.running]);
   }
 }

@@ -44,6 +44,8 @@ export interface SendOptions {
   slot?: Date;
   /** Make the issue and queue its readers, but leave delivery to `newsletter worker` processes. */
   noDeliver?: boolean;
+  /** Once `signal` aborts, how long messages in flight may take before they are cancelled (delivery's STOP_GRACE_MS). */
+  stopGraceMs?: number;
 }
 
 /**
@@ -119,7 +121,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
       workerId: app.workerId,
     },
     renderer,
-    { signal: options.signal, onBatch: options.onProgress },
+    { signal: options.signal, onBatch: options.onProgress, stopGraceMs: options.stopGraceMs },
   );
   for (const l of newsletter.locales.supported) {
     const missing = (await renderer.forLocale(l)).missingKeys;

@@ -97,14 +97,26 @@ export class KyselyStore extends IssueQueries implements Store {
       .map((c) => ({ outboxId: c.id, attempts: c.attempts, firstQueuedAt: c.created_at, subscriber: toSubscriber(byId.get(c.subscriber_id)!) }));
   }
 
+  async renewLeases(outboxIds: number[], leaseUntil: string, workerId?: string): Promise<number> {
+    if (outboxIds.length === 0) return 0;
+    let q = this.db.updateTable('outbox').set({ lease_until: leaseUntil }).where('id', 'in', outboxIds).where('state', '=', 'sending');
+    // A row that expired and was claimed again by another process is theirs to renew.
+    if (workerId !== undefined) q = q.where('claimed_by', '=', workerId);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   /**
    * One statement for a whole window of outcomes: `UPDATE … FROM (VALUES …)`, which SQLite (3.33
    * and later) and PostgreSQL both take. One UPDATE per outcome was 1.8–2.2 ms a window of 25 on
    * SQLite (a sixth of the main thread at 1,400 msgs/s) and would be 25 round trips on
-   * PostgreSQL. Only a row still in `sending` changes: one another process marked `unknown`
-   * after our lease ran out stays as it is. `sent` keeps the relay's reply and the time; the
-   * other states leave both as they were. Of two outcomes for one row, the first counts (as it
-   * did one UPDATE at a time; in one statement the databases would pick differently).
+   * PostgreSQL. A row changes while still in `sending`; besides, `sent` wins over any state but
+   * `sent`: a 250 that arrives after another process took the row over (marked it `unknown` when
+   * our lease looked expired, queued it again for `retry --unknown`, or skipped it) still
+   * records that the reader was mailed, so nobody mails them twice. Other late outcomes change
+   * nothing. `sent` keeps the relay's reply and the time; the other states leave both as they
+   * were. Of two outcomes for one row, the first counts (as it did one UPDATE at a time; in one
+   * statement the databases would pick differently).
    */
   async record(outcomes: DeliveryOutcome[], now: string): Promise<void> {
     const seen = new Set<number>();
@@ -141,7 +153,7 @@ export class KyselyStore extends IssueQueries implements Store {
         last_response = case when v.v_state = 'sent' then v.v_response else outbox.last_response end,
         sent_at = case when v.v_state = 'sent' then ${now} else outbox.sent_at end
       from v
-      where outbox.id = v.v_id and outbox.state = 'sending'`.execute(this.db);
+      where outbox.id = v.v_id and (outbox.state = 'sending' or (v.v_state = 'sent' and outbox.state <> 'sent'))`.execute(this.db);
   }
 
   async counts(issueId: number): Promise<StateCounts> {

@@ -45,6 +45,7 @@ export const OUTBOX_ROW_COLUMNS = [
   'outbox.sent_at as sentAt',
   'outbox.updated_at as updatedAt',
   'outbox.claimed_by as claimedBy',
+  'outbox.lease_until as leaseUntil',
 ] as const;
 
 /** Outbox rows a worker may take at `now`: queued, or deferred and due, and not held for local time. */

@@ -67,6 +67,8 @@ export interface OutboxRow {
   updatedAt: string;
   /** The worker (host:pid) that last claimed the row. */
   claimedBy: string | null;
+  /** While `sending`: until when the claim holds; renewed while its process lives. */
+  leaseUntil: string | null;
 }
 
 /**
@@ -136,6 +138,17 @@ export interface Store {
    * consents; the others become `skipped` in the same call.
    */
   claim(issueId: number, newsletterId: string, limit: number, now: string, leaseUntil: string, workerId?: string): Promise<ClaimedDelivery[]>;
+  /**
+   * Extends the lease of rows this process still holds in `sending` (claimed by `workerId` when
+   * given), so that only a dead process's rows expire. Returns how many were extended.
+   */
+  renewLeases(outboxIds: number[], leaseUntil: string, workerId?: string): Promise<number>;
+  /**
+   * Records outcomes for rows still `sending`. A `sent` outcome is recorded whatever the row's
+   * state meanwhile (unknown after an expired lease, queued again, deferred, failed or skipped by
+   * another process): the relay said 250, so the reader was mailed. A row already `sent` keeps
+   * its first record.
+   */
   record(outcomes: DeliveryOutcome[], now: string): Promise<void>;
   counts(issueId: number): Promise<StateCounts>;
   /** Puts rows of the chosen states back in the queue (the `retry` command); never `sent` rows. */

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import { isIP } from 'node:net';
+import type { Logger } from '../domain/logger.js';
 import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import DKIM from 'nodemailer/lib/dkim/index.js';
 import type Mail from 'nodemailer/lib/mailer/index.js';
@@ -19,6 +21,37 @@ export interface SmtpOptions {
   maxMessages?: number;
   /** At most `messages` per `perMs` across the pool. */
   rateLimit?: { messages: number; perMs: number };
+  /** Told about a questionable setting (an IP literal as the EHLO name). */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/** How long `close()` waits for the relay's answer to QUIT on idle connections. */
+const QUIT_WAIT_MS = 2_000;
+
+/**
+ * The pool's connections as `close()` needs them. nodemailer's `SMTPPool.close()` ends idle
+ * connections with a bare FIN (its `SMTPConnection.close()`), without QUIT; only its idle
+ * timer says QUIT. So our close says it to idle connections itself, the way that timer does.
+ */
+interface PoolInternals {
+  _connections?: {
+    available: boolean;
+    /** Logged in (a connection still being opened has nothing to say QUIT on). */
+    _connected?: boolean;
+    _sending?: boolean;
+    /** The message the connection was given, until its callback ran. */
+    queueEntry?: unknown;
+    connection?: { quit(): void; once(event: 'end', fn: () => void): unknown; _destroyed?: boolean; _closing?: boolean };
+  }[];
+}
+
+/**
+ * The EHLO name as sent: an IP address goes as an address literal (`[192.0.2.1]`, RFC 5321
+ * 4.1.3), which nodemailer does for its own default name but not for a configured one.
+ */
+export function heloArgument(name: string): string {
+  const v = isIP(name);
+  return v === 4 ? `[${name}]` : v === 6 ? `[IPv6:${name}]` : name;
 }
 
 interface Envelope {
@@ -61,7 +94,10 @@ function envelopeOf(mail: Mail.Options): Envelope | undefined {
  * phase. nodemailer reports a dropped connection the same way before and after DATA; only this
  * tells "never handed over, safe to retry" from "it may have arrived" (the outbox's `unknown`).
  */
-export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnections, maxMessages = 500, rateLimit }: SmtpOptions): Transport {
+export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnections, maxMessages = 500, rateLimit, logger }: SmtpOptions): Transport {
+  if (isIP(heloName)) {
+    logger?.warn(`delivery.heloName: the name given in EHLO is an IP address (${heloName}); many receivers score that as spam. Set delivery.heloName to this host's DNS name (one whose address resolves back to it)`);
+  }
   const pool = new SMTPPool({
     host: endpoint.host,
     port: endpoint.port,
@@ -69,7 +105,7 @@ export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnectio
     ...(endpoint.auth ? { auth: endpoint.auth } : {}),
     ...endpoint.flags,
     tls: endpoint.tls,
-    name: heloName,
+    name: heloArgument(heloName),
     connectionTimeout: timeouts.connectionMs,
     greetingTimeout: timeouts.greetingMs,
     socketTimeout: timeouts.socketMs,
@@ -123,8 +159,38 @@ export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnectio
         throw err;
       }
     },
+    /**
+     * Says QUIT on idle connections (bounded by QUIT_WAIT_MS), then closes the pool, busy
+     * connections included: by the time the transport is closed, delivery has recorded or given
+     * up on every message, and a relay that never answers must not keep the process alive.
+     */
     async close() {
-      pool.close();
+      // A connection whose message was just answered is marked available a tick later (or when
+      // the rate limit allows): idle all the same.
+      const idle = ((pool as unknown as PoolInternals)._connections ?? []).filter(
+        (c) => (c.available || (c._connected && !c._sending && !c.queueEntry)) && c.connection && !c.connection._destroyed && !c.connection._closing,
+      );
+      await Promise.all(
+        idle.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, QUIT_WAIT_MS);
+              c.connection!.once('end', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              // Not handed another message while it says goodbye (as nodemailer's idle timer does).
+              c.available = false;
+              try {
+                c.connection!.quit();
+              } catch {
+                clearTimeout(timer);
+                resolve();
+              }
+            }),
+        ),
+      );
+      pool.close({ force: true });
     },
   };
 }

@@ -84,7 +84,7 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await a.sentArticleIds('nl')).toEqual(new Set(['a1']));
   });
 
-  it('claims each row once across connections, records outcomes only for rows still held, and expires leases to unknown', async () => {
+  it('claims each row once across connections, records outcomes only for rows still held (a 250 always), and expires leases to unknown', async () => {
     const a = await openStore();
     const b = await openStore();
     for (let i = 0; i < 10; i++) await subscribe(a, `r${i}@example.com`);
@@ -103,10 +103,11 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     // The process holding c2 dies; after the lease, its rows are in doubt.
     expect(await b.expireLeases(issue.id, '2026-11-23T07:00:30.000Z')).toBe(0);
     expect(await b.expireLeases(issue.id, '2026-11-23T07:02:00.000Z')).toBe(6);
-    // A late outcome for a row already marked unknown does not overwrite it.
+    // A late failure for a row already marked unknown does not overwrite it; a late 250 does.
+    await a.record([{ outboxId: c2[1]!.outboxId, state: 'deferred', messageId: '<late@t>', error: '451', nextAttemptAt: T0 }], T0);
     await a.record([{ outboxId: c2[0]!.outboxId, state: 'sent', messageId: '<late@t>', response: '250' }], T0);
     const counts = await a.counts(issue.id);
-    expect(counts).toMatchObject({ sent: 4, unknown: 6, sending: 0 });
+    expect(counts).toMatchObject({ sent: 5, unknown: 5, sending: 0 });
     expect(await a.claim(issue.id, 'nl', 10, '2026-11-23T08:00:00.000Z', lease)).toEqual([]);
   });
 
@@ -120,7 +121,7 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     const at = '2026-11-23T07:00:05.000Z';
     const next = '2026-11-23T07:15:00.000Z';
     const id = (i: number) => c[i]!.outboxId;
-    // m6 is taken over by another process (its lease ran out): its late outcome must not land.
+    // m6 is taken over by another process (its lease ran out): its late failure must not land.
     expect(await s.expireLeases(issue.id, '2026-11-23T07:02:00.000Z')).toBe(7);
     const again = await s.claim(issue.id, 'nl', 7, T0, lease);
     expect(again).toEqual([]);
@@ -135,7 +136,7 @@ describe.each(adapters)('store contract: $name', (adapter) => {
         { outboxId: id(3), state: 'failed', messageId: '<3@t>', error: '550 no such user' },
         { outboxId: id(4), state: 'unknown', messageId: '<4@t>', error: 'connection lost after DATA' },
         { outboxId: id(5), state: 'skipped', messageId: '<5@t>', error: 'no matching topics' },
-        { outboxId: id(6), state: 'sent', messageId: '<6@t>', response: '250 late' },
+        { outboxId: id(6), state: 'failed', messageId: '<6@t>', error: '550 late' },
       ],
       at,
     );
@@ -181,6 +182,50 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(again).toMatchObject({ outboxId: a!.outboxId, attempts: 2 });
     await s.record([{ outboxId: a!.outboxId, state: 'sent', messageId: '<a2@t>', response: '250 at last' }], next);
     expect((await rows()).get(a!.outboxId)).toMatchObject({ state: 'sent', messageId: '<a2@t>', lastResponse: '250 at last', lastError: null, nextAttemptAt: null, sentAt: next });
+  });
+
+  it('renews only the leases still held, and a 250 wins over whatever another process did to the row meanwhile, except an earlier 250', async () => {
+    const a = await openStore();
+    const b = await openStore();
+    for (let i = 0; i < 6; i++) await subscribe(a, `w${i}@example.com`);
+    const { issue } = await a.createIssue(draft());
+    const lease = '2026-11-23T07:01:00.000Z';
+    const c = await a.claim(issue.id, 'nl', 6, T0, lease, 'host:1');
+    const id = (i: number) => c[i]!.outboxId;
+    const lease2 = '2026-11-23T07:10:00.000Z';
+    // Another worker's id renews nothing; ours renews every row still `sending`.
+    expect(await a.renewLeases(c.map((x) => x.outboxId), lease2, 'host:2')).toBe(0);
+    await a.record([{ outboxId: id(5), state: 'sent', messageId: '<5@t>', response: '250 first' }], T0);
+    expect(await a.renewLeases(c.map((x) => x.outboxId), lease2, 'host:1')).toBe(5);
+    expect((await b.outboxRows(issue.id)).filter((r) => r.state === 'sending').map((r) => r.leaseUntil)).toEqual(Array(5).fill(lease2));
+    expect((await b.outboxRows(issue.id)).find((r) => r.outboxId === id(5))!.leaseUntil).toBeNull();
+    // Renewed: not expired by a look at a time past the first lease, only past the renewed one.
+    expect(await b.expireLeases(issue.id, '2026-11-23T07:05:00.000Z')).toBe(0);
+    expect(await b.expireLeases(issue.id, '2026-11-23T07:11:00.000Z')).toBe(5);
+    // Process b takes the rows over: w0 stays unknown, w1 is queued again, w2 claimed and
+    // deferred, w3 claimed and failed, w4 claimed and skipped (consent withdrawn meanwhile).
+    await b.requeue(issue.id, ['unknown'], '2026-11-23T07:11:00.000Z');
+    const later = '2026-11-23T07:12:00.000Z';
+    await b.appendConsentEvent({ subscriberId: c[4]!.subscriber.id, newsletterId: 'nl', kind: 'withdrawn', at: later, source: 'test' }, later);
+    const taken = await b.claim(issue.id, 'nl', 5, later, '2026-11-23T07:13:00.000Z', 'host:2');
+    expect(taken.map((t) => t.outboxId)).toEqual([id(0), id(1), id(2), id(3)]);
+    await b.record(
+      [
+        { outboxId: id(0), state: 'unknown', messageId: '<0@t>', error: 'in doubt' },
+        { outboxId: id(1), state: 'queued', messageId: '<1@t>' },
+        { outboxId: id(2), state: 'deferred', messageId: '<2@t>', error: '451', nextAttemptAt: '2026-11-23T08:00:00.000Z' },
+        { outboxId: id(3), state: 'failed', messageId: '<3@t>', error: '550' },
+      ],
+      later,
+    );
+    // Process a's late replies: every 250 lands, so `retry --unknown` mails nobody twice.
+    const late = '2026-11-23T07:14:00.000Z';
+    await a.record(c.map((x) => ({ outboxId: x.outboxId, state: 'sent' as const, messageId: `<${x.outboxId}@t>`, response: '250 late' })), late);
+    const rows = new Map((await b.outboxRows(issue.id)).map((r) => [r.outboxId, r]));
+    for (let i = 0; i < 5; i++) expect(rows.get(id(i)), `w${i}`).toMatchObject({ state: 'sent', lastResponse: '250 late', lastError: null, nextAttemptAt: null, leaseUntil: null, sentAt: late });
+    expect(rows.get(id(5))).toMatchObject({ state: 'sent', lastResponse: '250 first', sentAt: T0 });
+    expect(await b.requeue(issue.id, ['unknown', 'failed', 'deferred'], late)).toBe(0);
+    expect(await b.claim(issue.id, 'nl', 6, '2026-11-23T09:00:00.000Z', '2026-11-23T09:01:00.000Z')).toEqual([]);
   });
 
   it('records 1,100 outcomes in one call (two statements in one transaction)', async () => {
