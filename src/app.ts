@@ -50,7 +50,7 @@ function generatedSecret(dataDir: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const secret = randomBytes(32).toString('hex');
     try {
       writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });

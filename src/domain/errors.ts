@@ -9,6 +9,8 @@ export const ErrorCodes = {
   TEMPLATE_INVALID: 'TEMPLATE_INVALID',
   /** The store cannot be opened or migrated. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** The disk holding the data folder (store, captured mail) is full; the message names the file or folder. */
+  DISK_FULL: 'DISK_FULL',
   /** Bad command-line input (an unknown newsletter id, an unparsable --at). */
   USAGE: 'USAGE',
 } as const;

@@ -6,9 +6,28 @@ import { migrateToLatest } from './migrations.js';
 import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import type { Store } from './store.js';
 
+/**
+ * The URL as it may be printed: everything between `//` and the last `@` is hidden, so a password
+ * holding `/`, `@`, `:` or `%` (encoded or not) never shows, even in part.
+ */
+export function redactDatabaseUrl(url: string): string {
+  const start = url.indexOf('//');
+  const at = url.lastIndexOf('@');
+  return start >= 0 && at > start ? `${url.slice(0, start + 2)}…${url.slice(at)}` : url;
+}
+
 /** `postgres://user@host:5432/db?schema=name`: the `schema` parameter selects (and creates) a schema. */
 export function parsePostgresUrl(url: string): { connectionString: string; schema: string | undefined } {
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new NewsletterError(
+      ErrorCodes.CONFIG_INVALID,
+      `${redactDatabaseUrl(url)} is not a valid URL; percent-encode "/", "@", ":" and "%" in the user name and password (e.g. @ as %40)`,
+      { place: 'DATABASE_URL' },
+    );
+  }
   const schema = u.searchParams.get('schema') ?? undefined;
   u.searchParams.delete('schema');
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
@@ -23,7 +42,7 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
  */
 export async function openPostgresStore(url: string, options: { poolSize?: number } = {}): Promise<Store> {
   const { connectionString, schema } = parsePostgresUrl(url);
-  const shown = url.replace(/\/\/[^@/]*@/, '//…@');
+  const shown = redactDatabaseUrl(url);
   if (schema) {
     const admin = new pg.Client({ connectionString });
     try {

@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { mailOptions, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
 
@@ -26,6 +27,32 @@ export async function buildEml(mail: OutgoingMessage['mail']): Promise<Buffer> {
   return (await composeEml(mail)).message;
 }
 
+/** Errors of a full disk (or an exhausted quota). */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * Writes a captured message whole or not at all: into a temporary file beside it, then renamed.
+ * A message cut short by a full disk leaves nothing that looks sent. The folder is the owner's
+ * alone (0700) and so is each message (0600): they hold readers' addresses and live links.
+ * A failure carries `dataStarted: false`, since no copy of the message exists, so the reader
+ * stays to be sent (deferred), and a full disk says so in one line naming the folder.
+ */
+async function writeWhole(file: string, content: Buffer, dir: string): Promise<void> {
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(temporary, content, { mode: 0o600, flag: 'wx' });
+    await rename(temporary, file);
+  } catch (e) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    const code = (e as NodeJS.ErrnoException).code;
+    const message = DISK_FULL.has(code ?? '')
+      ? `the disk holding ${dir} is full (${code}); free some space there; the reader stays to be sent (deferred)`
+      : `cannot write the message to ${dir}: ${(e as Error).message}`;
+    throw Object.assign(new Error(message, { cause: e }), { code, dataStarted: false });
+  }
+}
+
 export function createCaptureTransport(dir: string): Transport {
   const builder = createBuilder();
   return {
@@ -34,8 +61,7 @@ export function createCaptureTransport(dir: string): Transport {
     async send(message: OutgoingMessage): Promise<SendResult> {
       const info = await builder.sendMail(mailOptions(message));
       const file = join(dir, `${message.key}.eml`);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, info.message as Buffer);
+      await writeWhole(file, info.message as Buffer, dir);
       return { messageId: info.messageId, response: `250 captured to ${file}` };
     },
     async close() {

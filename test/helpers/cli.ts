@@ -14,7 +14,7 @@ function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv 
   const env: NodeJS.ProcessEnv = { ...process.env, ...TEST_ENV, ...extra };
   delete env.NEWSLETTER_CONFIG;
   if (!extra.SMTP_URL) delete env.SMTP_URL;
-  delete env.DATABASE_URL;
+  if (!extra.DATABASE_URL) delete env.DATABASE_URL;
   return env;
 }
 
