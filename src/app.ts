@@ -111,7 +111,7 @@ export async function createApp(options: AppOptions): Promise<App> {
       batchSize: config.delivery.batchSize,
       leaseSeconds: config.delivery.leaseSeconds,
       retryLifetimeMs: parseDuration(config.delivery.retryLifetime)!,
-      pauseAfterFailures: config.delivery.pauseAfterFailures,
+      stopAfterFailures: config.delivery.stopAfterFailures,
     },
     messageOptions: message,
     workerId: `${hostname()}:${process.pid}`,

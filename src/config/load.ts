@@ -19,7 +19,8 @@ export interface Environment {
 }
 
 /** Validated configuration with every path absolute; read once, then passed down. */
-export interface Config extends FileConfig {
+export interface Config extends Omit<FileConfig, 'delivery'> {
+  delivery: Omit<FileConfig['delivery'], 'stopAfterFailures' | 'pauseAfterFailures'> & { stopAfterFailures: number };
   file: string;
   baseDir: string;
   /** Absolute folders, resolved from the config file's folder. */
@@ -170,8 +171,16 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
     generatedSecret = true;
   }
 
+  const { pauseAfterFailures, stopAfterFailures, ...delivery } = parsed.delivery;
+  if (pauseAfterFailures !== undefined) {
+    warnings.push(
+      `${path}: delivery.pauseAfterFailures is now delivery.stopAfterFailures (a burst of failures stops the run; the issue is not paused)${stopAfterFailures === undefined ? '; its value is used' : '; stopAfterFailures is set too and wins'}`,
+    );
+  }
+
   return {
     ...parsed,
+    delivery: { ...delivery, stopAfterFailures: stopAfterFailures ?? pauseAfterFailures ?? 20 },
     file: path,
     baseDir,
     paths: { data, subscribers: dir(parsed.subscribersDir), templates: dir(parsed.templatesDir), mail: resolve(data, 'mail') },

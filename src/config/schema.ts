@@ -109,8 +109,13 @@ export const configSchema = z
         maxMessagesPerConnection: z.number().int().min(1).max(100_000).default(500),
         /** At most `messages` per `per` (e.g. 100 per "1s"); unset: as fast as the relay takes them. */
         rateLimit: z.strictObject({ messages: z.number().int().min(1), per: duration('delivery.rateLimit.per') }).optional(),
-        /** Consecutive failed deliveries after which a run stops (the relay is likely down). */
-        pauseAfterFailures: z.number().int().min(1).default(20),
+        /**
+         * Deferred or in-doubt readers in a row after which a run stops (the relay is likely
+         * down); the issue is not paused: its deferred readers are retried later. Default 20.
+         */
+        stopAfterFailures: z.number().int().min(1).optional(),
+        /** The old name of stopAfterFailures (it never paused the issue); taken, with a warning. */
+        pauseAfterFailures: z.number().int().min(1).optional(),
         /** Envelope sender for bounces; `{id}` becomes the outbox id (VERP): bounces+{id}@example.org. */
         bounceAddress: z
           .string()

@@ -2,22 +2,22 @@ import type { Clock, Subscriber } from '../domain/types.js';
 import type { Logger } from '../domain/logger.js';
 import { negotiateLocale } from '../domain/locale.js';
 import { signToken } from '../domain/tokens.js';
-import type { ClaimedDelivery, DeliveryOutcome, Store } from '../store/store.js';
+import type { ClaimedDelivery } from '../store/store.js';
 import type { OutgoingMessage, Transport } from '../transport/transport.js';
 import { articlesForTopics, type IssueRenderer } from '../render/issue-renderer.js';
 import type { LocaleRendering } from '../render/pipeline.js';
 import type { ReaderValues } from '../render/reader-fill.js';
 import { RawMessageTemplate } from './raw-message.js';
 import { listDomain, messageIdFor, type MessageOptions } from './message.js';
-import { classifyError, type Verdict } from './classify.js';
-import { nextAttempt } from './retry-policy.js';
+import type { DeliveryStore } from './delivery-store.js';
+import { cancelledAttempt, domainOf, failedAttempt, IN_DOUBT_AT_STOP, OutcomeTally, retryLater, sentAttempt, type Attempt, type OutcomeContext } from './outcomes.js';
 
 export interface DeliverySettings {
   batchSize: number;
   leaseSeconds: number;
   retryLifetimeMs: number;
-  /** Consecutive transient failures after which the issue pauses (the relay is likely down). */
-  pauseAfterFailures: number;
+  /** Deferred or in-doubt readers in a row after which the run stops (the relay is likely down); the issue is not paused. */
+  stopAfterFailures: number;
   /** How often the leases of rows in flight are renewed; default a third of `leaseSeconds`. */
   renewEveryMs?: number;
 }
@@ -33,7 +33,7 @@ export const STOP_GRACE_MS = 20_000;
 const CANCEL_SETTLE_MS = 2_000;
 
 export interface DeliveryDeps {
-  store: Store;
+  store: DeliveryStore;
   transport: Transport;
   clock: Clock;
   logger: Logger;
@@ -70,19 +70,6 @@ export function readerValues(publicUrl: string, secret: string, subscriber: Pick
   };
 }
 
-interface Attempt {
-  outcome: DeliveryOutcome;
-  verdict?: Verdict;
-  claimed: ClaimedDelivery;
-}
-
-function domainOf(email: string): string {
-  return email.slice(email.lastIndexOf('@') + 1);
-}
-
-/** How long a domain that answered 421 is left alone in this run. */
-const THROTTLE_MS = 5 * 60_000;
-
 /** Finished messages with reader slots, one per rendering (see raw-message.ts). */
 type Templates = WeakMap<LocaleRendering, RawMessageTemplate>;
 
@@ -90,6 +77,7 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
   const { issue, newsletter } = renderer;
   const messageId = messageIdFor(issue, d.outboxId, listDomain(newsletter));
   const now = deps.clock.now();
+  const ctx: OutcomeContext = { now, retryLifetimeMs: deps.settings.retryLifetimeMs, throttled };
   const hold = throttled.get(domainOf(d.subscriber.email));
   if (hold !== undefined && hold > now.getTime()) {
     const error = `${domainOf(d.subscriber.email)} asked us to slow down (421); held until then`;
@@ -100,12 +88,6 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
   if (d.subscriber.topics.length > 0 && issue.articles.length > 0 && articlesForTopics(issue, d.subscriber.topics).length === 0) {
     return { claimed: d, outcome: { outboxId: d.outboxId, state: 'skipped', messageId, error: `no article of this issue is in the reader's topics (${d.subscriber.topics.join(', ')})` } };
   }
-  const base = { outboxId: d.outboxId, messageId };
-  const retryLater = (verdict: Verdict): Attempt => {
-    const next = nextAttempt(d.attempts, new Date(d.firstQueuedAt), now, deps.settings.retryLifetimeMs);
-    if (next) return { claimed: d, verdict, outcome: { ...base, state: 'deferred', error: verdict.reason, nextAttemptAt: next.toISOString() } };
-    return { claimed: d, verdict, outcome: { ...base, state: 'failed', error: `gave up after ${d.attempts} attempts: ${verdict.reason}` } };
-  };
   let message: OutgoingMessage;
   try {
     const locale = negotiateLocale(d.subscriber.locale, newsletter.locales.supported, newsletter.locales.default);
@@ -115,43 +97,18 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
     message = template.build(d.outboxId, d.subscriber, readerValues(deps.publicUrl, deps.secret, d.subscriber, newsletter.id), now);
   } catch (err) {
     // Nothing was handed to the transport, so the reader is not in doubt: tried again later (a
-    // rendering first needed now that fails, or the MJML worker gone).
-    return retryLater({ kind: 'transient', reason: `the message could not be made: ${(err as Error).message}` });
+    // rendering first needed now that fails, or the MJML thread gone).
+    return retryLater(d, messageId, { kind: 'transient', reason: `the message could not be made: ${(err as Error).message}` }, ctx);
   }
   try {
     // nodemailer's own cancellation: a message still waiting in the pool leaves the queue, and a
     // connection delivering one is closed.
     const result = await deps.transport.send({ ...message, mail: { ...message.mail, signal: cancel } });
-    return { claimed: d, outcome: { outboxId: d.outboxId, state: 'sent', messageId, response: result.response } };
+    return sentAttempt(d, messageId, result.response);
   } catch (err) {
-    if (cancel.aborted) return cancelled(d, base, err);
-    const verdict = classifyError(err);
-    switch (verdict.kind) {
-      case 'transient':
-      case 'throttle': {
-        if (verdict.kind === 'throttle') throttled.set(domainOf(d.subscriber.email), now.getTime() + THROTTLE_MS);
-        return retryLater(verdict);
-      }
-      case 'sender-auth':
-        return { claimed: d, verdict, outcome: { ...base, state: 'queued', error: verdict.reason } };
-      case 'permanent':
-      case 'hard-bounce':
-        return { claimed: d, verdict, outcome: { ...base, state: 'failed', error: verdict.reason } };
-      case 'unknown':
-        return { claimed: d, verdict, outcome: { ...base, state: 'unknown', error: verdict.reason } };
-    }
+    return cancel.aborted ? cancelledAttempt(d, messageId, err) : failedAttempt(d, messageId, err, ctx);
   }
 }
-
-/** The outcome of a send we cancelled while stopping: no verdict on the reader. */
-function cancelled(d: ClaimedDelivery, base: { outboxId: number; messageId: string }, err: unknown): Attempt {
-  if ((err as { dataStarted?: boolean } | undefined)?.dataStarted === false) {
-    return { claimed: d, outcome: { ...base, state: 'queued', error: 'stopped before the message was handed over' } };
-  }
-  return { claimed: d, outcome: { ...base, state: 'unknown', error: IN_DOUBT_AT_STOP } };
-}
-
-const IN_DOUBT_AT_STOP = 'stopped while waiting for the relay to answer the message data; it may have arrived';
 
 /**
  * Delivers an issue's queued (and due deferred) outbox rows until none are left, through a window
@@ -191,11 +148,9 @@ export async function deliverIssue(
   const total = start.queued + start.deferred + start.sending;
   const refillAfter = Math.ceil(settings.batchSize / 2);
   let attempted = 0;
-  let consecutiveFailures = 0;
-  let lastError = '';
   let waitUntil: number | undefined;
   let expired = expiredLeases;
-  let stop: string | undefined;
+  const tally = new OutcomeTally({ store, logger, issueId: issue.id, newsletterId: newsletter.id, stopAfterFailures: settings.stopAfterFailures });
 
   let inFlight = 0;
   let finished: Attempt[] = [];
@@ -252,7 +207,7 @@ export async function deliverIssue(
     }
   };
 
-  /** Commits finished outcomes and acts on them (suppression, pausing). */
+  /** Commits finished outcomes and acts on them (outcomes.ts: suppression, pausing, stopping). */
   const recordFinished = async (): Promise<void> => {
     const attempts = finished;
     finished = [];
@@ -261,32 +216,8 @@ export async function deliverIssue(
     await store.record(attempts.map((a) => a.outcome), at);
     for (const a of attempts) held.delete(a.outcome.outboxId);
     attempted += attempts.length;
-    let pauseReason: string | undefined;
-    for (const { outcome: o, verdict, claimed } of attempts) {
-      if (verdict?.kind === 'hard-bounce') {
-        // The address does not exist: never mail it again, from any newsletter.
-        await store.suppress(claimed.subscriber.id, `hard bounce: ${verdict.reason}`, at);
-        await store.appendConsentEvent({ subscriberId: claimed.subscriber.id, newsletterId: newsletter.id, kind: 'bounced', at, source: `smtp ${verdict.enhanced ?? ''}`.trim() }, at);
-      }
-      if (verdict?.kind === 'sender-auth') pauseReason = `the relay refused us, not the reader (${verdict.reason}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issue.id}\``;
-      if (o.state === 'sent') consecutiveFailures = 0;
-      else if (cancel.signal.aborted) {
-        // Cancelled by our own stop: says nothing about the relay.
-      } else if (o.state === 'deferred' || o.state === 'unknown') {
-        consecutiveFailures++;
-        lastError = o.error;
-      }
-      if (o.state !== 'sent') logger.warn('delivery not completed', { issue: issue.id, outbox: o.outboxId, to: claimed.subscriber.email, state: o.state, error: o.error });
-    }
+    await tally.apply(attempts, at, cancel.signal.aborted);
     options.onBatch?.(attempted, total);
-    if (pauseReason && stop === undefined) {
-      stop = pauseReason;
-      await store.pauseIssue(issue.id, pauseReason, at);
-      logger.error('issue paused', { issue: issue.id, reason: pauseReason });
-    } else if (consecutiveFailures >= settings.pauseAfterFailures && stop === undefined) {
-      stop = `${consecutiveFailures} deliveries in a row failed (last: ${lastError}); stopped for now, deferred readers are retried from their next attempt time`;
-      logger.error('issue paused', { issue: issue.id, reason: stop });
-    }
   };
 
   /** Rows whose send the transport has not given back even after cancelling: in doubt, by us. */
@@ -299,7 +230,7 @@ export async function deliverIssue(
     await recordFinished();
   };
 
-  while (!options.signal?.aborted && stop === undefined && bug === undefined) {
+  while (!options.signal?.aborted && tally.ended === undefined && bug === undefined) {
     const now = clock.now();
     const leaseUntil = new Date(now.getTime() + settings.leaseSeconds * 1000).toISOString();
     // Finished but not yet recorded rows are still `sending` in the store: they count too.
@@ -349,7 +280,7 @@ export async function deliverIssue(
   }
   options.signal?.removeEventListener('abort', onStop);
   if (bug !== undefined) throw bug;
-  if (stop !== undefined) return { attempted, expiredLeases: expired, paused: stop };
+  if (tally.ended !== undefined) return { attempted, expiredLeases: expired, paused: tally.ended };
   return { attempted, expiredLeases: expired };
 }
 

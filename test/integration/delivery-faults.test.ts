@@ -189,7 +189,7 @@ describe('delivery faults against real SMTP servers', () => {
   });
 
   it('a burst of consecutive failures stops the run with a clear message; the rest stay queued for later', async () => {
-    const p = makeProject({ config: (y) => y.replace('batchSize: 50', 'batchSize: 1').replace('retryLifetime: 3d', 'retryLifetime: 3d\n  pauseAfterFailures: 2') });
+    const p = makeProject({ config: (y) => y.replace('batchSize: 50', 'batchSize: 1').replace('retryLifetime: 3d', 'retryLifetime: 3d\n  stopAfterFailures: 2') });
     const port = await freePort();
     const a = await openTestApp(p, { env: { SMTP_URL: `smtp://127.0.0.1:${port}` }, clock: fixedClock(NOW) });
     const r = await sendNewsletter(a, a.config.newsletters[0]!);

@@ -114,6 +114,21 @@ describe('loadConfig environment', () => {
     return e;
   }
 
+  it('stops a run after 20 failures in a row by default; reads the old name pauseAfterFailures with a warning, the new one winning', () => {
+    expect(load({}).delivery.stopAfterFailures).toBe(20);
+    for (const [delivery, expected, warned] of [
+      ['delivery: { stopAfterFailures: 7 }', 7, false],
+      ['delivery: { pauseAfterFailures: 5 }', 5, true],
+      ['delivery: { pauseAfterFailures: 5, stopAfterFailures: 9 }', 9, true],
+    ] as const) {
+      writeFileSync(file, config({ extra: delivery }));
+      const c = load({});
+      expect(c.delivery.stopAfterFailures, delivery).toBe(expected);
+      expect(c.delivery).not.toHaveProperty('pauseAfterFailures');
+      expect(c.warnings.some((w) => /delivery\.pauseAfterFailures is now delivery\.stopAfterFailures/.test(w)), delivery).toBe(warned);
+    }
+  });
+
   it('loads with defaults and resolves paths from the file’s folder', () => {
     const c = load({});
     expect(c.port).toBe(8080);
