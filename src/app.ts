@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { loadConfig, type Config, type Environment } from './config/load.js';
-import { parseDuration } from './domain/duration.js';
 import { systemClock, type Clock } from './domain/types.js';
 import type { Logger } from './domain/logger.js';
 import type { Store } from './store/store.js';
@@ -89,15 +88,15 @@ export async function createApp(options: AppOptions): Promise<App> {
       ? createSmtpTransport({
           endpoint: config.smtp,
           timeouts: {
-            connectionMs: parseDuration(config.delivery.timeouts.connection)!,
-            greetingMs: parseDuration(config.delivery.timeouts.greeting)!,
-            socketMs: parseDuration(config.delivery.timeouts.socket)!,
+            connectionMs: config.delivery.timeouts.connection,
+            greetingMs: config.delivery.timeouts.greeting,
+            socketMs: config.delivery.timeouts.socket,
           },
           heloName: config.delivery.heloName ?? hostname(),
           logger: options.logger,
           maxConnections: config.delivery.maxConnections,
           maxMessages: config.delivery.maxMessagesPerConnection,
-          rateLimit: config.delivery.rateLimit && { messages: config.delivery.rateLimit.messages, perMs: parseDuration(config.delivery.rateLimit.per)! },
+          rateLimit: config.delivery.rateLimit && { messages: config.delivery.rateLimit.messages, perMs: config.delivery.rateLimit.per },
         })
       : createCaptureTransport(config.paths.mail));
   return {
@@ -110,7 +109,7 @@ export async function createApp(options: AppOptions): Promise<App> {
     deliverySettings: {
       batchSize: config.delivery.batchSize,
       leaseSeconds: config.delivery.leaseSeconds,
-      retryLifetimeMs: parseDuration(config.delivery.retryLifetime)!,
+      retryLifetimeMs: config.delivery.retryLifetime,
       stopAfterFailures: config.delivery.stopAfterFailures,
     },
     messageOptions: message,

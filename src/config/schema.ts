@@ -4,10 +4,18 @@ import cron from 'node-cron';
 import { parseDuration } from '../domain/duration.js';
 import { isValidLocaleTag, isValidTimeZone } from '../domain/locale.js';
 
+/**
+ * A duration as written ("90s", "15m", "6h", "30d", "2w"), given to the code in milliseconds:
+ * parsed once here, so no use has to parse it again. Defaults go through `prefault` (the
+ * written form, parsed like any value).
+ */
 const duration = (what: string) =>
-  z.string().refine((s) => parseDuration(s) !== undefined, {
-    message: `${what} must be a duration such as "90s", "15m", "6h", "30d" or "2w"`,
-  });
+  z
+    .string()
+    .refine((s) => parseDuration(s) !== undefined, {
+      message: `${what} must be a duration such as "90s", "15m", "6h", "30d" or "2w"`,
+    })
+    .transform((s) => parseDuration(s)!);
 
 /** Both node-cron (which fires ticks) and cron-parser (which names slots) must accept it. */
 const cronExpression = z.string().superRefine((expr, ctx) => {
@@ -70,7 +78,7 @@ export const newsletterSchema = z
     topics: z.array(z.string()).default([]),
     maxArticles: z.number().int().min(1).max(100).default(8),
     /** What a first issue looks back over, as a duration, or "all" for every article. */
-    firstIssueLookback: z.union([z.literal('all'), duration('firstIssueLookback')]).default('30d'),
+    firstIssueLookback: z.union([z.literal('all'), duration('firstIssueLookback')]).prefault('30d'),
     /** "immediate": a store that never sent this newsletter sends its latest slot at once. */
     firstIssue: z.enum(['immediate', 'next-slot']).default('next-slot'),
     /** Make an issue even when no article is new (the template then says so); default: no issue. */
@@ -80,7 +88,7 @@ export const newsletterSchema = z
     /** Each reader gets the issue at the slot's wall-clock time in their own time zone. */
     localTimeDelivery: z.boolean().default(false),
     /** A slot missed while the service was down is sent on start when it is at most this old. */
-    catchUpGrace: duration('catchUpGrace').default('6h'),
+    catchUpGrace: duration('catchUpGrace').prefault('6h'),
     postalAddress: z.string().min(1, 'the footer needs a postal address (CAN-SPAM, and readers trust it)'),
     /** Domain part for Message-ID and List-Id; defaults to the From address's domain. */
     listDomain: z.string().optional(),
@@ -104,7 +112,7 @@ export const configSchema = z
         leaseSeconds: z.number().int().min(5).max(600).default(60),
         maxConnections: z.number().int().min(1).max(50).default(5),
         /** How long a deferred message is retried before it is failed. */
-        retryLifetime: duration('delivery.retryLifetime').default('3d'),
+        retryLifetime: duration('delivery.retryLifetime').prefault('3d'),
         /** Messages one pooled SMTP connection carries before it is recycled. */
         maxMessagesPerConnection: z.number().int().min(1).max(100_000).default(500),
         /** At most `messages` per `per` (e.g. 100 per "1s"); unset: as fast as the relay takes them. */
@@ -128,11 +136,11 @@ export const configSchema = z
         timeouts: z
           .strictObject({
             /** To open the TCP (and TLS) connection. */
-            connection: duration('delivery.timeouts.connection').default('15s'),
+            connection: duration('delivery.timeouts.connection').prefault('15s'),
             /** From connecting to the server's 220 greeting. */
-            greeting: duration('delivery.timeouts.greeting').default('15s'),
+            greeting: duration('delivery.timeouts.greeting').prefault('15s'),
             /** Silence on an open connection (e.g. waiting for the reply after DATA). */
-            socket: duration('delivery.timeouts.socket').default('30s'),
+            socket: duration('delivery.timeouts.socket').prefault('30s'),
           })
           .prefault({}),
         /** Name given in EHLO/HELO; default: this host's name. An IP literal is warned about. */

@@ -2,7 +2,6 @@ import { join, resolve } from 'node:path';
 import { readFeedSource } from '../articles/feeds/feed-source.js';
 import type { Article } from '../domain/types.js';
 import type { Problem } from '../domain/errors.js';
-import { parseDuration } from '../domain/duration.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import { readFolderSource } from '../articles/folder-source.js';
 import { issueWindow, selectArticles, type Selection } from '../compose/compose.js';
@@ -25,7 +24,7 @@ export async function loadArticles(newsletter: NewsletterConfig, config: Pick<Co
             cacheDir: join(config.paths.data, 'feeds'),
             baseDir: config.baseDir,
             notices,
-            ...(source.timeout ? { timeoutMs: parseDuration(source.timeout)! } : {}),
+            ...(source.timeout ? { timeoutMs: source.timeout } : {}),
             ...(source.maxBytes ? { maxBytes: source.maxBytes } : {}),
           }),
     ),
@@ -57,7 +56,7 @@ export interface Composition {
 export async function composeIssue(store: Store, newsletter: NewsletterConfig, config: Pick<Config, 'baseDir' | 'articles' | 'paths'>, slot: Date, now: Date): Promise<Composition> {
   const { articles, problems } = await loadArticles(newsletter, config);
   const previous = await store.latestIssue(newsletter.id, slot.toISOString());
-  const lookback = newsletter.firstIssueLookback === 'all' ? 'all' : parseDuration(newsletter.firstIssueLookback)!;
+  const lookback = newsletter.firstIssueLookback;
   const window = issueWindow(slot, previous?.slot ?? null, lookback);
   const selection = selectArticles({
     articles,

@@ -1,5 +1,4 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import { parseDuration } from '../domain/duration.js';
 import { formatProblem } from '../domain/errors.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import { latestSlotAtOrBefore, nextSlotAfter } from '../compose/slots.js';
@@ -82,7 +81,7 @@ export class Scheduler {
         issueForSlot: Boolean(await store.findIssue(n.id, slot.toISOString())),
         anyIssue: Boolean(await store.latestIssue(n.id)),
         firstIssue: n.firstIssue,
-        graceMs: parseDuration(n.catchUpGrace)!,
+        graceMs: n.catchUpGrace,
       });
       if (decision.action === 'send') await this.track(this.run(n, slot, decision.reason));
       else logger.info(decision.reason, { newsletter: n.id, slot: slot.toISOString(), next: nextSlotAfter(n.schedule, n.timezone, now).toISOString() });
@@ -109,7 +108,7 @@ export class Scheduler {
     if (this.stopped) return;
     const { store, clock, config } = this.app;
     for (const { n, slot } of [...this.failedSlots.values()]) {
-      if (clock.now().getTime() - slot.getTime() > parseDuration(n.catchUpGrace)!) {
+      if (clock.now().getTime() - slot.getTime() > n.catchUpGrace) {
         this.app.logger.error('giving up on a slot that kept failing', { newsletter: n.id, slot: slot.toISOString() });
         this.failedSlots.delete(`${n.id}@${slot.toISOString()}`);
       } else if (!this.stopped) await this.run(n, slot, 'retry of a failed tick');

@@ -40,13 +40,15 @@ describe('parseConfigText', () => {
     const parsed = parseConfigText(readFileSync(REPO_CONFIG, 'utf8'), REPO_CONFIG);
     expect(parsed.newsletters.map((n) => n.id)).toEqual(['weekly-brief']);
     expect(parsed.newsletters[0]).toMatchObject({ schedule: '0 8 * * 1', timezone: 'Europe/Paris', firstIssueLookback: 'all', locales: { default: 'en', supported: ['en', 'fr', 'ar'] } });
-    expect(parsed.delivery.retryLifetime).toBe('3d');
+    // Durations come parsed, in milliseconds.
+    expect(parsed.delivery.retryLifetime).toBe(3 * 86_400_000);
+    expect(parsed.delivery.timeouts).toEqual({ connection: 15_000, greeting: 15_000, socket: 30_000 });
   });
 
   it('fills defaults for a minimal file', () => {
     const parsed = parseConfigText(config(), FILE);
     expect(parsed.dataDir).toBe('data');
-    expect(parsed.newsletters[0]).toMatchObject({ maxArticles: 8, firstIssueLookback: '30d', topics: [], template: 'default' });
+    expect(parsed.newsletters[0]).toMatchObject({ maxArticles: 8, firstIssueLookback: 30 * 86_400_000, catchUpGrace: 6 * 3_600_000, topics: [], template: 'default' });
   });
 
   it('names the line and key path of an invalid cron expression', () => {
