@@ -1,6 +1,6 @@
 import type { Clock, Subscriber } from '../domain/types.js';
 import type { Logger } from '../domain/logger.js';
-import { negotiateLocale } from '../domain/locale.js';
+import { readerLocale } from '../domain/locale.js';
 import { signToken } from '../domain/tokens.js';
 import type { ClaimedDelivery } from '../store/store.js';
 import type { OutgoingMessage, Transport } from '../transport/transport.js';
@@ -90,7 +90,7 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
   }
   let message: OutgoingMessage;
   try {
-    const locale = negotiateLocale(d.subscriber.locale, newsletter.locales.supported, newsletter.locales.default);
+    const locale = readerLocale(newsletter.locales, d.subscriber.locale);
     const rendering = await renderer.forLocale(locale, d.subscriber.timezone, d.subscriber.topics);
     let template = templates.get(rendering);
     if (!template) templates.set(rendering, (template = new RawMessageTemplate(rendering, newsletter, issue, deps.message)));
@@ -111,10 +111,10 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
 }
 
 /**
- * Delivers an issue's queued (and due deferred) outbox rows until none are left, through a window
- * of at most `batchSize` claimed rows. Rows are committed as `sending` with a lease before any
+ * Delivers an issue's queued (and due deferred) outbox rows until none are left, keeping at most
+ * `batchSize` claimed rows in flight (the batch in flight). Rows are committed as `sending` with a lease before any
  * SMTP is spoken (so at most `batchSize` readers are in doubt after a crash), and outcomes are
- * committed as they come: once half the window has finished, those outcomes are recorded and as
+ * committed as they come: once half the batch in flight has finished, those outcomes are recorded and as
  * many rows are claimed again, while the other half is still on the wire. Waiting for a whole
  * batch instead left every connection idle through its slowest message and the store's commits
  * (about 40 % of the time at 3,000 msgs/s to the bench's sink). With `batchSize` 1 it is one
@@ -166,7 +166,7 @@ export async function deliverIssue(
   options.signal?.addEventListener('abort', onStop, { once: true });
   let wake: (() => void) | undefined;
   // deliverOne turns every send error into an outcome; anything else is a bug, raised once the
-  // window is empty (the rows it held stay `sending` and their lease makes them `unknown`).
+  // batch in flight is empty (the rows it held stay `sending` and their lease makes them `unknown`).
   let bug: unknown;
   const launch = (d: ClaimedDelivery): void => {
     inFlight++;
@@ -248,7 +248,7 @@ export async function deliverIssue(
       continue;
     }
     waitUntil = undefined;
-    // Nothing more to claim: let the rest finish; else refill once half the window is done.
+    // Nothing more to claim: let the rest finish; else refill once half the batch in flight is done.
     await settled(room > 0 && batch.length === 0 ? Infinity : refillAfter, renewEvery);
     await renewIfDue();
     // SQLite answers synchronously, and a transport may too (one that keeps messages in memory,

@@ -17,6 +17,11 @@ export function listDomain(newsletter: NewsletterConfig): string {
   return domain;
 }
 
+/** The name a reader's message of an issue is filed under (the capture transport's file path): one builder. */
+export function outboxKey(newsletterId: string, issueId: number, outboxId: number): string {
+  return `${newsletterId}/issue-${issueId}/${String(outboxId).padStart(6, '0')}`;
+}
+
 /**
  * Fixed per outbox row, so a retry reuses it and receivers can recognise a duplicate; the
  * issue's creation time keeps ids unique across stores that reuse row numbers.
@@ -52,7 +57,7 @@ export function buildMessage({ newsletter, issue, outboxId, subscriber, rendered
   const messageId = messageIdFor(issue, outboxId, domain);
   const bounce = options.bounceAddress?.replace('{id}', String(outboxId));
   return {
-    key: `${newsletter.id}/issue-${issue.id}/${String(outboxId).padStart(6, '0')}`,
+    key: outboxKey(newsletter.id, issue.id, outboxId),
     mail: {
       messageId,
       date,

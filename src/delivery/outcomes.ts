@@ -6,7 +6,7 @@ import type { Logger } from '../domain/logger.js';
 
 /**
  * What a send's result means for the reader's row, and what a recorded batch of outcomes means
- * for the run: the one place that maps outcomes to state changes. The window loop in
+ * for the run: the one place that maps outcomes to state changes. The loop in
  * deliver.ts only launches sends and records what comes back.
  *
  *   accepted (250)              → sent

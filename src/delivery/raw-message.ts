@@ -20,7 +20,7 @@ import type { NewsletterConfig } from '../config/schema.js';
 import type { LocaleRendering } from '../render/pipeline.js';
 import { escapeHtml, type FillTemplate, type ReaderField, type ReaderValues } from '../render/reader-fill.js';
 import { constantParts, type OutgoingMessage, type RawPieces } from '../transport/transport.js';
-import { DKIM_HEADERS, listDomain, messageIdFor, type MessageOptions } from './message.js';
+import { DKIM_HEADERS, listDomain, messageIdFor, outboxKey, type MessageOptions } from './message.js';
 
 const CRLF = '\r\n';
 
@@ -172,7 +172,7 @@ export class RawMessageTemplate {
     parts.add(this.tail);
     const bounce = this.options.bounceAddress?.replace('{id}', String(outboxId));
     return {
-      key: `${this.newsletter.id}/issue-${this.issue.id}/${String(outboxId).padStart(6, '0')}`,
+      key: outboxKey(this.newsletter.id, this.issue.id, outboxId),
       raw: parts.done(),
       mail: {
         messageId,

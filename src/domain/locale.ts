@@ -1,6 +1,17 @@
 /** Languages written right to left; a reader whose negotiated locale is one of these gets dir="rtl". */
 const RTL_LANGUAGES = new Set(['ar', 'he', 'fa', 'ur', 'ps', 'sd', 'ug', 'yi', 'dv', 'ckb']);
 
+/** A newsletter's languages, as the config gives them. */
+export interface Locales {
+  supported: readonly string[];
+  default: string;
+}
+
+/** The language a reader (or a request) gets of a newsletter: `negotiateLocale` over its locales. The one way to pick it. */
+export function readerLocale(locales: Locales, tag: string | undefined): string {
+  return negotiateLocale(tag, locales.supported, locales.default);
+}
+
 /**
  * Picks the best supported locale for a reader's BCP 47 tag: the exact tag, then each shorter
  * prefix (`fr-CA` → `fr`), then the newsletter's default. Case-insensitive, returns the supported

@@ -3,7 +3,7 @@ import type { Problem } from '../domain/errors.js';
 import type { Issue, Subscriber } from '../domain/types.js';
 import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import { normaliseEmail } from '../audience/email.js';
-import { negotiateLocale } from '../domain/locale.js';
+import { readerLocale } from '../domain/locale.js';
 import { latestSlotAtOrBefore } from '../compose/slots.js';
 import { syncList } from './sync-list.js';
 import { readTemplateFiles } from '../render/template-files.js';
@@ -60,7 +60,7 @@ export async function renderIssue(
   const chosen: Subscriber = real ?? { id: 0, email: 'reader@example.com', name: 'Sample Reader', locale: '', timezone: '', topics: [], attributes: {} };
   const reader: Subscriber = options.timezone ? { ...chosen, timezone: options.timezone } : chosen;
   const tag = options.locale ?? (real ? real.locale : undefined);
-  const locales = tag ? [negotiateLocale(tag, newsletter.locales.supported, newsletter.locales.default)] : newsletter.locales.supported;
+  const locales = tag ? [readerLocale(newsletter.locales, tag)] : newsletter.locales.supported;
   const out: RenderedLocale[] = [];
   for (const locale of locales) {
     const r = await renderLocale({ issue, newsletter, locale, timezone: reader.timezone || undefined, files, publicUrl: config.publicUrl });
