@@ -256,4 +256,14 @@ export class KyselyStore extends IssueQueries implements Store {
       .execute();
     return rows.map((r) => ({ ...r, state: r.state as DeliveryState }));
   }
+
+  async outboxRow(outboxId: number): Promise<OutboxRow | undefined> {
+    const row = await this.db
+      .selectFrom('outbox')
+      .innerJoin('subscribers', 'subscribers.id', 'outbox.subscriber_id')
+      .select(OUTBOX_ROW_COLUMNS)
+      .where('outbox.id', '=', outboxId)
+      .executeTakeFirst();
+    return row && { ...row, state: row.state as DeliveryState };
+  }
 }

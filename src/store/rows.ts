@@ -35,6 +35,8 @@ export function toSubscriber(row: { id: number; email: string; name: string; loc
 /** The columns of an outbox row as the delivery log shows it (report, subscribers show). */
 export const OUTBOX_ROW_COLUMNS = [
   'outbox.id as outboxId',
+  'outbox.issue_id as issueId',
+  'outbox.subscriber_id as subscriberId',
   'subscribers.email as email',
   'outbox.state as state',
   'outbox.attempts as attempts',

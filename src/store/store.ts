@@ -56,6 +56,8 @@ export type DeliveryOutcome =
 
 export interface OutboxRow {
   outboxId: number;
+  issueId: number;
+  subscriberId: number;
   email: string;
   state: DeliveryState;
   attempts: number;
@@ -163,4 +165,6 @@ export interface Store {
   /** Queued rows held for local-time delivery after `now`: how many, and the earliest time. */
   waitingForLocalTime(issueId: number, now: string): Promise<{ count: number; next: string | undefined }>;
   outboxRows(issueId: number): Promise<OutboxRow[]>;
+  /** One row by its id (a bounce names it, through the VERP address), or undefined. */
+  outboxRow(outboxId: number): Promise<OutboxRow | undefined>;
 }

@@ -228,6 +228,25 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await b.claim(issue.id, 'nl', 6, '2026-11-23T09:00:00.000Z', '2026-11-23T09:01:00.000Z')).toEqual([]);
   });
 
+  it('finds one outbox row by its id, with its issue and reader; none for an id that is not there', async () => {
+    const s = await openStore();
+    await subscribe(s, 'one@example.com');
+    const { issue } = await s.createIssue(draft());
+    const [c] = await s.claim(issue.id, 'nl', 1, T0, '2026-11-23T07:01:00.000Z', 'host:9');
+    await s.record([{ outboxId: c!.outboxId, state: 'sent', messageId: '<one@t>', response: '250 ok' }], T0);
+    expect(await s.outboxRow(c!.outboxId)).toMatchObject({
+      outboxId: c!.outboxId,
+      issueId: issue.id,
+      subscriberId: c!.subscriber.id,
+      email: 'one@example.com',
+      state: 'sent',
+      messageId: '<one@t>',
+      lastResponse: '250 ok',
+      claimedBy: 'host:9',
+    });
+    expect(await s.outboxRow(c!.outboxId + 1000)).toBeUndefined();
+  });
+
   it('records 1,100 outcomes in one call (two statements in one transaction)', async () => {
     const s = await openStore();
     const at = '2026-01-01T00:00:00.000Z';
