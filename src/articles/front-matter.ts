@@ -23,7 +23,7 @@ export function splitFrontMatter(text: string): SplitDocument {
   try {
     data = parseYaml(m[1]!, { schema: 'core' });
   } catch (e) {
-    throw new Error(`front matter is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(`front matter is not valid YAML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   if (data === null || data === undefined) data = {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new Error('front matter must be a YAML mapping of keys to values');

@@ -55,7 +55,8 @@ export function contentHashId(title: string, paragraphs: readonly string[]): str
 export function safeId(raw: string | undefined): string | undefined {
   const s = raw
     ?.normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
+    // Cc (C0 and C1 controls) and the line and paragraph separators.
+    .replace(/[\p{Cc}\u2028\u2029]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   if (!s) return undefined;
