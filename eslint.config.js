@@ -11,11 +11,11 @@ const ENTRY_POINTS = {
   message: 'a pipeline stage must not import an entry point (cli, http, preview), a use case (service) or the composition root (app.ts): pass what it needs in as an argument',
 };
 const STORE_ADAPTERS = {
-  group: ['**/store/*', '!**/store/store.js'],
+  group: ['**/store/**', '!**/store/store.js'],
   message: 'use the Store port (store/store.ts); only app.ts (and a thread entry that opens its own connection) picks an adapter',
 };
 const TRANSPORT_ADAPTERS = {
-  group: ['**/transport/*', '!**/transport/transport.js'],
+  group: ['**/transport/**', '!**/transport/transport.js'],
   message: 'use the Transport port (transport/transport.ts); only app.ts picks a transport',
 };
 

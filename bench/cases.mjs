@@ -14,9 +14,9 @@ import { createMessages } from '../dist/render/messages.js';
 import { buildIssueView } from '../dist/render/view.js';
 import { htmlToText, renderForReader } from '../dist/render/pipeline.js';
 import mjml2html from 'mjml';
-import { buildMessage } from '../dist/delivery/message.js';
+import { listDomain, messageIdFor, outboxKey } from '../dist/delivery/message.js';
 import { preferencesUrl, unsubscribeUrl } from '../dist/delivery/deliver.js';
-import { buildEml } from '../dist/transport/capture.js';
+import { nodemailerDigest, nodemailerEml } from './nodemailer-message.mjs';
 import { BENCH_ENV, cpuMs, makeProject, nullTransport } from './lib.mjs';
 
 /**
@@ -61,7 +61,11 @@ export async function serviceMessage(ctx, s, outboxId, date) {
     preferencesUrl: preferencesUrl(publicUrl, secret, s.id, newsletter.id),
     attributes: s.attributes,
   });
-  return buildMessage({ newsletter, issue, outboxId, subscriber: s, rendered, unsubscribeUrl: unsubscribe, date, options: ctx.app.messageOptions });
+  const domain = listDomain(newsletter);
+  return nodemailerDigest({
+    newsletter, issue, outboxId, subscriber: s, rendered, unsubscribeUrl: unsubscribe, date, options: ctx.app.messageOptions,
+    messageId: messageIdFor(issue, outboxId, domain), key: outboxKey(newsletter.id, issue.id, outboxId), domain,
+  });
 }
 
 // --- (a) naive ----------------------------------------------------------------------------
@@ -139,8 +143,8 @@ export function createPool(port) {
 
 /**
  * n messages through nodemailer's pool, each filled per reader from the renderings made once
- * (renderForReader) and built as the service builds it (buildMessage: html + text, all
- * headers, per-reader links), at most `window` in flight.
+ * (renderForReader) and built by nodemailer's Mailer from fields (nodemailer-message.mjs:
+ * html + text, all headers, per-reader links), at most `window` in flight.
  */
 export async function runPool(ctx, pool, readers, n, window = 20) {
   const date = new Date();
@@ -178,7 +182,7 @@ export function dotStuff(eml) {
 /** The bytes of one representative message of the issue, as the service would send it. */
 export async function representativeMessage(ctx, reader) {
   const msg = await serviceMessage(ctx, reader, 999_999, new Date());
-  return { eml: await buildEml(msg.mail), from: 'brief@news.example.org', to: reader.email };
+  return { eml: await nodemailerEml(msg.mail), from: 'brief@news.example.org', to: reader.email };
 }
 
 /**

@@ -543,7 +543,7 @@ ${g.map((x) => `| ${x.goal} | ${x.met === null ? 'not shown' : x.met ? 'yes' : '
   upper bound for a naive sender. ${n0(A_READERS)} different readers per run after ${A_WARMUP} untimed warm-up readers.
 - **(b) nodemailer pool**: nodemailer's pool with the service's settings (5 connections, 500 messages per connection),
   each message made as the service's html/text path makes it: \`IssueRenderer\` renders once per (locale, time zone,
-  topics), \`renderForReader\` fills the reader in, \`buildMessage\` adds the headers, and nodemailer builds the MIME;
+  topics), \`renderForReader\` fills the reader in, nodemailer's Mailer adds the headers and builds the MIME from fields (bench/nodemailer-message.mjs);
   at most 20 messages in flight (4 × 5 connections); ${n0(B_MSGS)} messages per run after a 50-message warm-up. ${sinkLine(b)}.
 - **(c) raw pipelined limit**: \`runRaw\` in bench/cases.mjs: 5 plain TCP connections; EHLO, then MAIL FROM + RCPT TO +
   DATA in one write, and on each 354 the pre-built, dot-stuffed bytes of one real message of this issue, the final dot

@@ -13,7 +13,7 @@ import type { Store } from './store/store.js';
 import { openStore } from './store/open.js';
 import type { Transport } from './transport/transport.js';
 import { createCaptureTransport } from './transport/capture.js';
-import { createSmtpTransport } from './transport/smtp.js';
+import { createSmtpTransport } from './transport/smtp/client.js';
 import type { DeliverySettings } from './delivery/deliver.js';
 import type { MessageOptions } from './delivery/message.js';
 import { ErrorCodes, NewsletterError } from './domain/errors.js';

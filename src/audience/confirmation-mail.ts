@@ -2,14 +2,14 @@ import type { NewsletterConfig } from '../config/schema.js';
 import type { Messages } from '../render/messages.js';
 import { escapeHtml } from '../render/reader-fill.js';
 import { isRtl } from '../domain/locale.js';
-import type { OutgoingMessage } from '../transport/transport.js';
+import type { MailFields } from '../delivery/mime.js';
 import { listDomain } from '../delivery/message.js';
 
 /**
  * The double opt-in email: in the reader's language, one link, no advertising, no list headers
  * (the reader is not on the list yet). Pure.
  */
-export function confirmationMail(input: { newsletter: NewsletterConfig; email: string; name: string; confirmUrl: string; t: Messages['t']; locale: string; id: string }): OutgoingMessage {
+export function confirmationMail(input: { newsletter: NewsletterConfig; email: string; name: string; confirmUrl: string; t: Messages['t']; locale: string; id: string }): { key: string; fields: MailFields } {
   const { newsletter, t, confirmUrl, locale } = input;
   const values = { newsletter: newsletter.name };
   const body = t('confirm_body', values);
@@ -23,14 +23,13 @@ export function confirmationMail(input: { newsletter: NewsletterConfig; email: s
   const text = `${body}\n\n${button}: ${confirmUrl}\n\n${newsletter.postalAddress}\n`;
   return {
     key: `${newsletter.id}/confirmations/${input.id}`,
-    mail: {
+    fields: {
       messageId: `<confirm.${input.id}@${listDomain(newsletter)}>`,
       from: newsletter.from,
       to: { name: input.name, address: input.email },
       subject: t('confirm_subject', values),
       text,
       html,
-      textEncoding: 'quoted-printable',
       headers: { 'Auto-Submitted': 'auto-generated' },
     },
   };

@@ -10,6 +10,7 @@ import { cleanName, isValidEmail, normaliseEmail } from './email.js';
 import { createMessages } from '../render/messages.js';
 import type { TemplateFiles } from '../render/template-files.js';
 import { confirmationMail } from './confirmation-mail.js';
+import { composeMessage } from '../delivery/mime.js';
 
 export interface SubscribeRequest {
   email: string;
@@ -81,7 +82,7 @@ export async function requestSubscription(deps: SubscribeDeps, newsletter: Newsl
     locale: readerLocale,
     id: `${subscriberId}.${randomBytes(6).toString('hex')}`,
   });
-  await deps.transport.send(mail);
+  await deps.transport.send(await composeMessage(mail.key, mail.fields));
   deps.logger.info('confirmation sent', { newsletter: newsletter.id, subscriber: subscriberId });
   return { kind: 'accepted', sent: true, why: 'confirmation-sent' };
 }

@@ -25,7 +25,7 @@ export interface Config extends Omit<FileConfig, 'delivery'> {
   baseDir: string;
   /** Absolute folders, resolved from the config file's folder. */
   paths: { data: string; subscribers: string; templates: string; mail: string };
-  /** The relay from SMTP_URL, parsed; unset: the capture transport. Never log it whole: use `shown`. */
+  /** The relay from SMTP_URL, parsed; unset (no SMTP_URL, or `transport: capture`): the capture transport. Never log it whole: use `shown`. */
   smtp: SmtpEndpoint | undefined;
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   publicUrl: string;
@@ -153,7 +153,14 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
     warnings.push(`PUBLIC_URL is ${publicUrl}: unsubscribe links are not https, which mail providers require for one-click unsubscribe; set PUBLIC_URL=https://… before sending to real readers`);
   }
 
-  const smtp = env.SMTP_URL?.trim() ? parseSmtpUrl(env.SMTP_URL) : undefined;
+  let smtp = env.SMTP_URL?.trim() ? parseSmtpUrl(env.SMTP_URL) : undefined;
+  if (parsed.transport === 'smtp' && !smtp) {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'smtp, but SMTP_URL is not set; set SMTP_URL=smtp://user:password@relay.example.org:587, or set transport: capture', { place: `${path}: transport` });
+  }
+  if (parsed.transport === 'capture' && smtp) {
+    warnings.push(`${path}: transport is capture: SMTP_URL (${smtp.shown}) is not used; messages are written under ${resolve(data, 'mail')}`);
+    smtp = undefined;
+  }
   const previewPassword = env.PREVIEW_PASSWORD || parsed.preview.password;
   if (previewPassword !== undefined && previewPassword.length < 12) {
     throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'must be at least 12 characters', { place: 'PREVIEW_PASSWORD' });

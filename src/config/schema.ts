@@ -102,6 +102,11 @@ export const newsletterSchema = z
 export const configSchema = z
   .strictObject({
     /** Folder for the SQLite store and captured mail (relative to the config file). */
+    /**
+     * Which transport carries the mail: `smtp` (the relay in SMTP_URL, required) or `capture`
+     * (.eml files under dataDir/mail). Unset: smtp when SMTP_URL is set, else capture.
+     */
+    transport: z.enum(['smtp', 'capture']).optional(),
     dataDir: z.string().default('data'),
     subscribersDir: z.string().default('subscribers'),
     templatesDir: z.string().default('templates'),

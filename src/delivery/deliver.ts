@@ -98,12 +98,12 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
   } catch (err) {
     // Nothing was handed to the transport, so the reader is not in doubt: tried again later (a
     // rendering first needed now that fails, or the MJML thread gone).
-    return retryLater(d, messageId, { kind: 'transient', reason: `the message could not be made: ${(err as Error).message}` }, ctx);
+    return retryLater(d, messageId, `the message could not be made: ${(err as Error).message}`, ctx);
   }
   try {
-    // nodemailer's own cancellation: a message still waiting in the pool leaves the queue, and a
+    // A stop cancels it: a message still waiting in the transport's queue leaves it, and a
     // connection delivering one is closed.
-    const result = await deps.transport.send({ ...message, mail: { ...message.mail, signal: cancel } });
+    const result = await deps.transport.send({ ...message, signal: cancel });
     return sentAttempt(d, messageId, result.response);
   } catch (err) {
     return cancel.aborted ? cancelledAttempt(d, messageId, err) : failedAttempt(d, messageId, err, ctx);

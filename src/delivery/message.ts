@@ -1,8 +1,6 @@
 import addrs from 'email-addresses';
-import type { Issue, Subscriber } from '../domain/types.js';
+import type { Issue } from '../domain/types.js';
 import type { NewsletterConfig } from '../config/schema.js';
-import type { RenderedForReader } from '../render/pipeline.js';
-import type { OutgoingMessage } from '../transport/transport.js';
 
 const domains = new WeakMap<NewsletterConfig, string>();
 
@@ -37,49 +35,5 @@ export interface MessageOptions {
   dkim?: { domainName: string; keySelector: string; privateKey: string };
 }
 
-export interface MessageInput {
-  newsletter: NewsletterConfig;
-  issue: Issue;
-  outboxId: number;
-  subscriber: Subscriber;
-  rendered: RenderedForReader;
-  unsubscribeUrl: string;
-  date: Date;
-  options?: MessageOptions;
-}
-
 /** Headers DKIM signs; List-Unsubscribe and List-Unsubscribe-Post must be covered (RFC 8058). */
 export const DKIM_HEADERS = 'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Feedback-ID';
-
-/** Headers every digest carries (DESIGN.md invariant 4): text part, List-*, unique Message-ID. */
-export function buildMessage({ newsletter, issue, outboxId, subscriber, rendered, unsubscribeUrl, date, options = {} }: MessageInput): OutgoingMessage {
-  const domain = listDomain(newsletter);
-  const messageId = messageIdFor(issue, outboxId, domain);
-  const bounce = options.bounceAddress?.replace('{id}', String(outboxId));
-  return {
-    key: outboxKey(newsletter.id, issue.id, outboxId),
-    mail: {
-      messageId,
-      date,
-      from: newsletter.from,
-      replyTo: newsletter.replyTo,
-      to: { name: subscriber.name, address: subscriber.email },
-      subject: rendered.subject,
-      text: rendered.text,
-      html: rendered.html,
-      textEncoding: 'quoted-printable',
-      ...(bounce ? { envelope: { from: bounce, to: subscriber.email } } : {}),
-      ...(options.dkim ? { dkim: { ...options.dkim, headerFieldNames: DKIM_HEADERS } } : {}),
-      list: {
-        id: { url: `${newsletter.id}.${domain}`, comment: newsletter.name },
-        unsubscribe: { url: unsubscribeUrl, comment: '' },
-      },
-      headers: {
-        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-        'Auto-Submitted': 'auto-generated',
-        'Feedback-ID': `${issue.id}:${newsletter.id}:digest:${domain}`,
-        'X-Newsletter-Issue': `${newsletter.id}/${issue.id}`,
-      },
-    },
-  };
-}

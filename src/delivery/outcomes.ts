@@ -1,5 +1,5 @@
 import type { ClaimedDelivery, DeliveryOutcome } from '../store/store.js';
-import { classifyError, type Verdict } from './classify.js';
+import { TransportError, type FailureDetails, type FailureKind } from '../transport/transport.js';
 import { nextAttempt } from './retry-policy.js';
 import type { DeliveryStore } from './delivery-store.js';
 import type { Logger } from '../domain/logger.js';
@@ -9,17 +9,22 @@ import type { Logger } from '../domain/logger.js';
  * for the run: the one place that maps outcomes to state changes. The loop in
  * deliver.ts only launches sends and records what comes back.
  *
- *   accepted (250)              → sent
- *   transient, throttle (421)   → deferred until the retry policy's next attempt; failed after the lifetime
- *   sender-auth (5.7.x, login)  → queued again; the issue is paused until `retry` (not the reader's fault)
- *   permanent 5xx               → failed
- *   hard bounce (5.1.1 …)       → failed, and the address suppressed everywhere
- *   in doubt (data sent, no reply) → unknown
- *   cancelled by our own stop   → queued (nothing handed over) or unknown (data sent)
+ *   accepted (250)                   → sent
+ *   deferred (4xx; 421 throttles)    → deferred until the retry policy's next attempt; failed after the lifetime
+ *   failed-sender (5.7.x, our login) → queued again; the issue is paused until `retry` (not the reader's fault)
+ *   failed-recipient (5xx)           → failed; a hard bounce (addressGone) also suppresses the address everywhere
+ *   in-doubt (data sent, no reply)   → unknown
+ *   cancelled by our own stop        → queued (nothing handed over) or unknown (data sent)
+ *   anything but a TransportError    → unknown: a carrier that breaks its port may have sent it
  */
+/** Why a send failed, as the transport said it. */
+export interface Failure extends FailureDetails {
+  kind: FailureKind;
+}
+
 export interface Attempt {
   outcome: DeliveryOutcome;
-  verdict?: Verdict;
+  failure?: Failure;
   claimed: ClaimedDelivery;
 }
 
@@ -45,37 +50,40 @@ export function sentAttempt(d: ClaimedDelivery, messageId: string, response: str
 }
 
 /** Deferred until the next attempt the retry policy allows, or failed once the lifetime is spent. */
-export function retryLater(d: ClaimedDelivery, messageId: string, verdict: Verdict, ctx: OutcomeContext): Attempt {
+export function retryLater(d: ClaimedDelivery, messageId: string, reason: string, ctx: OutcomeContext, failure?: Failure): Attempt {
   const base = { outboxId: d.outboxId, messageId };
   const next = nextAttempt(d.attempts, new Date(d.firstQueuedAt), ctx.now, ctx.retryLifetimeMs);
-  if (next) return { claimed: d, verdict, outcome: { ...base, state: 'deferred', error: verdict.reason, nextAttemptAt: next.toISOString() } };
-  return { claimed: d, verdict, outcome: { ...base, state: 'failed', error: `gave up after ${d.attempts} attempts: ${verdict.reason}` } };
+  if (next) return { claimed: d, failure, outcome: { ...base, state: 'deferred', error: reason, nextAttemptAt: next.toISOString() } };
+  return { claimed: d, failure, outcome: { ...base, state: 'failed', error: `gave up after ${d.attempts} attempts: ${reason}` } };
+}
+
+/** What the transport's error says; an error that is not the port's is taken as in doubt. */
+export function failureOf(err: unknown): Failure {
+  if (err instanceof TransportError) return { kind: err.kind, ...err.details };
+  return { kind: 'in-doubt', reply: `the transport failed in a way it does not classify: ${(err as Error)?.message ?? String(err)}` };
 }
 
 /** The row of a send that failed with `err`. */
 export function failedAttempt(d: ClaimedDelivery, messageId: string, err: unknown, ctx: OutcomeContext): Attempt {
   const base = { outboxId: d.outboxId, messageId };
-  const verdict = classifyError(err);
-  switch (verdict.kind) {
-    case 'throttle':
-      ctx.throttled.set(domainOf(d.subscriber.email), ctx.now.getTime() + THROTTLE_MS);
-      return retryLater(d, messageId, verdict, ctx);
-    case 'transient':
-      return retryLater(d, messageId, verdict, ctx);
-    case 'sender-auth':
-      return { claimed: d, verdict, outcome: { ...base, state: 'queued', error: verdict.reason } };
-    case 'permanent':
-    case 'hard-bounce':
-      return { claimed: d, verdict, outcome: { ...base, state: 'failed', error: verdict.reason } };
-    case 'unknown':
-      return { claimed: d, verdict, outcome: { ...base, state: 'unknown', error: verdict.reason } };
+  const failure = failureOf(err);
+  switch (failure.kind) {
+    case 'deferred':
+      if (failure.throttle) ctx.throttled.set(domainOf(d.subscriber.email), ctx.now.getTime() + THROTTLE_MS);
+      return retryLater(d, messageId, failure.reply, ctx, failure);
+    case 'failed-sender':
+      return { claimed: d, failure, outcome: { ...base, state: 'queued', error: failure.reply } };
+    case 'failed-recipient':
+      return { claimed: d, failure, outcome: { ...base, state: 'failed', error: failure.reply } };
+    case 'in-doubt':
+      return { claimed: d, failure, outcome: { ...base, state: 'unknown', error: failure.reply } };
   }
 }
 
 /** The row of a send we cancelled while stopping: no verdict on the reader. */
 export function cancelledAttempt(d: ClaimedDelivery, messageId: string, err: unknown): Attempt {
   const base = { outboxId: d.outboxId, messageId };
-  if ((err as { dataStarted?: boolean } | undefined)?.dataStarted === false) {
+  if (err instanceof TransportError && err.details.handedOver === false) {
     return { claimed: d, outcome: { ...base, state: 'queued', error: 'stopped before the message was handed over' } };
   }
   return { claimed: d, outcome: { ...base, state: 'unknown', error: IN_DOUBT_AT_STOP } };
@@ -100,13 +108,13 @@ export class OutcomeTally {
   async apply(attempts: Attempt[], at: string, cancelledByUs: boolean): Promise<void> {
     const { store, logger, issueId, newsletterId } = this.deps;
     let pauseReason: string | undefined;
-    for (const { outcome: o, verdict, claimed } of attempts) {
-      if (verdict?.kind === 'hard-bounce') {
+    for (const { outcome: o, failure, claimed } of attempts) {
+      if (failure?.addressGone) {
         // The address does not exist: never mail it again, from any newsletter.
-        await store.suppress(claimed.subscriber.id, `hard bounce: ${verdict.reason}`, at);
-        await store.appendConsentEvent({ subscriberId: claimed.subscriber.id, newsletterId, kind: 'bounced', at, source: `smtp ${verdict.enhanced ?? ''}`.trim() }, at);
+        await store.suppress(claimed.subscriber.id, `hard bounce: ${failure.reply}`, at);
+        await store.appendConsentEvent({ subscriberId: claimed.subscriber.id, newsletterId, kind: 'bounced', at, source: `smtp ${failure.enhanced ?? ''}`.trim() }, at);
       }
-      if (verdict?.kind === 'sender-auth') pauseReason = `the relay refused us, not the reader (${verdict.reason}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issueId}\``;
+      if (failure?.kind === 'failed-sender') pauseReason = `the relay refused us, not the reader (${failure.reply}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issueId}\``;
       if (o.state === 'sent') this.consecutiveFailures = 0;
       else if (cancelledByUs) {
         // Cancelled by our own stop: says nothing about the relay.

@@ -173,12 +173,10 @@ export class RawMessageTemplate {
     const bounce = this.options.bounceAddress?.replace('{id}', String(outboxId));
     return {
       key: outboxKey(this.newsletter.id, this.issue.id, outboxId),
+      messageId,
+      envelope: { from: bounce ?? this.envelopeFrom, to: [subscriber.email] },
       raw: parts.done(),
-      mail: {
-        messageId,
-        envelope: { from: bounce ?? this.envelopeFrom, to: subscriber.email },
-        ...(this.options.dkim ? { dkim: { ...this.options.dkim, headerFieldNames: DKIM_HEADERS } } : {}),
-      },
+      ...(this.options.dkim ? { dkim: { ...this.options.dkim, headerFieldNames: DKIM_HEADERS } } : {}),
     };
   }
 }

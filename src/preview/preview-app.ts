@@ -11,6 +11,7 @@ import { previewIssue, SAMPLE_READER, type PreviewReader } from './preview-issue
 import { previewPage, shell } from './page.js';
 import { listMailbox, readMailboxMessage } from './mailbox.js';
 import type { LiveReload } from './live-reload.js';
+import { composeMessage } from '../delivery/mime.js';
 
 export interface PreviewOptions {
   env: Environment;
@@ -106,13 +107,24 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
     const id = c.req.query('newsletter') ?? '';
     const to = normaliseEmail(String((await c.req.parseBody()).to ?? ''));
     const b = await build(c, id);
-    if (!b?.preview.message) return c.text('nothing to send: fix the errors shown in the preview first', 400);
+    const preview = b?.preview;
+    const message = preview?.message;
+    if (!preview || !message) return c.text('nothing to send: fix the errors shown in the preview first', 400);
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(to)) return c.text('type a valid address to send the test to', 400);
-    const { message } = b.preview;
-    await app.transport.send({
-      key: `preview-tests/${Date.now().toString(36)}`,
-      mail: { ...message.mail, to, subject: `[TEST] ${message.mail.subject}`, messageId: message.mail.messageId.replace('<', `<test-${Date.now().toString(36)}.`) },
-    });
+    // A test is composed apart from delivery's message: marked as a test, to the address typed,
+    // without the list headers of a digest.
+    const stamp = Date.now().toString(36);
+    await app.transport.send(
+      await composeMessage(`preview-tests/${stamp}`, {
+        messageId: message.messageId.replace('<', `<test-${stamp}.`),
+        from: preview.newsletter.from,
+        to: { name: '', address: to },
+        subject: `[TEST] ${preview.subject}`,
+        text: preview.text,
+        html: preview.html,
+        headers: { 'Auto-Submitted': 'auto-generated', 'X-Newsletter-Test': 'preview' },
+      }),
+    );
     app.logger.info('preview test sent', { newsletter: id, to });
     return c.redirect(`/n/${encodeURIComponent(id)}?${b.query}&sent=${encodeURIComponent(`Test sent to ${to}`)}`);
   });

@@ -2,14 +2,14 @@ import type { NewsletterConfig } from '../config/schema.js';
 import type { Problem } from '../domain/errors.js';
 import { NewsletterError } from '../domain/errors.js';
 import type { Issue, Subscriber } from '../domain/types.js';
-import { negotiateLocale } from '../domain/locale.js';
+import { readerLocale } from '../domain/locale.js';
 import { nextSlotAfter } from '../compose/slots.js';
 import type { LeftOutReason } from '../compose/compose.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { renderLocale, renderForReader } from '../render/pipeline.js';
-import { buildMessage } from '../delivery/message.js';
+import { RawMessageTemplate } from '../delivery/raw-message.js';
+import { signedEml } from '../delivery/dkim.js';
 import { readerValues } from '../delivery/deliver.js';
-import { buildEml } from '../transport/capture.js';
 import { composeIssue } from '../service/compose-issue.js';
 import type { App } from '../app.js';
 import type { OutgoingMessage } from '../transport/transport.js';
@@ -63,7 +63,7 @@ export async function previewIssue(app: App, newsletter: NewsletterConfig, optio
   const now = options.at ?? app.clock.now();
   const slot = nextSlotAfter(newsletter.schedule, newsletter.timezone, now);
   const reader: PreviewReader = options.subscriber ?? options.reader ?? SAMPLE_READER;
-  const locale = negotiateLocale(options.locale || reader.locale, newsletter.locales.supported, newsletter.locales.default);
+  const locale = readerLocale(newsletter.locales, options.locale || reader.locale);
   const base: Preview = {
     newsletter,
     slot: slot.toISOString(),
@@ -100,7 +100,7 @@ export async function previewIssue(app: App, newsletter: NewsletterConfig, optio
     const subscriber: Subscriber = options.subscriber ?? { id: 0, ...reader, topics: [], attributes: {} };
     const values = readerValues(config.publicUrl, config.secrets[0]!, subscriber, newsletter.id);
     const out = renderForReader(r, values);
-    const message = buildMessage({ newsletter, issue, outboxId: 0, subscriber, rendered: out, unsubscribeUrl: values.unsubscribeUrl, date: app.clock.now(), options: app.messageOptions });
+    const message = new RawMessageTemplate(r, newsletter, issue, app.messageOptions).build(0, subscriber, values, app.clock.now());
     const preheader = /<div style="display:none;[^"]*">([\s\S]*?)<\/div>/.exec(out.html)?.[1]?.trim() ?? '';
     return {
       ...base,
@@ -108,7 +108,7 @@ export async function previewIssue(app: App, newsletter: NewsletterConfig, optio
       preheader,
       html: out.html,
       text: out.text,
-      headers: headersOf(await buildEml(message.mail)),
+      headers: headersOf(await signedEml(message)),
       message,
       missingKeys: r.missingKeys,
       warnings: r.warnings,

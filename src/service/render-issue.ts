@@ -8,9 +8,9 @@ import { latestSlotAtOrBefore } from '../compose/slots.js';
 import { syncList } from './sync-list.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { renderLocale, renderForReader } from '../render/pipeline.js';
-import { buildMessage } from '../delivery/message.js';
+import { RawMessageTemplate } from '../delivery/raw-message.js';
+import { signedEml } from '../delivery/dkim.js';
 import { readerValues } from '../delivery/deliver.js';
-import { buildEml } from '../transport/capture.js';
 import { composeIssue } from './compose-issue.js';
 import type { App } from '../app.js';
 
@@ -66,8 +66,9 @@ export async function renderIssue(
     const r = await renderLocale({ issue, newsletter, locale, timezone: reader.timezone || undefined, files, publicUrl: config.publicUrl });
     const values = readerValues(config.publicUrl, config.secrets[0]!, reader, newsletter.id);
     const rendered = renderForReader(r, values);
-    const message = buildMessage({ newsletter, issue, outboxId: 0, subscriber: reader, rendered, unsubscribeUrl: values.unsubscribeUrl, date: now, options: app.messageOptions });
-    out.push({ locale, subject: rendered.subject, html: rendered.html, text: rendered.text, eml: await buildEml(message.mail), missingKeys: r.missingKeys });
+    // The bytes delivery would send this reader: the same builder, DKIM-signed when configured.
+    const message = new RawMessageTemplate(r, newsletter, issue, app.messageOptions).build(0, reader, values, now);
+    out.push({ locale, subject: rendered.subject, html: rendered.html, text: rendered.text, eml: await signedEml(message), missingKeys: r.missingKeys });
     if (r.missingKeys.length > 0) {
       problems.push({ place: files.localeFile(locale), message: `missing keys ${r.missingKeys.join(', ')}; the ${newsletter.locales.default} text was used` });
     }

@@ -1,31 +1,16 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import nodemailer from 'nodemailer';
-import { mailOptions, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import DKIM from 'nodemailer/lib/dkim/index.js';
+import { joinRaw, TransportError, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
 
 /**
- * Writes each message as a `.eml` file (CRLF line ends, as on the wire) instead of sending it,
- * so a first run needs no SMTP server and every message can be opened in a mail client.
+ * Writes each message as a `.eml` file (CRLF line ends, as on the wire; DKIM-signed when the
+ * message asks for it) instead of sending it, so a first run needs no SMTP server and every
+ * message can be opened in a mail client.
  */
-function createBuilder() {
-  return nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
-}
-
-/** The message as it would go on the wire (RFC 5322 with CRLF) and its envelope, without sending it. */
-export async function composeEml(mail: OutgoingMessage['mail']): Promise<{ message: Buffer; envelope: { from: string; to: string[] } }> {
-  const builder = createBuilder();
-  try {
-    const info = await builder.sendMail(mail);
-    return { message: info.message as Buffer, envelope: { from: info.envelope.from || '', to: info.envelope.to } };
-  } finally {
-    builder.close();
-  }
-}
-
-export async function buildEml(mail: OutgoingMessage['mail']): Promise<Buffer> {
-  return (await composeEml(mail)).message;
-}
 
 /** Errors of a full disk (or an exhausted quota). */
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
@@ -34,8 +19,8 @@ const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
  * Writes a captured message whole or not at all: into a temporary file beside it, then renamed.
  * A message cut short by a full disk leaves nothing that looks sent. The folder is the owner's
  * alone (0700) and so is each message (0600): they hold readers' addresses and live links.
- * A failure carries `dataStarted: false`, since no copy of the message exists, so the reader
- * stays to be sent (deferred), and a full disk says so in one line naming the folder.
+ * A failure is `deferred` (no copy of the message exists, so the reader stays to be sent), and a
+ * full disk says so in one line naming the folder.
  */
 async function writeWhole(file: string, content: Buffer, dir: string): Promise<void> {
   const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -49,23 +34,27 @@ async function writeWhole(file: string, content: Buffer, dir: string): Promise<v
     const message = DISK_FULL.has(code ?? '')
       ? `the disk holding ${dir} is full (${code}); free some space there; the reader stays to be sent (deferred)`
       : `cannot write the message to ${dir}: ${(e as Error).message}`;
-    throw Object.assign(new Error(message, { cause: e }), { code, dataStarted: false });
+    throw new TransportError('deferred', message, { handedOver: false }, { cause: e });
   }
 }
 
 export function createCaptureTransport(dir: string): Transport {
-  const builder = createBuilder();
+  const signers = new Map<string, DKIM>();
   return {
     name: 'capture',
     location: dir,
     async send(message: OutgoingMessage): Promise<SendResult> {
-      const info = await builder.sendMail(mailOptions(message));
+      let bytes = joinRaw(message.raw);
+      if (message.dkim) {
+        const id = JSON.stringify(message.dkim);
+        let signer = signers.get(id);
+        if (!signer) signers.set(id, (signer = new DKIM(message.dkim)));
+        bytes = await buffer(signer.sign(Readable.from([bytes])));
+      }
       const file = join(dir, `${message.key}.eml`);
-      await writeWhole(file, info.message as Buffer, dir);
-      return { messageId: info.messageId, response: `250 captured to ${file}` };
+      await writeWhole(file, bytes, dir);
+      return { messageId: message.messageId, response: `250 captured to ${file}` };
     },
-    async close() {
-      builder.close();
-    },
+    async close() {},
   };
 }

@@ -20,7 +20,7 @@ function heldTransport() {
         const call = { message, done: false, release: () => ((call.done = true), resolve()) };
         calls.push(call);
       });
-      return { messageId: message.mail.messageId, response: '250 held' };
+      return { messageId: message.messageId, response: '250 held' };
     },
     async close() {},
   };
@@ -80,7 +80,7 @@ describe('delivery window', () => {
     const summary = await sending;
     expect(summary.counts.sent).toBe(READERS);
     expect(watch.maxSending).toBe(4);
-    expect(new Set(transport.calls.map((c) => c.message.mail.messageId)).size).toBe(READERS);
+    expect(new Set(transport.calls.map((c) => c.message.messageId)).size).toBe(READERS);
   });
 
   it('lets timers run during a send whose transport and store never wait', async () => {
@@ -91,7 +91,7 @@ describe('delivery window', () => {
       name: 'immediate',
       async send(m) {
         sent++;
-        return { messageId: m.mail.messageId, response: '250 at once' };
+        return { messageId: m.messageId, response: '250 at once' };
       },
       async close() {},
     };

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { RawMessageTemplate } from '../../src/delivery/raw-message.js';
-import { buildMessage } from '../../src/delivery/message.js';
+import { listDomain, messageIdFor, outboxKey } from '../../src/delivery/message.js';
+// The oracle: nodemailer's own Mailer from fields, kept apart from the service's header code.
+import { nodemailerDigest, nodemailerEml } from '../../bench/nodemailer-message.mjs';
 import { renderLocale, renderForReader } from '../../src/render/pipeline.js';
 import { readTemplateFiles } from '../../src/render/template-files.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { buildEml } from '../../src/transport/capture.js';
 import { constantParts, joinRaw, type RawPieces } from '../../src/transport/transport.js';
 import type { Issue, Subscriber } from '../../src/domain/types.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
@@ -54,9 +55,13 @@ describe('raw message fast path', () => {
         preferencesUrl: `https://news.example.test/p/${'p'.repeat(120)}`,
         attributes: reader.attributes,
       };
-      const slow = buildMessage({ newsletter, issue, outboxId: 7, subscriber: reader, rendered: renderForReader(r, values), unsubscribeUrl: values.unsubscribeUrl, date });
+      const domain = listDomain(newsletter);
+      const slow = nodemailerDigest({
+        newsletter, issue, outboxId: 7, subscriber: reader, rendered: renderForReader(r, values), unsubscribeUrl: values.unsubscribeUrl, date,
+        messageId: messageIdFor(issue, 7, domain), key: outboxKey(newsletter.id, issue.id, 7), domain,
+      });
       const fast = new RawMessageTemplate(r, newsletter, issue).build(7, reader, values, date);
-      const raw = joinRaw(fast.raw!).toString('utf8');
+      const raw = joinRaw(fast.raw).toString('utf8');
       // Quoted-printable body lines within 76 characters; any line within RFC 5322's 998.
       const [head, ...body] = raw.split('\r\n\r\n');
       expect(body.join('\r\n\r\n').split('\r\n').filter((l) => l.length > 76)).toEqual([]);
@@ -65,7 +70,7 @@ describe('raw message fast path', () => {
       expect(/[^\x00-\x7f]/.test(raw), 'ASCII only').toBe(false);
       // No line starts with a dot, so nothing needs stuffing on the wire (fast-data-stream.ts).
       expect(raw.split('\r\n').filter((l) => l.startsWith('.'))).toEqual([]);
-      const [a, b] = (await Promise.all([buildEml(slow.mail), Promise.resolve(Buffer.from(raw))].map(async (x) => simpleParser(await x)))) as [ParsedMail, ParsedMail];
+      const [a, b] = (await Promise.all([nodemailerEml(slow.mail), Promise.resolve(Buffer.from(raw))].map(async (x) => simpleParser(await x)))) as [ParsedMail, ParsedMail];
       expect(b.subject).toBe(a.subject);
       expect(b.from?.value).toEqual(a.from?.value);
       expect((b.to as { value: unknown }).value).toEqual((a.to as { value: unknown }).value);
@@ -76,7 +81,8 @@ describe('raw message fast path', () => {
       expect((b.html as string).replace(/\r\n/g, '\n')).toBe((a.html as string).replace(/\r\n/g, '\n'));
       for (const h of ['list', 'auto-submitted', 'feedback-id', 'x-newsletter-issue']) expect(b.headers.get(h), h).toEqual(a.headers.get(h));
       expect(b.headerLines.find((l) => l.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
-      expect(fast.mail.envelope).toEqual({ from: 'brief@news.example.org', to: reader.email });
+      expect(fast.envelope).toEqual({ from: 'brief@news.example.org', to: [reader.email] });
+      expect(fast.key).toBe(slow.key);
     }
   });
 

@@ -28,8 +28,8 @@ function recordingTransport(): Transport & { sent: string[] } {
     name: 'recording',
     sent,
     async send(message: OutgoingMessage): Promise<SendResult> {
-      sent.push(String(message.mail.to));
-      return { messageId: message.mail.messageId, response: '250 ok' };
+      sent.push(message.envelope.to.join(','));
+      return { messageId: message.messageId, response: '250 ok' };
     },
     async close() {},
   };

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSmtpTransport } from '../../src/transport/smtp.js';
+import { createSmtpTransport } from '../../src/transport/smtp/client.js';
 import { parseSmtpUrl } from '../../src/config/smtp-url.js';
-import type { Transport } from '../../src/transport/transport.js';
+import type { Transport, TransportError } from '../../src/transport/transport.js';
+
+const rawOf = (text: string) => {
+  const bytes = Buffer.from(text);
+  return { parts: [bytes], length: bytes.length };
+};
 import { startScriptedSmtp, type ScriptedSmtp } from '../helpers/scripted-smtp.js';
 import { until } from '../helpers/wait.js';
 
@@ -18,7 +23,9 @@ describe('SMTP sessions', () => {
 
   const message = (to: string) => ({
     key: to,
-    mail: { messageId: `<${to}@news.example.org>`, envelope: { from: 'bounces@news.example.org', to }, raw: `From: b@news.example.org\r\nTo: ${to}\r\nSubject: x\r\nMessage-ID: <${to}@news.example.org>\r\n\r\nhello\r\n` },
+    messageId: `<${to}@news.example.org>`,
+    envelope: { from: 'bounces@news.example.org', to: [to] },
+    raw: rawOf(`From: b@news.example.org\r\nTo: ${to}\r\nSubject: x\r\nMessage-ID: <${to}@news.example.org>\r\n\r\nhello\r\n`),
   });
   const open = (heloName: string, warnings: string[] = []) =>
     createSmtpTransport({
@@ -61,7 +68,7 @@ describe('SMTP sessions', () => {
     transport = open('mail.news.example.org');
     const stalled = transport.send(message('grace@example.com')).then(
       () => 'sent',
-      (e: Error & { dataStarted?: boolean }) => e.dataStarted,
+      (e: TransportError) => e.details.handedOver,
     );
     await until('the stalled data in', () => relay!.dataReceivedFor.includes('grace@example.com'));
     await transport.send(message('ada@example.com'));

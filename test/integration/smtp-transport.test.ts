@@ -3,12 +3,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { Socket } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import { createSmtpTransport, type SmtpOptions } from '../../src/transport/smtp.js';
+import { createSmtpTransport, type SmtpOptions } from '../../src/transport/smtp/client.js';
 import { parseSmtpUrl } from '../../src/config/smtp-url.js';
 
 const smtp = (url: string, rest: Omit<SmtpOptions, 'endpoint' | 'timeouts' | 'heloName'>) =>
   createSmtpTransport({ endpoint: parseSmtpUrl(url), timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs: 10_000 }, heloName: 'test.example.org', ...rest });
-import type { Transport } from '../../src/transport/transport.js';
+import { TransportError, type Transport } from '../../src/transport/transport.js';
+import { composeMessage } from '../../src/delivery/mime.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
 const CRLF = '\r\n';
@@ -40,7 +41,7 @@ function rawMessage(n: number, to: string) {
   const text = bytes.toString('latin1');
   const cuts = [text.indexOf('\r\n.hidden') + 2, text.indexOf('\r\n..and') + 1, text.indexOf('caf=') + 2, bytes.length];
   const parts = cuts.map((end, i) => bytes.subarray(i === 0 ? 0 : cuts[i - 1], end));
-  return { key: `raw-${n}`, raw: { parts, length: bytes.length }, bytes, mail: { messageId: `<raw.${n}@news.example.org>`, envelope: { from: `bounces+${n}@news.example.org`, to } } };
+  return { key: `raw-${n}`, raw: { parts, length: bytes.length }, bytes, messageId: `<raw.${n}@news.example.org>`, envelope: { from: `bounces+${n}@news.example.org`, to: [to] } };
 }
 
 describe('SMTP transport (nodemailer pool fed finished messages)', () => {
@@ -67,19 +68,19 @@ describe('SMTP transport (nodemailer pool fed finished messages)', () => {
     };
     const results = await Promise.all(messages.map((m) => transport!.send(m))).finally(() => void (Socket.prototype.cork = cork));
     expect(corks).toBeGreaterThanOrEqual(messages.length);
-    expect(results.map((r) => r.messageId)).toEqual(messages.map((m) => m.mail.messageId));
+    expect(results.map((r) => r.messageId)).toEqual(messages.map((m) => m.messageId));
     expect(results.every((r) => r.response.startsWith('250'))).toBe(true);
     expect(sink.received).toHaveLength(8);
     for (const m of messages) {
-      const got = sink.received.find((r) => r.to[0] === m.mail.envelope.to)!;
-      expect(got.from).toBe(m.mail.envelope.from);
+      const got = sink.received.find((r) => r.to[0] === m.envelope.to[0])!;
+      expect(got.from).toBe(m.envelope.from);
       // smtp-server removes the transparency dots again: what arrives is byte for byte what was built
       expect(got.raw.equals(m.bytes)).toBe(true);
       expect((await simpleParser(got.raw)).text).toContain('.hidden? no');
     }
   });
 
-  it('builds a message given as fields, and DKIM-signs both kinds so that they verify', async () => {
+  it('sends a message composed from fields (delivery/mime.ts), and DKIM-signs both kinds so that they verify', async () => {
     sink = await startSmtpSink();
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const record = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
@@ -87,22 +88,24 @@ describe('SMTP transport (nodemailer pool fed finished messages)', () => {
       if (type === 'TXT' && name === 'sel._domainkey.news.example.org') return [[record]];
       throw Object.assign(new Error(`no ${type} for ${name}`), { code: 'ENOTFOUND' });
     };
-    const dkim = { domainName: 'news.example.org', keySelector: 'sel', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    const dkim = { domainName: 'news.example.org', keySelector: 'sel', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), headerFieldNames: 'From:Subject:Date:Message-ID:To:List-Unsubscribe' };
     transport = smtp(sink.url, { maxConnections: 1 });
-    await transport.send({
-      key: 'fields',
-      mail: {
+    const composed = await composeMessage(
+      'fields',
+      {
         messageId: '<fields.1@news.example.org>',
         from: 'Brief <brief@news.example.org>',
         to: { name: 'Zoé', address: 'zoe@example.org' },
         subject: 'Fields ✓',
         text: 'plain',
         html: '<p>rich</p>',
-        list: { unsubscribe: { url: 'https://news.example.test/u/t', comment: '' } },
-        dkim,
+        headers: { 'List-Unsubscribe': '<https://news.example.test/u/t>' },
       },
-    });
-    await transport.send({ ...rawMessage(1, 'ada@example.com'), mail: { ...rawMessage(1, 'ada@example.com').mail, dkim } });
+      dkim,
+    );
+    expect(composed.envelope).toEqual({ from: 'brief@news.example.org', to: ['zoe@example.org'] });
+    await transport.send(composed);
+    await transport.send({ ...rawMessage(1, 'ada@example.com'), dkim });
     expect(sink.received.map((r) => r.to[0])).toEqual(['zoe@example.org', 'ada@example.com']);
     expect(sink.received[0]!.from).toBe('brief@news.example.org');
     const fields = await simpleParser(sink.received[0]!.raw);
@@ -118,9 +121,11 @@ describe('SMTP transport (nodemailer pool fed finished messages)', () => {
   it('a refused recipient rejects with the reply code and says no data was handed over', async () => {
     sink = await startSmtpSink({ onRcpt: (a) => (a.startsWith('gone') ? Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }) : undefined) });
     transport = smtp(sink.url, { maxConnections: 1 });
-    const err = await transport.send(rawMessage(1, 'gone@example.com')).then(() => undefined, (e: unknown) => e as { responseCode?: number; dataStarted?: boolean });
-    expect(err?.responseCode).toBe(550);
-    expect(err?.dataStarted).toBe(false);
+    const err = await transport.send(rawMessage(1, 'gone@example.com')).then(() => undefined, (e: unknown) => e);
+    // The port's error, classified beside the client: a hard bounce, nothing handed over.
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).kind).toBe('failed-recipient');
+    expect((err as TransportError).details).toMatchObject({ addressGone: true, enhanced: '5.1.1', handedOver: false, reply: expect.stringMatching(/^550/) });
     // the connection is reset and reused for the next reader
     await transport.send(rawMessage(2, 'here@example.com'));
     expect(sink.received.map((r) => r.to[0])).toEqual(['here@example.com']);

@@ -116,6 +116,28 @@ describe('loadConfig environment', () => {
     return e;
   }
 
+  it('chooses the transport: SMTP_URL when set, unless transport: capture; transport: smtp without SMTP_URL is refused naming the key', () => {
+    const url = 'smtp://user:s3cret@relay.example.org:587';
+    expect(load({ SMTP_URL: url }).smtp?.host).toBe('relay.example.org');
+    expect(load({}).smtp).toBeUndefined();
+    writeFileSync(file, config({ extra: 'transport: capture' }));
+    const capture = load({ SMTP_URL: url });
+    expect(capture.smtp).toBeUndefined();
+    expect(capture.warnings.join('\n')).toMatch(/transport is capture: SMTP_URL \(smtp:\/\/…@relay\.example\.org:587\) is not used/);
+    expect(capture.warnings.join('\n')).not.toMatch(/s3cret/);
+    writeFileSync(file, config({ extra: 'transport: smtp' }));
+    expect(load({ SMTP_URL: url }).smtp?.port).toBe(587);
+    let error: unknown;
+    try {
+      load({});
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toMatch(/: transport: smtp, but SMTP_URL is not set/);
+    writeFileSync(file, config({ extra: 'transport: sendgrid' }));
+    expect(() => load({})).toThrow(/transport/);
+  });
+
   it('stops a run after 20 failures in a row by default; reads the old name pauseAfterFailures with a warning, the new one winning', () => {
     expect(load({}).delivery.stopAfterFailures).toBe(20);
     for (const [delivery, expected, warned] of [

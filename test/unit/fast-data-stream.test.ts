@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream.js';
-import { fastTransform, installed, passesUnchanged, writesTo, type TransformFn } from '../../src/transport/fast-data-stream.js';
+import { fastTransform, installed, passesUnchanged, writesTo, type TransformFn } from '../../src/transport/smtp/fast-data-stream.js';
 import { constantParts } from '../../src/transport/transport.js';
 
 /** What a DATA stream writes for these chunks, and its byte counts. */

@@ -30,7 +30,7 @@ describe('the lint gate keeps the layers', { timeout: 60_000 }, () => {
 
   it('lets only the composition root pick a store or transport adapter; everyone uses the ports', async () => {
     expect(await violations('src/service/planted.ts', "import { openStore } from '../store/open.js';\nexport const x = openStore;\n")).toHaveLength(1);
-    expect(await violations('src/cli/planted.ts', "import { createSmtpTransport } from '../transport/smtp.js';\nexport const x = createSmtpTransport;\n")).toHaveLength(1);
+    expect(await violations('src/cli/planted.ts', "import { createSmtpTransport } from '../transport/smtp/client.js';\nexport const x = createSmtpTransport;\n")).toHaveLength(1);
     expect(await violations('src/service/planted.ts', "import type { Store } from '../store/store.js';\nexport type X = Store;\n")).toEqual([]);
     expect(await violations('src/app.ts', "import { openStore } from './store/open.js';\nexport const x = openStore;\n")).toEqual([]);
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cancelledAttempt, failedAttempt, OutcomeTally, sentAttempt, THROTTLE_MS, type Attempt, type OutcomeContext } from '../../src/delivery/outcomes.js';
 import type { ClaimedDelivery } from '../../src/store/store.js';
+import { toTransportError } from '../../src/transport/smtp/classify.js';
+import { TransportError } from '../../src/transport/transport.js';
 import type { DeliveryStore } from '../../src/delivery/delivery-store.js';
 
 const NOW = new Date('2026-11-23T07:00:00.000Z');
@@ -11,7 +13,8 @@ const reader = (attempts = 1, email = 'ada@example.com'): ClaimedDelivery => ({
   subscriber: { id: 3, email, name: 'Ada', locale: 'en', timezone: 'UTC', topics: [], attributes: {} },
 });
 const ctx = (): OutcomeContext => ({ now: NOW, retryLifetimeMs: 3 * 86_400_000, throttled: new Map() });
-const smtp = (responseCode: number, response: string) => Object.assign(new Error(response), { responseCode, response });
+/** What the SMTP transport rejects with for a reply (its classifier, beside the client). */
+const smtp = (responseCode: number, response: string, dataStarted = false) => toTransportError(Object.assign(new Error(response), { responseCode, response }), dataStarted);
 
 describe('one send result → the reader’s row', () => {
   it('maps each kind of reply to its state', () => {
@@ -21,8 +24,11 @@ describe('one send result → the reader’s row', () => {
     expect(state(smtp(550, '550 5.1.1 no such user'))).toMatchObject({ state: 'failed' });
     expect(state(smtp(554, '554 5.6.0 rejected'))).toMatchObject({ state: 'failed' });
     expect(state(smtp(535, '535 5.7.8 bad login'))).toMatchObject({ state: 'queued' });
-    expect(state(Object.assign(new Error('socket closed'), { dataStarted: true }))).toMatchObject({ state: 'unknown' });
-    expect(state(Object.assign(new Error('refused'), { dataStarted: false }))).toMatchObject({ state: 'deferred' });
+    expect(state(toTransportError(Object.assign(new Error('socket closed'), { code: 'ECONNECTION' }), true))).toMatchObject({ state: 'unknown' });
+    expect(state(toTransportError(Object.assign(new Error('socket closed'), { code: 'ECONNECTION' }), false))).toMatchObject({ state: 'deferred' });
+    expect(state(new TransportError('deferred', 'the disk holding data/mail is full (ENOSPC)', { handedOver: false }))).toMatchObject({ state: 'deferred' });
+    // A carrier that breaks its port (a plain error): the message may have gone.
+    expect(state(new Error('ESES: something unexpected'))).toMatchObject({ state: 'unknown', error: expect.stringMatching(/does not classify: ESES/) });
     expect(sentAttempt(reader(), '<m@x>', '250 ok').outcome).toEqual({ outboxId: 7, state: 'sent', messageId: '<m@x>', response: '250 ok' });
   });
 
@@ -35,7 +41,7 @@ describe('one send result → the reader’s row', () => {
   });
 
   it('after our own stop: queued when nothing was handed over, else in doubt', () => {
-    expect(cancelledAttempt(reader(), '<m@x>', Object.assign(new Error('aborted'), { dataStarted: false })).outcome.state).toBe('queued');
+    expect(cancelledAttempt(reader(), '<m@x>', new TransportError('deferred', 'aborted', { handedOver: false })).outcome.state).toBe('queued');
     expect(cancelledAttempt(reader(), '<m@x>', new Error('aborted')).outcome.state).toBe('unknown');
   });
 });

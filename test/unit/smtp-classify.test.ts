@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyError, enhancedCode } from '../../src/delivery/classify.js';
+import { classifyError, enhancedCode } from '../../src/transport/smtp/classify.js';
 
 /** The shape nodemailer gives an SMTP reply error. */
 function reply(responseCode: number, response: string, command = 'RCPT TO') {

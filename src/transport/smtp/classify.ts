@@ -1,3 +1,4 @@
+import { TransportError } from '../transport.js';
 /**
  * What an SMTP or network error means for the outbox row (SMTP reply codes and RFC 3463
  * enhanced status codes):
@@ -63,4 +64,22 @@ export function classifyError(err: unknown): Verdict {
   }
   // Dropped or timed out during or after DATA: the server may have accepted the message.
   return v('unknown');
+}
+
+/** The port's reading of an SMTP or network error (`dataStarted` as the client saw it). */
+export function toTransportError(err: unknown, dataStarted: boolean): TransportError {
+  const e = (err ?? {}) as MailError;
+  const verdict = classifyError({ ...e, message: e.message, dataStarted });
+  const details = { reply: verdict.reason, handedOver: dataStarted, ...(verdict.enhanced ? { enhanced: verdict.enhanced } : {}) };
+  const kind = (
+    {
+      transient: 'deferred',
+      throttle: 'deferred',
+      permanent: 'failed-recipient',
+      'hard-bounce': 'failed-recipient',
+      'sender-auth': 'failed-sender',
+      unknown: 'in-doubt',
+    } as const
+  )[verdict.kind];
+  return new TransportError(kind, verdict.reason, { ...details, ...(verdict.kind === 'throttle' ? { throttle: true } : {}), ...(verdict.kind === 'hard-bounce' ? { addressGone: true } : {}) }, { cause: err });
 }

@@ -1,14 +1,13 @@
 import { Readable } from 'node:stream';
 import { isIP } from 'node:net';
-import type { Logger } from '../domain/logger.js';
+import type { Logger } from '../../domain/logger.js';
 import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import DKIM from 'nodemailer/lib/dkim/index.js';
-import type Mail from 'nodemailer/lib/mailer/index.js';
-import { composeEml } from './capture.js';
 // Installs the fast path of nodemailer's DATA stream (same bytes, native scans): see the module.
 import './fast-data-stream.js';
-import type { SmtpEndpoint } from '../config/smtp-url.js';
-import { mailOptions, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
+import type { SmtpEndpoint } from '../../config/smtp-url.js';
+import type { DkimKey, OutgoingMessage, SendResult, Transport } from '../transport.js';
+import { toTransportError } from './classify.js';
 
 export interface SmtpOptions {
   endpoint: SmtpEndpoint;
@@ -54,25 +53,6 @@ export function heloArgument(name: string): string {
   return v === 4 ? `[${name}]` : v === 6 ? `[IPv6:${name}]` : name;
 }
 
-interface Envelope {
-  from: string;
-  to: string[];
-}
-
-function addressOf(a: Mail.Options['from']): string {
-  if (!a) return '';
-  if (typeof a === 'string') return a;
-  if (Array.isArray(a)) return addressOf(a[0]);
-  return a.address ?? '';
-}
-
-function envelopeOf(mail: Mail.Options): Envelope | undefined {
-  const e = mail.envelope;
-  if (!e?.from || !e.to) return undefined;
-  const to = (Array.isArray(e.to) ? e.to : [e.to]).map((x) => addressOf(x)).filter(Boolean);
-  return to.length > 0 ? { from: addressOf(e.from), to } : undefined;
-}
-
 /**
  * nodemailer's SMTP pool behind the Transport port, fed finished messages directly.
  *
@@ -87,11 +67,11 @@ function envelopeOf(mail: Mail.Options): Envelope | undefined {
  * about 8 full mark-compacts a second to free them. Pushing the pieces measured 0.29–0.31
  * against 0.37–0.44 CPU ms/msg and 4 against 168 mark-compacts for 50,000 readers to the bench's
  * sink (runs interleaved), with the process's ArrayBuffer memory flat at 2–3 MB.
- * A message given as fields (html, text, list…) is built by nodemailer's composer first.
  * DKIM, when the message asks for it, is nodemailer's signer over the same bytes.
  *
- * A failed send carries `dataStarted`: whether any byte of the message was read for the DATA
- * phase. nodemailer reports a dropped connection the same way before and after DATA; only this
+ * A failed send rejects with the port's TransportError (classify.ts, beside this client). Whether
+ * any byte of the message was read for the DATA phase decides between `deferred` and `in-doubt`
+ * for a dropped connection: nodemailer reports one the same way before and after DATA; only this
  * tells "never handed over, safe to retry" from "it may have arrived" (the outbox's `unknown`).
  */
 export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnections, maxMessages = 500, rateLimit, logger }: SmtpOptions): Transport {
@@ -114,34 +94,26 @@ export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnectio
     ...(rateLimit ? { rateLimit: rateLimit.messages, rateDelta: rateLimit.perMs } : {}),
   } as SMTPPool.Options);
   const signers = new Map<string, DKIM>();
-  const signer = (options: NonNullable<Mail.Options['dkim']>): DKIM => {
-    const key = JSON.stringify(options);
-    let s = signers.get(key);
-    if (!s) signers.set(key, (s = new DKIM(options)));
+  const signer = (key: DkimKey): DKIM => {
+    const id = JSON.stringify(key);
+    let s = signers.get(id);
+    if (!s) signers.set(id, (s = new DKIM(key)));
     return s;
   };
   return {
     name: `smtp ${endpoint.shown}`,
     async send(outgoing: OutgoingMessage): Promise<SendResult> {
-      const { mail, raw } = outgoing;
-      let parts: readonly Buffer[];
-      let envelope = envelopeOf(mail);
-      if (raw && envelope) parts = raw.parts;
-      else {
-        const built = await composeEml({ ...mailOptions(outgoing), dkim: undefined });
-        parts = [built.message];
-        envelope ??= built.envelope;
-      }
-      const dkim = mail.dkim ? signer(mail.dkim) : undefined;
+      const { raw, envelope, messageId } = outgoing;
+      const dkim = outgoing.dkim ? signer(outgoing.dkim) : undefined;
       let stream: Readable | undefined;
       const message = {
         getEnvelope: () => envelope,
-        messageId: () => mail.messageId,
-        getHeader: (key: string) => (key.toLowerCase() === 'message-id' ? mail.messageId : undefined),
+        messageId: () => messageId,
+        getHeader: (key: string) => (key.toLowerCase() === 'message-id' ? messageId : undefined),
         createReadStream: () => {
           const plain = new Readable({
             read() {
-              for (const part of parts) this.push(part);
+              for (const part of raw.parts) this.push(part);
               this.push(null);
             },
           });
@@ -151,12 +123,16 @@ export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnectio
       };
       try {
         const info = await new Promise<{ response: string }>((resolve, reject) => {
-          (pool.send as unknown as (m: unknown, cb: (err: Error | null, info: { response: string }) => void) => void)({ data: mail, message }, (err, info) => (err ? reject(err) : resolve(info)));
+          // `signal` is nodemailer's own cancellation: a message still waiting in the pool leaves
+          // the queue, and a connection delivering one is closed.
+          (pool.send as unknown as (m: unknown, cb: (err: Error | null, info: { response: string }) => void) => void)(
+            { data: { messageId, envelope, signal: outgoing.signal }, message },
+            (err, info) => (err ? reject(err) : resolve(info)),
+          );
         });
-        return { messageId: mail.messageId, response: info.response };
+        return { messageId, response: info.response };
       } catch (err) {
-        if (err && typeof err === 'object') Object.assign(err, { dataStarted: stream?.readableDidRead ?? false });
-        throw err;
+        throw toTransportError(err, stream?.readableDidRead ?? false);
       }
     },
     /**

@@ -1,6 +1,6 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Transform, TransformCallback } from 'node:stream';
-import { constantParts } from './transport.js';
+import { constantParts } from '../transport.js';
 
 /**
  * nodemailer's DATA stream (smtp-connection/data-stream.js) looks at every byte of a message in
