@@ -8,8 +8,15 @@ function statusOf(r: ExportRow): string {
   return r.state === 'consent' ? 'subscribed' : r.state === 'withdrawn' ? 'unsubscribed' : 'pending';
 }
 
-function cell(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+/**
+ * A cell as written. One that a spreadsheet would take for a formula (OWASP "CSV injection":
+ * `=`, `+`, `-`, `@`, a tab or a carriage return first) gets a leading `'`, which spreadsheets
+ * show as text and do not run; a name like `=HYPERLINK(…)` from a sign-up form stays inert.
+ * The import reads such a cell back with its `'`: it is the exported text, not the original.
+ */
+export function cell(v: string): string {
+  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 /** CSV in the list file's columns (plus attribute columns), so an export can be imported again. Pure. */

@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse/sync';
+import { csvRows, type CsvRow } from './csv-rows.js';
 import type { Problem } from '../domain/errors.js';
 import { isValidLocaleTag, isValidTimeZone } from '../domain/locale.js';
 import { cleanName, isValidEmail, normaliseEmail } from './email.js';
@@ -28,43 +28,6 @@ export interface ParsedList {
   problems: Problem[];
 }
 
-/** csv-parse options for list files; `info` gives the line each record ends on. */
-export const LIST_CSV_OPTIONS = { bom: true, relax_column_count: true, skip_empty_lines: true, trim: false, info: true } as const;
-
-/** A record as csv-parse gives it with `info`. */
-export interface CsvRecord {
-  record: string[];
-  info: { lines: number };
-}
-
-/**
- * The 1-based line each record starts on, from csv-parse's `info.lines` (the line a record ends
- * on). csv-parse counts a CR LF inside a quoted field as two lines, and the excess carries over
- * to every later record, so this keeps the running excess. A line break is CR LF, LF or CR.
- * Feed it every record in order.
- */
-export class RecordLines {
-  private excess = 0;
-
-  start({ record, info }: CsvRecord): number {
-    let breaks = 0;
-    for (const field of record) {
-      for (let i = 0; i < field.length; i++) {
-        const c = field.charCodeAt(i);
-        if (c === 10) breaks++;
-        else if (c === 13) {
-          breaks++;
-          if (field.charCodeAt(i + 1) === 10) {
-            this.excess++;
-            i++;
-          }
-        }
-      }
-    }
-    return info.lines - this.excess - breaks;
-  }
-}
-
 /**
  * The rows of one list file, read against its header row. Pure: `file` only names places in
  * reports. Invalid rows are reported and left out; a name with control characters is cleaned
@@ -88,7 +51,13 @@ export class ListRows {
   headerProblem(): Problem | undefined {
     const missing = ['email', 'status'].filter((c) => !this.columns.has(c));
     if (missing.length === 0) return undefined;
-    return { place: `${this.file}:1`, message: `header lacks column(s) ${missing.join(', ')}; expected ${LIST_COLUMNS.join(',')}` };
+    const place = `${this.file}:1`;
+    const other = [';', '\t', '|'].find((d) => this.header.length === 1 && (this.header[0] ?? '').includes(d));
+    if (other) {
+      const shown = other === '\t' ? 'tabs' : `"${other}"`;
+      return { place, message: `the columns are separated by ${shown}; list files use commas (","): save the file as CSV with commas (in a spreadsheet: "CSV, comma-separated"). Nothing in it was applied` };
+    }
+    return { place, message: `header lacks column(s) ${missing.join(', ')}; expected ${LIST_COLUMNS.join(',')}` };
   }
 
   private raw(row: string[], name: string): string {
@@ -166,34 +135,42 @@ export function duplicateProblem(file: string, line: number, email: string, earl
   return { place: `${file}:${line}`, message: `${email} also appears on line ${earlier}; rows merged, this later row wins` };
 }
 
-export function notCsvProblem(file: string, e: unknown): Problem {
-  const err = e as Error & { lines?: number };
-  return { place: err.lines ? `${file}:${err.lines}` : file, message: `not valid CSV (${err.message}); the whole file was skipped` };
+/**
+ * Whether a line surely starts a list row: an address, then a comma. A quoted field left open on
+ * an earlier line does not swallow it (csv-rows.ts); a name's second line hardly looks like this.
+ */
+export function listRowStart(line: string): boolean {
+  return /^\s*[^\s",@]+@[^\s",@]+\.[^\s",@]+\s*,/.test(line);
+}
+
+/** A row the CSV reader could not read (csv-rows.ts): reported, skipped; the other rows are read. */
+export function badRowProblem(file: string, row: { line: number; error: string }): Problem {
+  return { place: `${file}:${row.line}`, message: `not a valid CSV row (${row.error}); row skipped` };
 }
 
 /**
  * Parses a whole subscriber list held in memory (CSV with a header row). Pure. A duplicate
- * address is merged: the later row wins, reported. The service itself streams list files
+ * address is merged: the later row wins, reported. A row that is not valid CSV (csv-rows.ts) is
+ * reported and skipped, the others read; only a header without the required columns (or with
+ * another separator than the comma) refuses the file. The service itself streams list files
  * (`readListFile`, list-stream.ts); this is the plain statement of the same rules, which the
  * tests hold the streamed reader to.
  */
 export function parseListFile(text: string, file: string, defaultSource: string): ParsedList {
   const problems: Problem[] = [];
-  let records: CsvRecord[];
-  try {
-    records = parse(text, LIST_CSV_OPTIONS) as unknown as CsvRecord[];
-  } catch (e) {
-    problems.push(notCsvProblem(file, e));
-    return { entries: [], problems };
-  }
-  const rows = new ListRows(records[0]?.record ?? [], file, defaultSource);
-  const headerProblem = rows.headerProblem();
+  const rows: CsvRow[] = csvRows(text, listRowStart);
+  const headerRow = rows[0];
+  if (headerRow && 'error' in headerRow) return { entries: [], problems: [badRowProblem(file, headerRow)] };
+  const list = new ListRows(headerRow?.fields ?? [], file, defaultSource);
+  const headerProblem = list.headerProblem();
   if (headerProblem) return { entries: [], problems: [headerProblem] };
   const byEmail = new Map<string, ListEntry>();
-  const lines = new RecordLines();
-  lines.start(records[0]!);
-  for (const r of records.slice(1)) {
-    const entry = rows.entry(r.record, lines.start(r), problems);
+  for (const r of rows.slice(1)) {
+    if ('error' in r) {
+      problems.push(badRowProblem(file, r));
+      continue;
+    }
+    const entry = list.entry(r.fields, r.line, problems);
     if (!entry) continue;
     const earlier = byEmail.get(entry.email);
     if (earlier) problems.push(duplicateProblem(file, entry.line, entry.email, earlier.line));

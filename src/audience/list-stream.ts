@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
+import { createInterface } from 'node:readline';
 import type { Problem } from '../domain/errors.js';
 import { AddressIndex } from './address-index.js';
-import { duplicateProblem, LIST_CSV_OPTIONS, ListRows, notCsvProblem, RecordLines, type CsvRecord, type ListEntry } from './list-file.js';
+import { CsvRowReader, type CsvRow } from './csv-rows.js';
+import { badRowProblem, duplicateProblem, listRowStart, ListRows, type ListEntry } from './list-file.js';
 
 /** SHA-256 of a file's bytes, read as a stream, and how many bytes there were. */
 export async function fileFingerprint(path: string): Promise<{ sha256: string; bytes: number }> {
@@ -16,25 +17,22 @@ export async function fileFingerprint(path: string): Promise<{ sha256: string; b
   return { sha256: hash.digest('hex'), bytes };
 }
 
-/** Every record of a CSV file in order, and the file's fingerprint once the last was read. */
-async function* records(path: string, fingerprint: { value?: string }): AsyncGenerator<CsvRecord> {
+/** Every row of a CSV file in order (csv-rows.ts), and the file's fingerprint once the last was read. */
+async function* records(path: string, fingerprint: { value?: string }): AsyncGenerator<CsvRow> {
   const hash = createHash('sha256');
   const input = createReadStream(path);
-  const parser = parse(LIST_CSV_OPTIONS);
   input.on('data', (chunk) => hash.update(chunk as Buffer));
-  input.on('error', (e) => parser.destroy(e));
-  input.pipe(parser);
+  // Line by line (LF, CR LF or CR); bytes that are not UTF-8 become U+FFFD, which the reader reports.
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  const reader = new CsvRowReader(listRowStart);
   try {
-    yield* parser as AsyncIterable<CsvRecord>;
+    for await (const line of lines) yield* reader.push(line);
+    yield* reader.end();
     fingerprint.value = hash.digest('hex');
   } finally {
+    lines.close();
     input.destroy();
   }
-}
-
-/** csv-parse's own errors say the text is not CSV; anything else (unreadable file) is thrown on. */
-function csvError(e: unknown): boolean {
-  return String((e as { code?: unknown }).code ?? '').startsWith('CSV_');
 }
 
 export interface ListChunk {
@@ -47,7 +45,7 @@ export interface ListReadResult {
   rows: number;
   /** SHA-256 of the bytes read; undefined when the file changed between the two passes (its entries may be incomplete). */
   fingerprint?: string;
-  /** Set when the file is not valid CSV or lacks a required column: nothing was yielded. */
+  /** Set when the header lacks a required column (or uses another separator): nothing was yielded. */
   refused?: Problem;
 }
 
@@ -56,8 +54,9 @@ export interface ListReadResult {
  * `parseListFile`, in file order. Memory stays flat in the list's size except for an index of
  * 11–21 bytes per address (address-index.ts).
  *
- * Two passes. The first checks that the whole file is valid CSV (an invalid file is refused
- * whole, before anything is applied) and notes the last record of each address. The second
+ * Two passes. The first reads the header (a file without the required columns is refused whole,
+ * before anything is applied) and notes the last row of each address; a row that is not valid
+ * CSV is reported (in the second pass) and skipped. The second
  * yields each address at its last record only, so "the later row wins" holds across chunks as it
  * does in memory; an earlier row is reported as a duplicate, as `parseListFile` does.
  */
@@ -73,26 +72,21 @@ export async function readListFile(
   const first: { value?: string } = {};
   let header: ListRows | undefined;
   let n = 0;
-  try {
-    for await (const r of records(path, first)) {
-      if (!header) {
-        header = new ListRows(r.record, file, defaultSource);
-        const refused = header.headerProblem();
-        if (refused) return { rows: 0, refused };
-      } else {
-        const key = header.key(r.record);
-        if (key !== undefined) last.set(key, n);
-      }
-      n++;
+  for await (const r of records(path, first)) {
+    if (!header) {
+      if ('error' in r) return { rows: 0, refused: badRowProblem(file, r) };
+      header = new ListRows(r.fields, file, defaultSource);
+      const refused = header.headerProblem();
+      if (refused) return { rows: 0, refused };
+    } else if (!('error' in r)) {
+      const key = header.key(r.fields);
+      if (key !== undefined) last.set(key, n);
     }
-  } catch (e) {
-    if (!csvError(e)) throw e;
-    return { rows: 0, refused: notCsvProblem(file, e) };
+    n++;
   }
   if (!header) return { rows: 0, refused: new ListRows([], file, defaultSource).headerProblem() };
 
   const second: { value?: string } = {};
-  const lines = new RecordLines();
   // Addresses seen on a row that is not their last, with that row's entry (duplicates only).
   const earlier = new Map<string, ListEntry>();
   let chunk: ListChunk = { entries: [], problems: [] };
@@ -106,29 +100,26 @@ export async function readListFile(
       chunk = { entries: [], problems: [] };
     }
   };
-  try {
-    for await (const r of records(path, second)) {
-      const line = lines.start(r);
-      if (i++ === 0) continue;
-      const entry = header.entry(r.record, line, chunk.problems);
-      if (!entry) continue;
-      const before = earlier.get(entry.email);
-      if (before !== undefined) chunk.problems.push(duplicateProblem(file, line, entry.email, before.line));
-      if (last.get(entry.email) !== i - 1) {
-        // A later row of the file stands for this address (or, rarely, for one whose hash collides with it).
-        earlier.set(entry.email, entry);
-        continue;
-      }
-      earlier.delete(entry.email);
-      await add(entry);
+  for await (const r of records(path, second)) {
+    if (i++ === 0) continue;
+    if ('error' in r) {
+      chunk.problems.push(badRowProblem(file, r));
+      continue;
     }
-    // Left here only after a hash collision, or when the file changed between the passes: their last row.
-    for (const entry of earlier.values()) await add(entry);
-  } catch (e) {
-    if (!csvError(e)) throw e;
-    // Valid in the first pass, so the file was replaced meanwhile.
-    second.value = undefined;
+    const entry = header.entry(r.fields, r.line, chunk.problems);
+    if (!entry) continue;
+    const before = earlier.get(entry.email);
+    if (before !== undefined) chunk.problems.push(duplicateProblem(file, r.line, entry.email, before.line));
+    if (last.get(entry.email) !== i - 1) {
+      // A later row of the file stands for this address (or, rarely, for one whose hash collides with it).
+      earlier.set(entry.email, entry);
+      continue;
+    }
+    earlier.delete(entry.email);
+    await add(entry);
   }
+  // Left here only after a hash collision, or when the file changed between the passes: their last row.
+  for (const entry of earlier.values()) await add(entry);
   const changed = first.value !== second.value;
   if (changed) chunk.problems.push({ place: file, message: 'the file changed while it was read; what was read is applied, and the file is read again at the next sync' });
   await onChunk(chunk);

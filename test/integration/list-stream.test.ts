@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseListFile, type ListEntry } from '../../src/audience/list-file.js';
@@ -60,12 +60,27 @@ describe('readListFile: a list read in chunks, never held whole', () => {
     expect(problems).toEqual(expected.problems);
   });
 
-  it('refuses a file that is not valid CSV whole, before handing over any entry', async () => {
-    const text = messyList(100) + 'late@example.com,"unterminated,,,subscribed,2026-01-01,,\r\n';
-    const { chunks, result } = await readAll(write(text), 5);
-    expect(chunks).toEqual([]);
-    expect(result.refused).toEqual(parseListFile(text, 'list.csv', 'list.csv').problems[0]);
-    expect(result.refused!.message).toMatch(/not valid CSV/);
+  it('reads past rows that are not CSV (stray quotes, binary junk) as the in-memory parser does: reported at their lines, every other reader handed over', async () => {
+    // As a CRM export leaves it: a stray quote, an unclosed one, and raw bytes that are not UTF-8.
+    const path = join(dir, 'list.csv');
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from(messyList(100)),
+        Buffer.from('rock@example.org,Dwayne "The Rock" Johnson,,,subscribed,2026-01-01,,\r\nopen@example.org,"never closed,,,subscribed,2026-01-01,,\r\njunk\u0000'),
+        Buffer.from([0xff, 0xc3]),
+        Buffer.from(',,,,subscribed,,,\r\nlate@example.com,Late,,,subscribed,2026-01-01,,\r\n'),
+      ]),
+    );
+    const expected = parseListFile(readFileSync(path, 'utf8'), 'list.csv', 'list.csv');
+    const { entries, problems, result } = await readAll(path, 7);
+    expect(result.refused).toBeUndefined();
+    expect(byEmail(entries)).toEqual(byEmail(expected.entries));
+    expect(problems).toEqual(expected.problems);
+    expect(entries.map((e) => e.email)).toEqual(expect.arrayContaining(['rock@example.org', 'late@example.com']));
+    expect(entries.map((e) => e.email)).not.toContain('open@example.org');
+    const notCsv = problems.filter((p) => /not a valid CSV row|not UTF-8/.test(p.message));
+    expect(notCsv).toHaveLength(2);
   });
 
   it('refuses a file without the required columns, and an empty file, at line 1', async () => {
@@ -135,11 +150,11 @@ describe('importListFile and syncListFile on SQLite', () => {
     expect(unchanged).toMatchObject({ changed: false, rows: 2, recorded: 0, problems: [first.problems[0]] });
     expect(await store.countSubscriptions('nl')).toEqual({ withdrawn: 1 });
 
-    writeFileSync(path, `${HEADER}\nada@example.com,"Ada,,,subscribed,2026-01-01,,\n`);
+    writeFileSync(path, `${HEADER};x\nada@example.com,"Ada,,,subscribed,2026-01-01,,\n`.replace(/,/g, ';'));
     const broken = await syncListFile(store, 'nl', dir, NOW);
-    expect(broken.problems[0]!.message).toMatch(/not valid CSV/);
+    expect(broken.problems[0]!.message).toMatch(/the columns are separated by ";"/);
     // Not marked as synced: the next sync reports it again instead of passing over it.
-    expect((await syncListFile(store, 'nl', dir, NOW)).problems[0]!.message).toMatch(/not valid CSV/);
+    expect((await syncListFile(store, 'nl', dir, NOW)).problems[0]!.message).toMatch(/the columns are separated by ";"/);
 
     writeFileSync(path, `${HEADER}\nada@example.com,Ada,,,subscribed,2026-07-01,,\n`);
     expect(await syncListFile(store, 'nl', dir, NOW)).toMatchObject({ changed: true, rows: 1, recorded: 1, problems: [] });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parse as parseSync } from 'csv-parse/sync';
-import { LIST_CSV_OPTIONS, parseListFile, RecordLines, type CsvRecord } from '../../src/audience/list-file.js';
+import { parseListFile } from '../../src/audience/list-file.js';
+import { csvRows, MAX_SPAN } from '../../src/audience/csv-rows.js';
 
 const FILE = 'subscribers/weekly-brief.csv';
 const HEADER = 'email,name,locale,timezone,status,consented_at,source,topics';
@@ -100,43 +100,71 @@ describe('parseListFile', () => {
     expect(entries[0]!.attributes).toEqual({ company: 'Analytical Engines' });
   });
 
-  it('skips the whole file, with a report, when it is not valid CSV', () => {
-    const { entries, problems } = parseListFile(`${HEADER}\nada@example.com,"unterminated,,,pending,,,\n`, FILE, 'd');
-    expect(entries).toEqual([]);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]!.place.startsWith(FILE)).toBe(true);
-    expect(problems[0]!.message).toMatch(/not valid CSV/);
+  it('reads a CRM export with stray quotes: a quote inside a field is kept, a row that is not CSV is reported at its line and skipped, every other row read', () => {
+    const { entries, problems } = parse([
+      'rock@example.org,Dwayne "The Rock" Johnson,en,,subscribed,2026-01-02,crm,',
+      'half@example.org,"Half" Quoted,en,,subscribed,2026-01-02,crm,',
+      'open@example.org,"never closed,en,,subscribed,2026-01-02,crm,',
+      'ada@example.com,Ada,en,,subscribed,2026-01-02,crm,',
+      'grace@example.com,"Grace ""Amazing"" Hopper",en,,subscribed,2026-01-02,crm,',
+    ]);
+    expect(entries.map((e) => [e.email, e.name])).toEqual([
+      ['rock@example.org', 'Dwayne "The Rock" Johnson'],
+      ['ada@example.com', 'Ada'],
+      ['grace@example.com', 'Grace "Amazing" Hopper'],
+    ]);
+    expect(problems).toEqual([
+      { place: `${FILE}:3`, message: expect.stringMatching(/^not a valid CSV row \(column 2: text after the closing quote.*\); row skipped$/) },
+      { place: `${FILE}:4`, message: 'not a valid CSV row (a quote opened on this line is never closed at the end of a field); row skipped' },
+    ]);
+  });
+
+  it('reports a row of binary junk (NUL, bytes that are not UTF-8) and reads the rest', () => {
+    const junk = Buffer.concat([Buffer.from('\u0000\u0001PK'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(',x,,,subscribed,2026-01-02,,')]).toString('utf8');
+    const { entries, problems } = parse([junk, 'ada@example.com,Ada,,,subscribed,2026-01-02,,']);
+    expect(entries.map((e) => e.email)).toEqual(['ada@example.com']);
+    expect(problems).toEqual([{ place: `${FILE}:2`, message: expect.stringMatching(/NUL or bytes that are not UTF-8/) }]);
+  });
+
+  it('says plainly when the columns are separated by ";" (or tabs), and applies nothing', () => {
+    for (const [sep, named] of [[';', '";"'], ['\t', 'tabs']] as const) {
+      const header = HEADER.split(',').join(sep);
+      const { entries, problems } = parseListFile(`${header}\nada@example.com${sep}Ada${sep}${sep}${sep}subscribed${sep}2026-01-02${sep}${sep}\n`, FILE, 'd');
+      expect(entries).toEqual([]);
+      expect(problems).toEqual([{ place: `${FILE}:1`, message: expect.stringContaining(`the columns are separated by ${named}; list files use commas`) }]);
+    }
   });
 });
 
-describe('RecordLines', () => {
-  const lines = (text: string) => {
-    const records = parseSync(text, LIST_CSV_OPTIONS) as unknown as CsvRecord[];
-    const counter = new RecordLines();
-    return records.map((r) => [r.record[0], counter.start(r)]);
-  };
+describe('csvRows', () => {
+  const starts = (text: string) => csvRows(text).map((r) => ('fields' in r ? [r.fields[0], r.line] : [r.error, r.line]));
 
-  it('counts CR LF inside a quoted field as one line break, in a CR LF file', () => {
-    expect(lines('a,"x\r\ny"\r\nb,1\r\nc,"p\r\nq\r\nr"\r\nd,2\r\n')).toEqual([
+  it('numbers each row by the line it starts on, after quoted fields with line breaks of any kind', () => {
+    expect(starts('a,"x\r\ny"\r\nb,1\r\nc,"p\r\nq\r\nr"\r\nd,2\r\n')).toEqual([
       ['a', 1],
       ['b', 3],
       ['c', 4],
       ['d', 7],
     ]);
-  });
-
-  it('counts LF, CR LF and a lone CR inside quotes each as one break, whatever the file uses', () => {
-    expect(lines('a,"x\r\ny"\nb,1\n')).toEqual([
-      ['a', 1],
-      ['b', 3],
-    ]);
-    expect(lines('a,"x\ny"\r\nb,1\r\n')).toEqual([
-      ['a', 1],
-      ['b', 3],
-    ]);
-    expect(lines('a,"x\ry\rz"\nb,1\n')).toEqual([
+    expect(starts('a,"x\ry\rz"\nb,1\n\nc,2')).toEqual([
       ['a', 1],
       ['b', 4],
+      ['c', 6],
     ]);
+  });
+
+  it('keeps a line break inside a quoted field, and strips a byte-order mark', () => {
+    expect(csvRows('\uFEFFemail,name\nada@example.com,"Ada\nLovelace"\n')).toEqual([
+      { line: 1, fields: ['email', 'name'] },
+      { line: 2, fields: ['ada@example.com', 'Ada\nLovelace'] },
+    ]);
+  });
+
+  it(`gives up on a quote still open after ${MAX_SPAN} lines and reads the lines it held as rows again`, () => {
+    const lines = ['h,x', 'a,"opened', ...Array.from({ length: MAX_SPAN + 3 }, (_, i) => `r${i},${i}`)];
+    const rows = csvRows(lines.join('\n'));
+    expect(rows[1]).toEqual({ line: 2, error: 'a quote opened on this line is never closed at the end of a field' });
+    expect(rows.slice(2).map((r) => ('fields' in r ? r.fields[0] : r.error))).toEqual(Array.from({ length: MAX_SPAN + 3 }, (_, i) => `r${i}`));
+    expect(rows.at(-1)!.line).toBe(lines.length);
   });
 });
