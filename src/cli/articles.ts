@@ -1,7 +1,5 @@
 import { Command } from 'commander';
-import { findNewsletter } from '../config/load.js';
-import { latestSlotAtOrBefore, nextSlotAfter } from '../compose/slots.js';
-import { composeIssue } from '../service/compose-issue.js';
+import { nextIssueArticles } from '../service/next-issue.js';
 import { openApp, parseAt, withAt, withConfig, type CommonOptions } from './options.js';
 
 const REASONS: Record<string, string> = {
@@ -24,22 +22,7 @@ export function articlesCommand(setExit: (code: number) => void): Command {
     const at = parseAt(opts.at);
     const app = await openApp(opts);
     try {
-      const now = at ?? app.clock.now();
-      const out = [];
-      for (const n of findNewsletter(app.config, opts.newsletter)) {
-        // The slot `send` would make now; when that issue exists already, the one after it.
-        let slot = latestSlotAtOrBefore(n.schedule, n.timezone, now);
-        if (await app.store.findIssue(n.id, slot.toISOString())) slot = nextSlotAfter(n.schedule, n.timezone, now);
-        const c = await composeIssue(app.store, n, app.config, slot, now);
-        out.push({
-          newsletter: n.id,
-          slot: slot.toISOString(),
-          window: c.draft.window,
-          taken: c.draft.articles.map((a) => ({ id: a.id, publishedAt: a.publishedAt, title: a.title, topics: a.topics, translations: Object.keys(a.translations), origin: a.origin })),
-          leftOut: c.selection.leftOut,
-          invalid: c.problems,
-        });
-      }
+      const out = await nextIssueArticles(app, at ?? app.clock.now(), opts.newsletter);
       if (opts.json) {
         process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       } else {

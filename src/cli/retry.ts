@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import { exitCodeFor, sendNewsletter } from '../service/send-issue.js';
+import { requeueIssue } from '../service/retry-issue.js';
 import { formatSummary } from './summary.js';
 import { openApp, withConfig, type CommonOptions } from './options.js';
 import { onShutdownSignal } from './signals.js';
@@ -27,15 +27,8 @@ export function retryCommand(setExit: (code: number) => void): Command {
     const controller = new AbortController();
     const release = onShutdownSignal(() => controller.abort());
     try {
-      const issue = await app.store.getIssue(opts.issue);
-      if (!issue) throw new NewsletterError(ErrorCodes.USAGE, `there is no issue ${opts.issue} in this store`);
-      const newsletter = app.config.newsletters.find((n) => n.id === issue.newsletterId);
-      if (!newsletter) throw new NewsletterError(ErrorCodes.USAGE, `issue ${opts.issue} belongs to newsletter "${issue.newsletterId}", which is not in ${app.config.file}`);
-      const states = ['deferred' as const, ...(opts.failed ? (['failed'] as const) : []), ...(opts.unknown ? (['unknown'] as const) : [])];
-      const now = app.clock.now().toISOString();
-      const requeued = await app.store.requeue(issue.id, states, now);
-      if (issue.pausedReason) await app.store.resumeIssue(issue.id);
-      process.stderr.write(`issue #${issue.id}: ${requeued} reader(s) re-queued (${states.join(', ')})${issue.pausedReason ? '; pause lifted' : ''}\n`);
+      const { issue, newsletter, states, requeued, resumed } = await requeueIssue(app, opts.issue, opts);
+      process.stderr.write(`issue #${issue.id}: ${requeued} reader(s) re-queued (${states.join(', ')})${resumed ? '; pause lifted' : ''}\n`);
       if (!opts.send) return setExit(0);
       const summary = await sendNewsletter(app, newsletter, { slot: new Date(issue.slot), signal: controller.signal });
       process.stderr.write(formatSummary(summary));
