@@ -13,7 +13,7 @@ import type { Issue } from '../domain/types.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import { createMessages } from './messages.js';
-import { compileInWorker, MjmlCompileError } from './mjml-worker.js';
+import { compileInThread, MjmlCompileError } from './mjml-thread.js';
 import type { TemplateFiles } from './template-files.js';
 import { buildIssueView, type IssueView } from './view.js';
 import { escapeHtml, fill, sentinel, toFillTemplate, type FillTemplate, type ReaderValues } from './reader-fill.js';
@@ -140,13 +140,13 @@ export function neutralPreheader(html: string): string {
   return html.replace(MJML_PREHEADER, '<div style="display:none;font-size:0;line-height:0;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all;">');
 }
 
-/** Step 3: MJML in strict validation (in a worker thread: mjml-worker.ts); any validation error refuses the template. */
+/** Step 3: MJML in strict validation (in a worker thread: mjml-thread.ts); any validation error refuses the template. */
 export async function compileMjml(mjml: string, file: string): Promise<{ html: string; warnings: string[] }> {
   try {
     // Minified by MJML's own minifier (htmlnano, whitespace only: the CSS stays as written). The
     // indentation was a quarter of the HTML, paid per reader on the wire and in the inbox
     // (Gmail clips a message past 102 KB): 55 to 43 KB per sample message, (d) about +30 %.
-    const result = await compileInWorker(mjml, { validationLevel: 'strict', keepComments: false, filePath: file, minify: true, minifyOptions: { minifyCss: false } });
+    const result = await compileInThread(mjml, { validationLevel: 'strict', keepComments: false, filePath: file, minify: true, minifyOptions: { minifyCss: false } });
     return { html: neutralPreheader(result.html), warnings: result.warnings };
   } catch (e) {
     // The worker gone is not the template's fault: thrown on as it is, not as a broken template.

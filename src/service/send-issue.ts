@@ -6,7 +6,7 @@ import { syncList } from './sync-list.js';
 import { progressLog } from '../domain/logger.js';
 import { deliverIssue } from '../delivery/deliver.js';
 import { IssueRenderer } from '../render/issue-renderer.js';
-import { releaseMjmlWorker } from '../render/mjml-worker.js';
+import { releaseMjmlThread } from '../render/mjml-thread.js';
 import { listSyncThreadsRunning } from '../audience/list-sync-thread.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { composeIssue } from './compose-issue.js';
@@ -80,13 +80,13 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     }
     // Render the draft in every locale before anything is written: a broken template or
     // locale file stops here (exit 2) instead of leaving an issue nobody can be sent. MJML
-    // compiles in a worker thread (render/mjml-worker.ts), so the list sync runs meanwhile.
+    // compiles in a worker thread (render/mjml-thread.ts), so the list sync runs meanwhile.
     const probe = new IssueRenderer({ ...composition.draft, id: 0 }, newsletter, files, config.publicUrl);
     const probing = Promise.all(newsletter.locales.supported.map((l) => probe.forLocale(l)));
     // A list still being applied in its own thread when the probe is done takes seconds more:
-    // end the MJML worker now rather than keep it idle next to the sync's memory (delivery
+    // end the MJML thread now rather than keep it idle next to the sync's memory (delivery
     // starts another). A rejection is awaited below, after the sync.
-    probing.then(() => (listSyncThreadsRunning() > 0 ? releaseMjmlWorker() : undefined)).catch(() => {});
+    probing.then(() => (listSyncThreadsRunning() > 0 ? releaseMjmlThread() : undefined)).catch(() => {});
     problems.push(...(await syncAudience()).problems);
     await probing;
     problems.push(...composition.problems);

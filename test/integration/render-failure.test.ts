@@ -4,7 +4,7 @@ import { deliverIssue } from '../../src/delivery/deliver.js';
 import { IssueRenderer } from '../../src/render/issue-renderer.js';
 import type { LocaleRendering } from '../../src/render/pipeline.js';
 import { readTemplateFiles } from '../../src/render/template-files.js';
-import { mjmlWorkerRunning, stopMjmlWorker } from '../../src/render/mjml-worker.js';
+import { mjmlThreadRunning, stopMjmlThread } from '../../src/render/mjml-thread.js';
 import type { App } from '../../src/app.js';
 import type { OutgoingMessage, SendResult, Transport } from '../../src/transport/transport.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
@@ -51,10 +51,10 @@ describe('a message that cannot be made', () => {
     const nl = app.config.newsletters[0]!;
     const queued = await sendNewsletter(app, nl, { noDeliver: true });
     const issue = (await app.store.getIssue(queued.issue!.id))!;
-    // The Tokyo rendering fails as it would if the MJML worker died under it.
+    // The Tokyo rendering fails as it would if the MJML thread died under it.
     const renderer = new (class extends IssueRenderer {
       override forLocale(locale: string, timezone?: string, topics?: readonly string[]): Promise<LocaleRendering> {
-        if (timezone === 'Asia/Tokyo') return Promise.reject(new Error('the MJML worker stopped (exit code 1)'));
+        if (timezone === 'Asia/Tokyo') return Promise.reject(new Error('the MJML thread stopped (exit code 1)'));
         return super.forLocale(locale, timezone, topics);
       }
     })(issue, nl, readTemplateFiles(app.config.paths.templates, nl.template), app.config.publicUrl);
@@ -65,7 +65,7 @@ describe('a message that cannot be made', () => {
     const rows = await app.store.outboxRows(issue.id);
     const tokyo = rows.find((r) => r.email === 'tokyo@example.com')!;
     expect(tokyo.state).toBe('deferred');
-    expect(tokyo.lastError).toContain('the message could not be made: the MJML worker stopped');
+    expect(tokyo.lastError).toContain('the message could not be made: the MJML thread stopped');
     expect(tokyo.nextAttemptAt).not.toBeNull();
     expect(rows.filter((r) => r.state === 'sent').map((r) => r.email).sort()).toEqual(['first@example.com', 'third@example.com']);
     expect(transport.sent).not.toContain('tokyo@example.com');
@@ -78,13 +78,13 @@ describe('a message that cannot be made', () => {
     const queued = await sendNewsletter(app, nl, { noDeliver: true });
     const issue = (await app.store.getIssue(queued.issue!.id))!;
     const renderer = new IssueRenderer(issue, nl, readTemplateFiles(app.config.paths.templates, nl.template), app.config.publicUrl);
-    await stopMjmlWorker();
+    await stopMjmlThread();
     // A fresh worker takes hundreds of milliseconds to load mjml: stopping it at once fails this compile.
     const first = renderer.forLocale('en', 'Asia/Tokyo');
     await new Promise((r) => setImmediate(r));
-    expect(mjmlWorkerRunning()).toBe(true);
-    await stopMjmlWorker();
-    await expect(first).rejects.toThrow(/MJML worker stopped/);
+    expect(mjmlThreadRunning()).toBe(true);
+    await stopMjmlThread();
+    await expect(first).rejects.toThrow(/MJML thread stopped/);
     const again = await renderer.forLocale('en', 'Asia/Tokyo');
     expect(again.locale).toBe('en');
 

@@ -5,16 +5,16 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from '../helpers/project.js';
 import { until } from '../helpers/wait.js';
-import { compileInWorker, IDLE_MS, MjmlCompileError, mjmlWorkerRunning, releaseMjmlWorker, stopMjmlWorker } from '../../src/render/mjml-worker.js';
+import { compileInThread, IDLE_MS, MjmlCompileError, mjmlThreadRunning, releaseMjmlThread, stopMjmlThread } from '../../src/render/mjml-thread.js';
 
 const options = { validationLevel: 'strict' as const, keepComments: false, filePath: fileURLToPath(import.meta.url), minify: true, minifyOptions: { minifyCss: false } };
 const doc = (text: string, attrs = '') => `<mjml><mj-body><mj-section><mj-column><mj-text${attrs}>${text}</mj-text></mj-column></mj-section></mj-body></mjml>`;
 
-describe('MJML worker', () => {
-  afterEach(() => stopMjmlWorker());
+describe('MJML thread', () => {
+  afterEach(() => stopMjmlThread());
 
   it('compiles in a worker thread: mjml is never loaded in this one', async () => {
-    const [a, b] = await Promise.all([compileInWorker(doc('Hello {{name}}'), options), compileInWorker(doc('Zweite Ausgabe'), options)]);
+    const [a, b] = await Promise.all([compileInThread(doc('Hello {{name}}'), options), compileInThread(doc('Zweite Ausgabe'), options)]);
     expect(a.html).toContain('Hello {{name}}');
     expect(b.html).toContain('Zweite Ausgabe');
     expect(a.warnings).toEqual([]);
@@ -23,33 +23,33 @@ describe('MJML worker', () => {
   });
 
   it('brings back MJML validation errors with their line, tag and message', async () => {
-    const err = await compileInWorker(doc('x', ' color="not-a-colour"'), options).catch((e: unknown) => e);
+    const err = await compileInThread(doc('x', ' color="not-a-colour"'), options).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MjmlCompileError);
     const errors = (err as MjmlCompileError).errors ?? [];
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]).toMatchObject({ line: 1, tagName: 'mj-text' });
     expect(errors[0]!.message).toContain('not-a-colour');
     // The worker is still there for the next compile.
-    expect((await compileInWorker(doc('after the error'), options)).html).toContain('after the error');
+    expect((await compileInThread(doc('after the error'), options)).html).toContain('after the error');
   });
 
   it('ends once idle, giving its memory back, and starts again on the next compile', async () => {
-    await compileInWorker(doc('one'), options);
-    expect(mjmlWorkerRunning()).toBe(true);
-    await until('the idle worker to end', () => !mjmlWorkerRunning(), IDLE_MS + 5000);
-    expect(mjmlWorkerRunning()).toBe(false);
-    expect((await compileInWorker(doc('two'), options)).html).toContain('two');
+    await compileInThread(doc('one'), options);
+    expect(mjmlThreadRunning()).toBe(true);
+    await until('the idle worker to end', () => !mjmlThreadRunning(), IDLE_MS + 5000);
+    expect(mjmlThreadRunning()).toBe(false);
+    expect((await compileInThread(doc('two'), options)).html).toContain('two');
   });
 
   it('keeps standard output for the command: what mjml prints goes to standard error, and an idle worker does not hold the process', () => {
     // In a child process, from dist/ as the CLI runs it. htmlnano's CSS minifier without cssnano
     // prints a notice; a command's standard output must stay only what it prints for scripts.
-    const mod = pathToFileURL(join(REPO, 'dist', 'render', 'mjml-worker.js')).href;
+    const mod = pathToFileURL(join(REPO, 'dist', 'render', 'mjml-thread.js')).href;
     const script = `
-      import { compileInWorker, mjmlWorkerRunning } from ${JSON.stringify(mod)};
-      process.on('exit', () => process.stderr.write('worker running at exit: ' + mjmlWorkerRunning() + '\\n'));
+      import { compileInThread, mjmlThreadRunning } from ${JSON.stringify(mod)};
+      process.on('exit', () => process.stderr.write('worker running at exit: ' + mjmlThreadRunning() + '\\n'));
       const doc = '<mjml><mj-head><mj-style>.a { color: red; }</mj-style></mj-head><mj-body><mj-section><mj-column><mj-text css-class="a">x</mj-text></mj-column></mj-section></mj-body></mjml>';
-      await compileInWorker(doc, { validationLevel: 'strict', keepComments: false, filePath: ${JSON.stringify(fileURLToPath(import.meta.url))}, minify: true, minifyOptions: {} });
+      await compileInThread(doc, { validationLevel: 'strict', keepComments: false, filePath: ${JSON.stringify(fileURLToPath(import.meta.url))}, minify: true, minifyOptions: {} });
       process.stdout.write('compiled\\n');
     `;
     // --input-type=module also checks that the worker does not take this process's flags.
@@ -62,19 +62,19 @@ describe('MJML worker', () => {
   });
 
   it('a compile asked of a stopped worker fails with a reason, and the next one gets a new worker', async () => {
-    const pending = compileInWorker(doc('cut short'), options);
-    await stopMjmlWorker();
-    await expect(pending).rejects.toThrow(/MJML worker stopped/);
-    expect((await compileInWorker(doc('fresh'), options)).html).toContain('fresh');
+    const pending = compileInThread(doc('cut short'), options);
+    await stopMjmlThread();
+    await expect(pending).rejects.toThrow(/MJML thread stopped/);
+    expect((await compileInThread(doc('fresh'), options)).html).toContain('fresh');
   });
 
   it('is released at once when idle, but not while it owes a compile', async () => {
-    const owed = compileInWorker(doc('still owed'), options);
-    await releaseMjmlWorker();
-    expect(mjmlWorkerRunning()).toBe(true);
+    const owed = compileInThread(doc('still owed'), options);
+    await releaseMjmlThread();
+    expect(mjmlThreadRunning()).toBe(true);
     expect((await owed).html).toContain('still owed');
-    await releaseMjmlWorker();
-    expect(mjmlWorkerRunning()).toBe(false);
-    expect((await compileInWorker(doc('after release'), options)).html).toContain('after release');
+    await releaseMjmlThread();
+    expect(mjmlThreadRunning()).toBe(false);
+    expect((await compileInThread(doc('after release'), options)).html).toContain('after release');
   });
 });

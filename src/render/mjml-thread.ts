@@ -1,23 +1,23 @@
 /**
- * MJML compiles in a worker thread, not in the process that renders and sends.
+ * MJML compiles in a thread of its own, not in the process that renders and sends.
  *
  * Loaded and run once, mjml holds about 25 MB of V8 heap for the rest of the process's life.
  * In a sender that live heap matters more than its size: V8 lets the old generation grow to
  * about 2.8 times what is live before it marks, so those 25 MB allowed about 70 MB more growth
- * and a 100,000-reader send went past 300 MB. The worker is started on the first compile, kept
+ * and a 100,000-reader send went past 300 MB. The thread is started on the first compile, kept
  * while compiles keep coming (an issue's locales and time zones arrive in a burst), and ended
  * after IDLE_MS without one; its heap goes with it. While idle it does not keep the process
- * alive: a command exits when its own work is done. A worker that dies under a compile (a crash,
+ * alive: a command exits when its own work is done. A thread that dies under a compile (a crash,
  * out of memory) is replaced and the compile tried once more.
  *
- * The worker's code is a short CommonJS string (`eval`), so it runs the same from `dist/` and
+ * The thread's code is a short CommonJS string (`eval`), so it runs the same from `dist/` and
  * under vitest from the TypeScript sources. It loads mjml from the path resolved here.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
-/** How long an idle worker is kept for the next compile. Starting again costs 0.5 to 1 s of its CPU (loading mjml, the first compile). */
+/** How long an idle thread is kept for the next compile. Starting again costs 0.5 to 1 s of its CPU (loading mjml, the first compile). */
 export const IDLE_MS = 2000;
 
 export interface MjmlOptions {
@@ -48,8 +48,8 @@ export class MjmlCompileError extends Error {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 // Standard output carries only what a command prints for scripts: anything mjml prints goes to
-// standard error with the logs. (Reading the worker's streams in the parent instead would keep
-// the process alive while the worker idles.)
+// standard error with the logs. (Reading the thread's streams in the parent instead would keep
+// the process alive while the thread idles.)
 process.stdout.write = process.stderr.write.bind(process.stderr);
 let load;
 parentPort.on('message', async ({ id, mjml, options }) => {
@@ -74,19 +74,19 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** The worker ended before answering: `stopped` when it was ended on purpose (idle, stopMjmlWorker). */
-export class MjmlWorkerGone extends Error {
+/** The thread ended before answering: `stopped` when it was ended on purpose (idle, stopMjmlThread). */
+export class MjmlThreadGone extends Error {
   constructor(
     message: string,
     readonly stopped: boolean,
   ) {
     super(message);
-    this.name = 'MjmlWorkerGone';
+    this.name = 'MjmlThreadGone';
   }
 }
 
-/** One worker and the compiles it owes; a stopped worker's compiles fail, not the next one's. */
-class CompileWorker {
+/** One thread and the compiles it owes; a stopped thread's compiles fail, not the next one's. */
+class CompileThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -94,14 +94,14 @@ class CompileWorker {
   private stopping = false;
 
   constructor(mjmlUrl: string) {
-    // A young generation of 8 MB instead of V8's default: the worker's footprint is about
+    // A young generation of 8 MB instead of V8's default: the thread's footprint is about
     // 75 MB instead of 95, for compiles about 5 % slower (bench/tmp measurements, 6 compiles).
-    // No execArgv from this process: a flag such as --input-type=module would make the worker
+    // No execArgv from this process: a flag such as --input-type=module would make the thread
     // read its CommonJS source as a module.
     this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { mjmlUrl }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     this.worker.on('message', (reply: Reply) => this.settle(reply));
-    this.worker.on('error', (e) => this.fail(`the MJML worker failed: ${e.message}`));
-    this.worker.on('exit', (code) => this.fail(`the MJML worker stopped (exit code ${code})`));
+    this.worker.on('error', (e) => this.fail(`the MJML thread failed: ${e.message}`));
+    this.worker.on('exit', (code) => this.fail(`the MJML thread stopped (exit code ${code})`));
   }
 
   compile(mjml: string, options: MjmlOptions): Promise<{ html: string; warnings: string[] }> {
@@ -141,48 +141,48 @@ class CompileWorker {
 
   private fail(message: string): void {
     if (current === this) current = undefined;
-    for (const p of this.pending.values()) p.reject(new MjmlWorkerGone(message, this.stopping));
+    for (const p of this.pending.values()) p.reject(new MjmlThreadGone(message, this.stopping));
     this.pending.clear();
   }
 }
 
 let mjmlUrl: string | undefined;
-let current: CompileWorker | undefined;
+let current: CompileThread | undefined;
 
-function worker(): CompileWorker {
+function thread(): CompileThread {
   mjmlUrl ??= pathToFileURL(createRequire(import.meta.url).resolve('mjml')).href;
-  return (current ??= new CompileWorker(mjmlUrl));
+  return (current ??= new CompileThread(mjmlUrl));
 }
 
 /**
- * MJML → HTML in the worker. Rejects with MjmlCompileError when MJML refuses the document, and
- * with MjmlWorkerGone when the worker was stopped, or died twice under this compile.
+ * MJML → HTML in the thread. Rejects with MjmlCompileError when MJML refuses the document, and
+ * with MjmlThreadGone when the thread was stopped, or died twice under this compile.
  */
-export async function compileInWorker(mjml: string, options: MjmlOptions): Promise<{ html: string; warnings: string[] }> {
+export async function compileInThread(mjml: string, options: MjmlOptions): Promise<{ html: string; warnings: string[] }> {
   try {
-    return await worker().compile(mjml, options);
+    return await thread().compile(mjml, options);
   } catch (e) {
-    if (!(e instanceof MjmlWorkerGone) || e.stopped) throw e;
-    return worker().compile(mjml, options);
+    if (!(e instanceof MjmlThreadGone) || e.stopped) throw e;
+    return thread().compile(mjml, options);
   }
 }
 
-/** Ends the worker now (tests, and commands that want their memory back at once). */
-export async function stopMjmlWorker(): Promise<void> {
+/** Ends the thread now (tests, and commands that want their memory back at once). */
+export async function stopMjmlThread(): Promise<void> {
   const w = current;
   current = undefined;
   if (w) await w.stop();
 }
 
 /**
- * Ends the worker now if it owes no compile, rather than after IDLE_MS: for a caller that knows
- * no compile will come for a while. A compile asked later starts a new worker.
+ * Ends the thread now if it owes no compile, rather than after IDLE_MS: for a caller that knows
+ * no compile will come for a while. A compile asked later starts a new thread.
  */
-export async function releaseMjmlWorker(): Promise<void> {
-  if (current?.idle) await stopMjmlWorker();
+export async function releaseMjmlThread(): Promise<void> {
+  if (current?.idle) await stopMjmlThread();
 }
 
-/** Whether a worker is running (for tests). */
-export function mjmlWorkerRunning(): boolean {
+/** Whether a thread is running (for tests). */
+export function mjmlThreadRunning(): boolean {
   return current !== undefined;
 }
