@@ -15,7 +15,7 @@ import { buildIssueView } from '../dist/render/view.js';
 import { htmlToText, renderForReader } from '../dist/render/pipeline.js';
 import mjml2html from 'mjml';
 import { listDomain, messageIdFor, outboxKey } from '../dist/delivery/message.js';
-import { preferencesUrl, unsubscribeUrl } from '../dist/delivery/deliver.js';
+import { preferencesUrl, unsubscribeUrl } from '../dist/audience/reader-links.js';
 import { nodemailerDigest, nodemailerEml } from './nodemailer-message.mjs';
 import { BENCH_ENV, cpuMs, makeProject, nullTransport } from './lib.mjs';
 

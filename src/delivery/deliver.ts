@@ -1,13 +1,14 @@
-import type { Clock, Subscriber } from '../domain/types.js';
+import type { Clock } from '../domain/types.js';
 import type { Logger } from '../domain/logger.js';
 import { readerLocale } from '../domain/locale.js';
-import { signToken } from '../domain/tokens.js';
 import type { ClaimedDelivery } from '../store/store.js';
 import type { OutgoingMessage, Transport } from '../transport/transport.js';
 import { articlesForTopics, type IssueRenderer } from '../render/issue-renderer.js';
 import type { LocaleRendering } from '../render/pipeline.js';
-import type { ReaderValues } from '../render/reader-fill.js';
 import { RawMessageTemplate } from './raw-message.js';
+import { readerValues } from '../audience/reader-links.js';
+// The link builders moved to audience/; this re-export goes once every importer took the new path.
+export { preferencesUrl, readerValues, unsubscribeUrl } from '../audience/reader-links.js';
 import { listDomain, messageIdFor, type MessageOptions } from './message.js';
 import type { DeliveryStore } from './delivery-store.js';
 import { cancelledAttempt, domainOf, failedAttempt, IN_DOUBT_AT_STOP, OutcomeTally, retryLater, sentAttempt, type Attempt, type OutcomeContext } from './outcomes.js';
@@ -49,25 +50,6 @@ export interface DeliveryRun {
   attempted: number;
   expiredLeases: number;
   paused?: string;
-}
-
-export function unsubscribeUrl(publicUrl: string, secret: string, subscriberId: number, newsletterId: string): string {
-  return `${publicUrl}/u/${signToken({ p: 'unsubscribe', s: subscriberId, n: newsletterId }, secret)}`;
-}
-
-export function preferencesUrl(publicUrl: string, secret: string, subscriberId: number, newsletterId: string): string {
-  return `${publicUrl}/p/${signToken({ p: 'preferences', s: subscriberId, n: newsletterId }, secret)}`;
-}
-
-/** A reader's own values for the per-reader fill: name, address, signed links, list attributes. */
-export function readerValues(publicUrl: string, secret: string, subscriber: Pick<Subscriber, 'id' | 'name' | 'email' | 'attributes'>, newsletterId: string): Omit<ReaderValues, 'greeting'> {
-  return {
-    name: subscriber.name,
-    email: subscriber.email,
-    unsubscribeUrl: unsubscribeUrl(publicUrl, secret, subscriber.id, newsletterId),
-    preferencesUrl: preferencesUrl(publicUrl, secret, subscriber.id, newsletterId),
-    attributes: subscriber.attributes,
-  };
 }
 
 /** Finished messages with reader slots, one per rendering (see raw-message.ts). */

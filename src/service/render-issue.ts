@@ -10,7 +10,7 @@ import { readTemplateFiles } from '../render/template-files.js';
 import { renderLocale, renderForReader } from '../render/pipeline.js';
 import { RawMessageTemplate } from '../delivery/raw-message.js';
 import { signedEml } from '../delivery/dkim.js';
-import { readerValues } from '../delivery/deliver.js';
+import { readerValues } from '../audience/reader-links.js';
 import { composeIssue } from './compose-issue.js';
 import type { App } from '../app.js';
 

@@ -3,7 +3,7 @@ import type { ParsedMail } from 'mailparser';
 import { createHttpApp } from '../../src/http/app.js';
 import { sendNewsletter } from '../../src/service/send-issue.js';
 import { syncList } from '../../src/service/sync-list.js';
-import { preferencesUrl, unsubscribeUrl } from '../../src/delivery/deliver.js';
+import { preferencesUrl, unsubscribeUrl } from '../../src/audience/reader-links.js';
 import type { App } from '../../src/app.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
