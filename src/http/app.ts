@@ -7,10 +7,9 @@ import { unsubscribeRoutes } from './unsubscribe-routes.js';
 import { subscribeRoutes } from './subscribe-routes.js';
 import { preferencesRoutes } from './preferences-routes.js';
 import { articleFor } from '../render/view.js';
-import { readTemplateFiles } from '../render/template-files.js';
-import { renderLocale, renderForReader } from '../render/pipeline.js';
-import { negotiateLocale } from '../domain/locale.js';
+import { readerLocale } from '../domain/locale.js';
 import { page } from './pages.js';
+import { ArchivePages, webVersionRenderer } from './archive-pages.js';
 
 /**
  * The public HTTP surface, testable with `app.request()`:
@@ -20,7 +19,7 @@ import { page } from './pages.js';
  *   GET  /archive/:newsletter/issues/:id       web version of an issue (?lang=fr)
  *   GET  /archive/:newsletter/articles/:id     an article that has no URL of its own
  */
-export function createHttpApp(deps: HttpDeps): Hono {
+export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVersionRenderer(deps.config.paths.templates, deps.config.publicUrl))): Hono {
   const { store, config } = deps;
   const app = new Hono();
   const newsletterOf = (id: string) => config.newsletters.find((n) => n.id === id);
@@ -45,11 +44,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
     const n = newsletterOf(c.req.param('newsletter'));
     const issue = n ? await store.getIssue(Number(c.req.param('id'))) : undefined;
     if (!n || !issue || issue.newsletterId !== n.id) return c.html(page('Not found', '<h1>No such issue</h1>'), 404);
-    const locale = negotiateLocale(c.req.query('lang'), n.locales.supported, n.locales.default);
-    const files = readTemplateFiles(config.paths.templates, n.template);
-    const r = await renderLocale({ issue, newsletter: n, locale, files, publicUrl: config.publicUrl });
-    // The web version is the same for everyone: no name, no address, no personal unsubscribe link.
-    return c.html(renderForReader(r, { name: '', email: '…', unsubscribeUrl: `${config.publicUrl}/`, preferencesUrl: `${config.publicUrl}/` }).html);
+    // The web version is the same for everyone, so it is rendered once per language (archive-pages.ts).
+    return c.html(await archive.get(issue, n, readerLocale(n.locales, c.req.query('lang'))));
   });
 
   app.get('/archive/:newsletter/articles/:id', async (c) => {
