@@ -1,8 +1,23 @@
 import addrs from 'email-addresses';
+import { domainToASCII } from 'node:url';
 
 /** Trims and lower-cases the whole address, as list managers do, so `ADA@Example.com` is `ada@example.com`. */
 export function normaliseEmail(raw: string): string {
   return raw.trim().toLowerCase();
+}
+
+/**
+ * One key per mailbox for counting (rate limits): the address as normaliseEmail gives it, in
+ * Unicode normal form C, with its domain in ASCII (IDNA: `bücher.example` and
+ * `xn--bcher-kva.example` are one domain). So a limit cannot be dodged by writing the same
+ * address another way.
+ */
+export function addressKey(raw: string): string {
+  const email = normaliseEmail(raw).normalize('NFC');
+  const at = email.lastIndexOf('@');
+  if (at < 0) return email;
+  const domain = domainToASCII(email.slice(at + 1)) || email.slice(at + 1);
+  return `${email.slice(0, at)}@${domain.toLowerCase()}`;
 }
 
 /**

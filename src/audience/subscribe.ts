@@ -5,7 +5,7 @@ import type { Transport } from '../transport/transport.js';
 import type { Logger } from '../domain/logger.js';
 import { signToken } from '../domain/tokens.js';
 import { suppressionHash } from '../domain/erasure.js';
-import { isValidLocaleTag, isValidTimeZone, negotiateLocale } from '../domain/locale.js';
+import { isValidLocaleTag, isValidTimeZone, readerLocale } from '../domain/locale.js';
 import { cleanName, isValidEmail, normaliseEmail } from './email.js';
 import { createMessages } from '../render/messages.js';
 import type { TemplateFiles } from '../render/template-files.js';
@@ -23,7 +23,6 @@ export interface SubscribeRequest {
 }
 
 export type SubscribeOutcome =
-  | { kind: 'invalid'; field: 'email' | 'name'; message: string }
   /** What the requester is told is the same in every case below: nothing about the address leaks. */
   | { kind: 'accepted'; sent: boolean; why: 'confirmation-sent' | 'already-subscribed' | 'suppressed' | 'address-limit' };
 
@@ -45,13 +44,36 @@ const CONFIRM_TTL_S = 7 * 24 * 3600;
  * sends a confirmation in the reader's language. An active, suppressed or erased address gets
  * nothing new, and the answer does not say which.
  */
-export async function requestSubscription(deps: SubscribeDeps, newsletter: NewsletterConfig, req: SubscribeRequest, now: Date): Promise<SubscribeOutcome> {
+/** The form's fields, checked and cleaned (pure); what is wrong with them is said at once. */
+export type CheckedRequest = { email: string; name: string; locale: string; timezone: string; topics: string[]; ip?: string; userAgent?: string };
+
+export function checkSubscription(req: SubscribeRequest): { kind: 'invalid'; field: 'email' | 'name'; message: string } | { kind: 'ok'; request: CheckedRequest } {
   const email = normaliseEmail(req.email ?? '');
   if (!isValidEmail(email)) return { kind: 'invalid', field: 'email', message: 'Please enter a valid email address.' };
-  const rawName = (req.name ?? '').slice(0, 200);
-  const { name } = cleanName(rawName);
-  const locale = req.locale && isValidLocaleTag(req.locale) ? req.locale : '';
-  const timezone = req.timezone && isValidTimeZone(req.timezone) ? req.timezone : '';
+  const { name } = cleanName((req.name ?? '').slice(0, 200));
+  return {
+    kind: 'ok',
+    request: {
+      email,
+      name,
+      locale: req.locale && isValidLocaleTag(req.locale) ? req.locale : '',
+      timezone: req.timezone && isValidTimeZone(req.timezone) ? req.timezone : '',
+      topics: (req.topics ?? []).slice(0, 50),
+      ip: req.ip,
+      userAgent: req.userAgent,
+    },
+  };
+}
+
+/**
+ * Double opt-in, step 1, for a checked request: records a pending consent (time, source, IP,
+ * user agent, wording) and sends a confirmation in the reader's language, whose link is bound to
+ * this sign-up (its time): after an unsubscribe and a new sign-up, an older link does nothing.
+ * An active, suppressed or erased address gets nothing new. The HTTP route answers before this
+ * runs, the same in every case.
+ */
+export async function requestSubscription(deps: SubscribeDeps, newsletter: NewsletterConfig, req: CheckedRequest, now: Date): Promise<SubscribeOutcome> {
+  const { email, name, locale, timezone } = req;
   const at = now.toISOString();
 
   if ((await deps.store.erasedAmong([suppressionHash(email)])).size > 0) return { kind: 'accepted', sent: false, why: 'suppressed' };
@@ -65,21 +87,21 @@ export async function requestSubscription(deps: SubscribeDeps, newsletter: Newsl
   // A known reader keeps their profile; a form cannot overwrite someone else's name.
   const subscriberId =
     existing?.id ??
-    (await deps.store.upsertSubscriber({ email, name, locale, timezone, topics: (req.topics ?? []).slice(0, 50), attributes: {} }, at));
+    (await deps.store.upsertSubscriber({ email, name, locale, timezone, topics: req.topics, attributes: {} }, at));
   await deps.store.appendConsentEvent(
     { subscriberId, newsletterId: newsletter.id, kind: 'pending', at, source: 'subscribe-form', ip: req.ip, userAgent: req.userAgent?.slice(0, 300), wording: newsletter.consentWording },
     at,
   );
-  const readerLocale = negotiateLocale(existing?.locale || locale, newsletter.locales.supported, newsletter.locales.default);
-  const messages = createMessages(readerLocale, deps.files.catalogs, newsletter.locales.default, deps.files.localeFile);
-  const token = signToken({ p: 'confirm', s: subscriberId, n: newsletter.id, e: Math.floor(now.getTime() / 1000) + CONFIRM_TTL_S }, deps.secret);
+  const language = readerLocale(newsletter.locales, existing?.locale || locale);
+  const messages = createMessages(language, deps.files.catalogs, newsletter.locales.default, deps.files.localeFile);
+  const token = signToken({ p: 'confirm', s: subscriberId, n: newsletter.id, e: Math.floor(now.getTime() / 1000) + CONFIRM_TTL_S, w: at }, deps.secret);
   const mail = confirmationMail({
     newsletter,
     email,
     name: existing?.name ?? name,
     confirmUrl: `${deps.publicUrl}/c/${token}`,
     t: messages.t,
-    locale: readerLocale,
+    locale: language,
     id: `${subscriberId}.${randomBytes(6).toString('hex')}`,
   });
   await deps.transport.send(await composeMessage(mail.key, mail.fields));

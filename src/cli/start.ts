@@ -1,12 +1,13 @@
 import { Command } from 'commander';
 import { serve } from '@hono/node-server';
-import { createHttpApp } from '../http/app.js';
+import { createHttpApp, type HttpApp } from '../http/app.js';
 import { Scheduler } from '../service/scheduler.js';
 import { formatSummary } from './summary.js';
 import { openApp, withConfig, type CommonOptions } from './options.js';
 import { CLOSE_BUDGET_MS, onShutdownSignal, SHUTDOWN_DEADLINE_MS, withDeadline } from './signals.js';
 import { startPreview, type RunningPreview } from '../preview/serve.js';
 import type { App } from '../app.js';
+import { NewsletterError } from '../domain/errors.js';
 
 export function startCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('start')
@@ -48,7 +49,7 @@ export function startCommand(setExit: (code: number) => void): Command {
         await withDeadline(stopped, SHUTDOWN_DEADLINE_MS - CLOSE_BUDGET_MS, () =>
           app.logger.warn(`messages still in flight after ${(SHUTDOWN_DEADLINE_MS - CLOSE_BUDGET_MS) / 1000}s; stopping anyway (the next run reports them as in doubt)`),
         );
-        await closeAll(app, server, preview);
+        await closeAll(app, server, preview, http);
       };
       setupDone = (async () => {
         await new Promise<void>((resolve) => {
@@ -62,6 +63,8 @@ export function startCommand(setExit: (code: number) => void): Command {
         if (app.config.preview.enabled && !stopping) {
           const port = app.config.preview.port ?? (app.config.port === 0 ? 0 : app.config.port + 1);
           preview = await startPreview(app, { env: process.env, host: app.config.preview.host, port }).catch((e: Error) => {
+            // A refusal (a preview beyond loopback without a password) is the operator's to fix: exit 2.
+            if (e instanceof NewsletterError) throw e;
             app.logger.error(`the preview cannot listen on ${app.config.preview.host}:${port}: ${e.message}; set preview.port in the config`);
             return undefined;
           });
@@ -84,7 +87,7 @@ export function startCommand(setExit: (code: number) => void): Command {
         if (!stopping) {
           // Not a stop: the error is the command's (exit 2), after everything is closed.
           await scheduler.stop();
-          await closeAll(app, server, preview);
+          await closeAll(app, server, preview, http);
           throw e;
         }
       }
@@ -97,8 +100,10 @@ export function startCommand(setExit: (code: number) => void): Command {
   });
 }
 
-async function closeAll(app: App, server: ReturnType<typeof serve>, preview: RunningPreview | undefined): Promise<void> {
+async function closeAll(app: App, server: ReturnType<typeof serve>, preview: RunningPreview | undefined, http: HttpApp): Promise<void> {
   await preview?.close();
   await new Promise<void>((r) => server.close(() => r()));
+  // Sign-ups already answered finish (their store writes and mails) before the store closes.
+  await withDeadline(http.settled(), CLOSE_BUDGET_MS, () => app.logger.warn('sign-ups still being handled at the stop; they are dropped'));
   await app.close();
 }

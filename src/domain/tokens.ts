@@ -14,6 +14,8 @@ export interface TokenPayload {
   n: string;
   /** expiry, epoch seconds; absent means the token does not expire */
   e?: number;
+  /** what the token is bound to: for a confirmation, the time of the sign-up it confirms */
+  w?: string;
 }
 
 function sign(body: string, secret: string): string {

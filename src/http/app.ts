@@ -10,6 +10,7 @@ import { articleFor } from '../render/view.js';
 import { readerLocale } from '../domain/locale.js';
 import { page } from './pages.js';
 import { ArchivePages, webVersionRenderer } from './archive-pages.js';
+import { AfterResponse } from './after-response.js';
 
 /**
  * The public HTTP surface, testable with `app.request()`:
@@ -19,9 +20,13 @@ import { ArchivePages, webVersionRenderer } from './archive-pages.js';
  *   GET  /archive/:newsletter/issues/:id       web version of an issue (?lang=fr)
  *   GET  /archive/:newsletter/articles/:id     an article that has no URL of its own
  */
-export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVersionRenderer(deps.config.paths.templates, deps.config.publicUrl))): Hono {
+/** The routes, and `settled()`: resolves once the work done after answering (sign-ups) is done. */
+export type HttpApp = Hono & { settled(): Promise<void> };
+
+export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVersionRenderer(deps.config.paths.templates, deps.config.publicUrl))): HttpApp {
   const { store, config } = deps;
   const app = new Hono();
+  const after = new AfterResponse(() => deps.logger.error('too many sign-ups waiting; one was dropped (the reader can sign up again)'));
   const newsletterOf = (id: string) => config.newsletters.find((n) => n.id === id);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -37,7 +42,7 @@ export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVers
   });
 
   unsubscribeRoutes(app, deps);
-  subscribeRoutes(app, deps);
+  subscribeRoutes(app, deps, after);
   preferencesRoutes(app, deps);
 
   app.get('/archive/:newsletter/issues/:id', async (c) => {
@@ -61,5 +66,5 @@ export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVers
     return c.html(page(a.title, `<p class="muted">${escapeHtml(n.name)} · ${escapeHtml(date)}</p><h1>${escapeHtml(a.title)}</h1>\n${paras}`, lang, isRtl(lang) ? 'rtl' : 'ltr'));
   });
 
-  return app;
+  return Object.assign(app, { settled: () => after.settled() });
 }

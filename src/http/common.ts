@@ -63,8 +63,18 @@ export function list(fields: Record<string, string | string[]>, name: string): s
   return items.map((x) => x.trim()).filter(Boolean);
 }
 
-/** The peer address; behind a proxy every request shares it, which only makes the limit stricter. */
-export function clientIp(c: Context): string {
+/**
+ * The client's address, for per-client limits. By default the peer's: behind a reverse proxy
+ * every request then shares the proxy's address, which only makes the limit stricter, and a
+ * forged X-Forwarded-For changes nothing. With `http.trustProxy`, the address the proxy adds to
+ * X-Forwarded-For: the right-most entry, the one our proxy wrote (the ones before it are the
+ * client's own claims, and anyone can send those).
+ */
+export function clientIp(c: Context, trustProxy = false): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').map((s) => s.trim()).filter(Boolean).at(-1);
+    if (forwarded) return forwarded.slice(0, 100);
+  }
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? 'unknown';
 }

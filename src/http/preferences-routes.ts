@@ -62,7 +62,7 @@ export function preferencesRoutes(app: Hono, deps: HttpDeps): void {
       const source = action === 'unsubscribe-all' ? 'preferences-unsubscribe-all' : 'preferences';
       if (wanted.has(n.id) && state !== 'consent' && !suppressed && state !== 'bounced' && state !== 'complained') {
         // Ticking a box on their own signed page is an explicit consent, recorded with its proof.
-        await store.appendConsentEvent({ subscriberId: sub.id, newsletterId: n.id, kind: 'consent', at: now, source, ip: clientIp(c), userAgent: c.req.header('user-agent')?.slice(0, 300), wording: n.consentWording }, now);
+        await store.appendConsentEvent({ subscriberId: sub.id, newsletterId: n.id, kind: 'consent', at: now, source, ip: clientIp(c, deps.config.http.trustProxy), userAgent: c.req.header('user-agent')?.slice(0, 300), wording: n.consentWording }, now);
       } else if (!wanted.has(n.id) && (state === 'consent' || state === 'pending')) {
         await store.appendConsentEvent({ subscriberId: sub.id, newsletterId: n.id, kind: 'withdrawn', at: now, source }, now);
       }

@@ -37,6 +37,7 @@ describe('audience over HTTP: double opt-in, preferences, unsubscribe mid-send',
     const h = http();
     const r = await h.request('/subscribe', json({ email: ' Zoe@Example.org ', name: 'Zoé', newsletter: 'weekly-brief' }, { 'accept-language': 'fr-CA,fr;q=0.9', 'user-agent': 'TestBrowser/1.0' }));
     expect(r.status).toBe(202);
+    await h.settled(); // the sign-up is handled after the answer
     const [confirm] = await mails();
     expect(confirm!.subject).toBe('Merci de confirmer votre abonnement à The Weekly Brief');
     expect(confirm!.text).toContain('Confirmer mon abonnement');
@@ -59,6 +60,7 @@ describe('audience over HTTP: double opt-in, preferences, unsubscribe mid-send',
     const repeat = await h.request('/subscribe', json({ email: 'zoe@example.org' }));
     expect(repeat.status).toBe(202);
     expect(await repeat.json()).toEqual(await (await h.request('/subscribe', json({ email: 'someone-new@example.org' }))).json());
+    await h.settled();
     expect((await mails()).map((m) => (m.to as { value: { address: string }[] }).value[0]!.address)).toEqual(['zoe@example.org', 'someone-new@example.org']);
   });
 
@@ -68,6 +70,7 @@ describe('audience over HTTP: double opt-in, preferences, unsubscribe mid-send',
     expect((await h.request('/subscribe', json({ email: 'a@b.c\r\nBcc: victim@example.com' }))).status).toBe(400);
     const r = await h.request('/subscribe', json({ email: 'eve@example.org', name: 'Eve\r\nBcc: victim@example.com', timezone: 'Mars/Olympus', locale: 'xx-!!' }));
     expect(r.status).toBe(202);
+    await h.settled();
     expect(sink.received.flatMap((m) => m.to)).toEqual(['eve@example.org']);
     const eve = (await app.store.findSubscriberByEmail('eve@example.org'))!;
     expect(eve).toMatchObject({ name: 'Eve Bcc: victim@example.com', timezone: '', locale: '' });
@@ -92,6 +95,7 @@ describe('audience over HTTP: double opt-in, preferences, unsubscribe mid-send',
     const h = http();
     for (let i = 0; i < 3; i++) expect((await h.request('/subscribe', json({ email: 'target@example.org' }))).status).toBe(202);
     expect((await h.request('/subscribe', json({ email: 'target@example.org' }))).status).toBe(202);
+    await h.settled();
     expect(sink.received.filter((m) => m.to.includes('target@example.org'))).toHaveLength(3);
     for (let i = 0; i < 6; i++) await h.request('/subscribe', json({ email: `n${i}@example.org` }));
     expect((await h.request('/subscribe', json({ email: 'late@example.org' }))).status).toBe(429);
