@@ -16,7 +16,11 @@ export function previewCommand(setExit: (code: number) => void): Command {
         'with template errors, missing translations and left-out articles shown in the page. Reloads when templates, locale files, articles, lists or the config change. ' +
         'Sends nothing unless you ask for a test. Stop with Ctrl+C.',
     )
-    .option('--host <address>', 'address to listen on (keep 127.0.0.1 unless you know who can reach it)', '127.0.0.1')
+    .option(
+      '--host <address>',
+      'address to listen on; beyond 127.0.0.1/::1/localhost editors must sign in with preview.password (or PREVIEW_PASSWORD), and host names they type go in preview.allowedHosts',
+      '127.0.0.1',
+    )
     .option('-p, --port <port>', 'port (0: any free port)', portNumber, 4000);
   withAt(withConfig(cmd));
   return cmd.action(async (opts: CommonOptions & { host: string; port: number; at?: string }) => {
@@ -26,7 +30,8 @@ export function previewCommand(setExit: (code: number) => void): Command {
       await app.close();
       throw e;
     });
-    process.stderr.write(`Preview: ${preview.url}  (Ctrl+C to stop)\n`);
+    const signIn = app.config.preview.password ? '; editors sign in with preview.password' : '';
+    process.stderr.write(`Preview: ${preview.url}  (Ctrl+C to stop${signIn})\n`);
     await new Promise<void>((resolve) => {
       const release = onShutdownSignal(() => {
         release();

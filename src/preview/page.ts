@@ -19,8 +19,15 @@ const STYLE = `
 /** Reloads the page when the server says a watched file changed. */
 const LIVE_RELOAD = `<script>new EventSource('/events').onmessage = (m) => { if (m.data === 'reload') location.reload(); };</script>`;
 
-export function shell(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title><style>${STYLE}</style></head><body>${body}${LIVE_RELOAD}</body></html>`;
+/** A page of the preview; `liveReload: false` for the sign-in page, whose event stream would be refused. */
+export function shell(title: string, body: string, options: { liveReload?: boolean } = {}): string {
+  const live = options.liveReload === false ? '' : LIVE_RELOAD;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title><style>${STYLE}</style></head><body>${body}${live}</body></html>`;
+}
+
+/** The same-origin token every form that changes something carries (see same-origin.ts). */
+export function tokenField(csrf: string): string {
+  return `<input type="hidden" name="csrf" value="${e(csrf)}">`;
 }
 
 export interface PageOptions {
@@ -33,6 +40,10 @@ export interface PageOptions {
   view: 'both' | 'desktop' | 'mobile';
   newsletters: { id: string; name: string }[];
   sent?: string;
+  /** The same-origin token for the page's forms. */
+  csrf: string;
+  /** Editors signed in with the preview password: show a button to sign out. */
+  signOut?: boolean;
 }
 
 export function previewPage(p: Preview, o: PageOptions): string {
@@ -58,7 +69,9 @@ export function previewPage(p: Preview, o: PageOptions): string {
   <label>View <select name="view" onchange="this.form.submit()">${views}</select></label>
   <noscript><button>Show</button></noscript>
 </form>
-<span>${o.newsletters.map((x) => `<a href="/n/${encodeURIComponent(x.id)}">${e(x.name)}</a>`).join(' · ')} · <a href="/mailbox">Mailbox</a> · <a href="/archive">Archive</a></span></header>`;
+<span>${o.newsletters.map((x) => `<a href="/n/${encodeURIComponent(x.id)}">${e(x.name)}</a>`).join(' · ')} · <a href="/mailbox">Mailbox</a> · <a href="/archive">Archive</a></span>${
+    o.signOut ? `<form method="post" action="/sign-out">${tokenField(o.csrf)}<button>Sign out</button></form>` : ''
+  }</header>`;
 
   const parts: string[] = [];
   if (o.sent) parts.push(`<p class="warn">${e(o.sent)}</p>`);
@@ -77,7 +90,7 @@ export function previewPage(p: Preview, o: PageOptions): string {
       `<div class="frames">${o.view !== 'mobile' ? frame(600, 'Desktop', 'desktop') : ''}${o.view !== 'desktop' ? frame(375, 'Mobile', 'mobile') : ''}</div>`,
       `<h2>Plain text</h2><pre id="text">${e(p.text)}</pre>`,
       `<h2>Headers</h2><table>${p.headers.map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('')}</table>`,
-      `<h2>Send a test</h2><form method="post" action="/test?${e(o.query)}"><input type="email" name="to" required placeholder="you@example.org"> <button>Send test</button> <span class="muted">marked [TEST] in the subject, never recorded as a delivery</span></form>`,
+      `<h2>Send a test</h2><form method="post" action="/test?${e(o.query)}">${tokenField(o.csrf)}<input type="email" name="to" required placeholder="you@example.org"> <button>Send test</button> <span class="muted">marked [TEST] in the subject, never recorded as a delivery; its unsubscribe and preference links are dummies that change nothing</span></form>`,
     );
   }
   return shell(`${n.name} · preview`, `${header}<main>${parts.join('\n')}</main>`);

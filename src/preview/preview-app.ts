@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { loadConfig, type Environment } from '../config/load.js';
@@ -12,16 +13,24 @@ import { previewPage, shell } from './page.js';
 import { listMailbox, readMailboxMessage } from './mailbox.js';
 import type { LiveReload } from './live-reload.js';
 import { composeMessage } from '../delivery/mime.js';
+import { guardPreview } from './access.js';
+import type { PreviewEnv } from './same-origin.js';
+
+/** What an email shown in the preview may do: open its links in a new tab, nothing else. */
+const EMAIL_SANDBOX = 'sandbox allow-popups allow-popups-to-escape-sandbox';
 
 export interface PreviewOptions {
   env: Environment;
   /** Fixed time for the preview (`--at`); default the app's clock. */
   at?: Date;
   live?: LiveReload;
+  /** The address it listens on (serve.ts): accepted as a Host name when it is one address. */
+  bindHost?: string;
 }
 
 /**
- * The editor's preview, served on 127.0.0.1:
+ * The editor's preview, for editors only (access.ts: Host check, body limit, sign-in when
+ * preview.password is set, same-origin token on every POST), served on 127.0.0.1 unless configured:
  *   GET  /n/:id            the next issue for a locale and reader (?locale=fr&reader=EMAIL|custom&name=&email=&tz=ZONE&view=both|desktop|mobile)
  *   GET  /html             the email itself, for the page's frames (same query, plus newsletter=ID)
  *   POST /test             sends the previewed email to an address, marked [TEST], not recorded
@@ -30,11 +39,14 @@ export interface PreviewOptions {
  *   GET  /archive          past issues with their delivery counts
  * The config is read again on every request, so an edit to it shows at the next reload.
  */
-export function createPreviewApp(app: App, options: PreviewOptions): Hono {
-  const web = new Hono();
+export function createPreviewApp(app: App, options: PreviewOptions): Hono<PreviewEnv> {
+  const web = new Hono<PreviewEnv>();
+  // Read once: changing who may reach the preview takes a restart, unlike what it shows.
+  const { preview, http } = app.config;
+  guardPreview(web, { allowedHosts: preview.allowedHosts, bindHost: options.bindHost, password: preview.password, trustProxy: http.trustProxy, clock: app.clock, logger: app.logger });
   const fresh = (): App => ({ ...app, config: loadConfig({ file: app.config.file, env: options.env, readGeneratedSecret: () => app.config.secrets[0]! }) });
 
-  async function build(c: Context, id: string) {
+  async function build(c: Context<PreviewEnv>, id: string) {
     const current = fresh();
     const newsletter = current.config.newsletters.find((n) => n.id === id);
     if (!newsletter) return undefined;
@@ -86,6 +98,8 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
           view,
           newsletters: b.current.config.newsletters.map((n) => ({ id: n.id, name: n.name })),
           sent: c.req.query('sent'),
+          csrf: c.get('csrf'),
+          signOut: c.get('session') !== '',
         }),
       );
     } catch (err) {
@@ -94,6 +108,9 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
   });
 
   web.get('/html', async (c) => {
+    // The email runs no script (mail clients run none either): article HTML from a feed, however
+    // it slipped past sanitising, cannot act as the preview's page.
+    c.header('Content-Security-Policy', `${EMAIL_SANDBOX}; frame-ancestors 'self'`);
     try {
       const b = await build(c, c.req.query('newsletter') ?? '');
       if (!b?.preview.html) return c.html(`<p>${e(b?.preview.error ?? 'Nothing to show.')}</p>`);
@@ -113,7 +130,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(to)) return c.text('type a valid address to send the test to', 400);
     // A test is composed apart from delivery's message: marked as a test, to the address typed,
     // without the list headers of a digest.
-    const stamp = Date.now().toString(36);
+    const stamp = randomBytes(6).toString('hex');
     await app.transport.send(
       await composeMessage(`preview-tests/${stamp}`, {
         messageId: message.messageId.replace('<', `<test-${stamp}.`),
@@ -156,7 +173,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono {
   web.get('/mailbox/view', async (c) => {
     const m = app.transport.location ? await readMailboxMessage(app.transport.location, c.req.query('file') ?? '') : undefined;
     if (!m) return c.html(shell('Not found', '<main>No such message.</main>'), 404);
-    return c.html(shell(m.subject, `<main><h2>${e(m.subject)}</h2><pre>${e(m.head)}</pre><iframe width="600" srcdoc="${e(m.html)}"></iframe><h2>Plain text</h2><pre>${e(m.text)}</pre></main>`));
+    return c.html(shell(m.subject, `<main><h2>${e(m.subject)}</h2><pre>${e(m.head)}</pre><iframe width="600" sandbox="${EMAIL_SANDBOX.slice('sandbox '.length)}" srcdoc="${e(m.html)}"></iframe><h2>Plain text</h2><pre>${e(m.text)}</pre></main>`));
   });
 
   web.get('/archive', async (c) => {

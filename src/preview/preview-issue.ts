@@ -9,10 +9,10 @@ import { readTemplateFiles } from '../render/template-files.js';
 import { renderLocale, renderForReader } from '../render/pipeline.js';
 import { RawMessageTemplate } from '../delivery/raw-message.js';
 import { signedEml } from '../delivery/dkim.js';
-import { readerValues } from '../delivery/deliver.js';
 import { composeIssue } from '../service/compose-issue.js';
 import type { App } from '../app.js';
 import type { OutgoingMessage } from '../transport/transport.js';
+import { inertReaderValues } from './inert-links.js';
 
 export interface PreviewReader {
   name: string;
@@ -98,7 +98,8 @@ export async function previewIssue(app: App, newsletter: NewsletterConfig, optio
     const files = readTemplateFiles(config.paths.templates, newsletter.template);
     const r = await renderLocale({ issue, newsletter, locale, timezone: reader.timezone || undefined, files, publicUrl: config.publicUrl });
     const subscriber: Subscriber = options.subscriber ?? { id: 0, ...reader, topics: [], attributes: {} };
-    const values = readerValues(config.publicUrl, config.secrets[0]!, subscriber, newsletter.id);
+    // Never the reader's live links: a preview is shown around and a test goes to any address.
+    const values = inertReaderValues(config.publicUrl, subscriber, newsletter.id);
     const out = renderForReader(r, values);
     const message = new RawMessageTemplate(r, newsletter, issue, app.messageOptions).build(0, subscriber, values, app.clock.now());
     const preheader = /<div style="display:none;[^"]*">([\s\S]*?)<\/div>/.exec(out.html)?.[1]?.trim() ?? '';

@@ -92,7 +92,10 @@ describe('editor preview in Chromium', () => {
     expect(await page.locator('.warn').first().innerText()).toContain('Test sent to editor@example.org');
     await expect.poll(() => sink.received.length).toBe(1);
     expect(sink.received[0]!.to).toEqual(['editor@example.org']);
-    expect((await simpleParser(sink.received[0]!.raw)).subject).toMatch(/^\[TEST\] The Weekly Brief: 6 new articles/);
+    const sent = await simpleParser(sink.received[0]!.raw);
+    expect(sent.subject).toMatch(/^\[TEST\] The Weekly Brief: 6 new articles/);
+    // The page's form carried its same-origin token; the links in the test are dummies (preview-inert-links.test.ts).
+    expect(sent.text).toMatch(/https:\/\/news\.example\.test\/u\/\S+\?preview-test/);
     expect(await app.store.listIssues('weekly-brief', 10)).toEqual([]);
     await page.goto(new URL('/archive', preview.url).href);
     expect(await page.locator('#archive').innerText()).toContain('No issue yet');
