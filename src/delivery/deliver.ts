@@ -7,8 +7,6 @@ import { articlesForTopics, type IssueRenderer } from '../render/issue-renderer.
 import type { LocaleRendering } from '../render/pipeline.js';
 import { RawMessageTemplate } from './raw-message.js';
 import { readerValues } from '../audience/reader-links.js';
-// The link builders moved to audience/; this re-export goes once every importer took the new path.
-export { preferencesUrl, readerValues, unsubscribeUrl } from '../audience/reader-links.js';
 import { listDomain, messageIdFor, type MessageOptions } from './message.js';
 import type { DeliveryStore } from './delivery-store.js';
 import { cancelledAttempt, domainOf, failedAttempt, IN_DOUBT_AT_STOP, OutcomeTally, retryLater, sentAttempt, type Attempt, type OutcomeContext } from './outcomes.js';

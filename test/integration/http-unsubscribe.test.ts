@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/http/app.js';
 import { sendNewsletter } from '../../src/service/send-issue.js';
-import { unsubscribeUrl } from '../../src/delivery/deliver.js';
+import { unsubscribeUrl } from '../../src/audience/reader-links.js';
 import { signToken } from '../../src/domain/tokens.js';
 import type { App } from '../../src/app.js';
 import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
