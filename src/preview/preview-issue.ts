@@ -5,11 +5,8 @@ import type { Issue, Subscriber } from '../domain/types.js';
 import { readerLocale } from '../domain/locale.js';
 import { nextSlotAfter } from '../compose/slots.js';
 import type { LeftOutReason } from '../compose/compose.js';
-import { readTemplateFiles } from '../render/template-files.js';
-import { renderLocale, renderForReader } from '../render/pipeline.js';
-import { RawMessageTemplate } from '../delivery/raw-message.js';
-import { signedEml } from '../delivery/dkim.js';
 import { composeIssue } from '../service/compose-issue.js';
+import { renderIssueForReader } from '../service/render-for-reader.js';
 import type { App } from '../app.js';
 import type { OutgoingMessage } from '../transport/transport.js';
 import { inertReaderValues } from './inert-links.js';
@@ -95,13 +92,10 @@ export async function previewIssue(app: App, newsletter: NewsletterConfig, optio
   base.issue = issue;
   if (!issue) return base;
   try {
-    const files = readTemplateFiles(config.paths.templates, newsletter.template);
-    const r = await renderLocale({ issue, newsletter, locale, timezone: reader.timezone || undefined, files, publicUrl: config.publicUrl });
     const subscriber: Subscriber = options.subscriber ?? { id: 0, ...reader, topics: [], attributes: {} };
     // Never the reader's live links: a preview is shown around and a test goes to any address.
     const values = inertReaderValues(config.publicUrl, subscriber, newsletter.id);
-    const out = renderForReader(r, values);
-    const message = new RawMessageTemplate(r, newsletter, issue, app.messageOptions).build(0, subscriber, values, app.clock.now());
+    const { rendering: r, rendered: out, message, eml } = await renderIssueForReader(app, issue, newsletter, locale, subscriber, values, app.clock.now());
     const preheader = /<div style="display:none;[^"]*">([\s\S]*?)<\/div>/.exec(out.html)?.[1]?.trim() ?? '';
     return {
       ...base,
@@ -109,7 +103,7 @@ export async function previewIssue(app: App, newsletter: NewsletterConfig, optio
       preheader,
       html: out.html,
       text: out.text,
-      headers: headersOf(await signedEml(message)),
+      headers: headersOf(eml),
       message,
       missingKeys: r.missingKeys,
       warnings: r.warnings,

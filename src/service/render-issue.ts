@@ -7,9 +7,7 @@ import { readerLocale } from '../domain/locale.js';
 import { latestSlotAtOrBefore } from '../compose/slots.js';
 import { syncList } from './sync-list.js';
 import { readTemplateFiles } from '../render/template-files.js';
-import { renderLocale, renderForReader } from '../render/pipeline.js';
-import { RawMessageTemplate } from '../delivery/raw-message.js';
-import { signedEml } from '../delivery/dkim.js';
+import { renderIssueForReader } from './render-for-reader.js';
 import { readerValues } from '../audience/reader-links.js';
 import { composeIssue } from './compose-issue.js';
 import type { App } from '../app.js';
@@ -63,14 +61,11 @@ export async function renderIssue(
   const locales = tag ? [readerLocale(newsletter.locales, tag)] : newsletter.locales.supported;
   const out: RenderedLocale[] = [];
   for (const locale of locales) {
-    const r = await renderLocale({ issue, newsletter, locale, timezone: reader.timezone || undefined, files, publicUrl: config.publicUrl });
     const values = readerValues(config.publicUrl, config.secrets[0]!, reader, newsletter.id);
-    const rendered = renderForReader(r, values);
-    // The bytes delivery would send this reader: the same builder, DKIM-signed when configured.
-    const message = new RawMessageTemplate(r, newsletter, issue, app.messageOptions).build(0, reader, values, now);
-    out.push({ locale, subject: rendered.subject, html: rendered.html, text: rendered.text, eml: await signedEml(message), missingKeys: r.missingKeys });
-    if (r.missingKeys.length > 0) {
-      problems.push({ place: files.localeFile(locale), message: `missing keys ${r.missingKeys.join(', ')}; the ${newsletter.locales.default} text was used` });
+    const { rendering, rendered, eml } = await renderIssueForReader(app, issue, newsletter, locale, reader, values, now);
+    out.push({ locale, subject: rendered.subject, html: rendered.html, text: rendered.text, eml, missingKeys: rendering.missingKeys });
+    if (rendering.missingKeys.length > 0) {
+      problems.push({ place: files.localeFile(locale), message: `missing keys ${rendering.missingKeys.join(', ')}; the ${newsletter.locales.default} text was used` });
     }
   }
   return { newsletter: newsletter.id, slot: slot.toISOString(), issue, draft, locales: out, problems };
