@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Article } from '../domain/types.js';
 import type { Problem } from '../domain/errors.js';
@@ -6,6 +6,7 @@ import { splitFrontMatter } from './front-matter.js';
 import { excerpt, markdownParagraphs } from './excerpt.js';
 import { looksScraped, parseScrapedPage } from './scraped-text.js';
 import { isNoticeParagraph } from './chrome.js';
+import { ARTICLE_MAX_BYTES, readFolderFile } from './folder-file.js';
 
 export interface SourceResult {
   articles: Article[];
@@ -44,6 +45,30 @@ function strList(v: unknown): string[] {
   return one ? one.split(',').map((t) => t.trim()).filter(Boolean) : [];
 }
 
+/**
+ * The front matter's `lang` as a canonical BCP 47 tag ("en-gb" gives "en-GB"), undefined when
+ * absent. Anything else is refused here, at the boundary: the archive page and the renderer hand
+ * the tag to Intl, which throws a RangeError on "en_US!!" or 42.
+ */
+function languageTag(v: unknown): string | undefined {
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
+  const given = typeof v === 'string' ? v.trim() : undefined;
+  const canonical = given === undefined ? undefined : canonicalTag(given);
+  if (canonical) return canonical;
+  const hyphenated = given?.includes('_') ? canonicalTag(given.replace(/_/g, '-')) : undefined;
+  const shown = typeof v === 'string' ? `"${v}"` : JSON.stringify(v) ?? String(v);
+  throw new Error(`lang ${shown} is not a BCP 47 language tag; ${hyphenated ? `write "${hyphenated}"` : 'use a tag such as "en", "fr-CA" or "pt-BR"'}`);
+}
+
+function canonicalTag(tag: string): string | undefined {
+  try {
+    const [canonical] = Intl.getCanonicalLocales(tag);
+    return canonical;
+  } catch {
+    return undefined;
+  }
+}
+
 function httpUrl(v: unknown): string | undefined {
   const s = str(v);
   if (!s) return undefined;
@@ -78,6 +103,7 @@ export function parseArticleFile(text: string, fileName: string, notices: readon
   if (data.date === undefined) throw new Error('front matter has no "date" (YYYY-MM-DD or ISO 8601 time)');
   const publishedAt = parseArticleDate(data.date);
   if (!publishedAt) throw new Error(`date "${String(data.date)}" does not parse; use YYYY-MM-DD or an ISO 8601 time such as 2026-11-20T09:30:00Z`);
+  const lang = languageTag(data.lang);
   if (data.url !== undefined && !httpUrl(data.url)) throw new Error(`url "${String(data.url)}" is not an http(s) URL`);
   const paragraphs = markdownParagraphs(body).filter((p) => !isNoticeParagraph(p, notices));
   const summary = str(data.summary);
@@ -88,7 +114,7 @@ export function parseArticleFile(text: string, fileName: string, notices: readon
     title,
     url: httpUrl(data.url),
     publishedAt,
-    lang: str(data.lang),
+    lang,
     topics: strList(data.topics),
     excerpt: excerpt(summary ?? paragraphs[0]!),
     paragraphs,
@@ -99,15 +125,24 @@ export function parseArticleFile(text: string, fileName: string, notices: readon
   };
 }
 
+export interface FolderSourceOptions {
+  /** Config `articles.maxBytes`: a file over it is cut to it and reported (1 MiB). */
+  maxBytes?: number;
+}
+
 /**
  * Reads every .md/.markdown/.txt file of a folder (not recursive). A file that fails to parse,
- * or repeats an id already seen, is reported and skipped; the others still count.
+ * repeats an id already seen, or is a link leading out of the folder is reported and skipped; a
+ * file over `maxBytes` is cut, reported and kept; the others still count.
  */
-export function readFolderSource(dir: string, notices: readonly RegExp[] = []): SourceResult {
+export function readFolderSource(dir: string, notices: readonly RegExp[] = [], options: FolderSourceOptions = {}): SourceResult {
+  const maxBytes = options.maxBytes ?? ARTICLE_MAX_BYTES;
   const articles: Article[] = [];
   const problems: Problem[] = [];
   let names: string[];
+  let realRoot: string;
   try {
+    realRoot = realpathSync(dir);
     names = readdirSync(dir).filter((n) => EXTENSIONS.has(extname(n).toLowerCase()) && !n.startsWith('.')).sort();
   } catch (e) {
     problems.push({ place: dir, message: `cannot read the article folder: ${(e as Error).message}` });
@@ -116,9 +151,16 @@ export function readFolderSource(dir: string, notices: readonly RegExp[] = []): 
   const seen = new Map<string, string>();
   for (const name of names) {
     const file = join(dir, name);
+    let cutNote = '';
     try {
-      if (!statSync(file).isFile()) continue;
-      const article = parseArticleFile(readFileSync(file, 'utf8'), file, notices);
+      const read = readFolderFile(file, realRoot, maxBytes);
+      if (read.kind === 'not-a-file') continue;
+      if (read.kind === 'refused') {
+        problems.push({ place: file, message: `${read.reason}; not followed, skipped` });
+        continue;
+      }
+      if (read.cut) cutNote = `the file is ${read.cut.size} bytes, over articles.maxBytes (${maxBytes}); only its first ${read.cut.kept} bytes are used, the rest is ignored`;
+      const article = parseArticleFile(read.text, file, notices);
       const first = seen.get(article.id);
       if (first) {
         problems.push({ place: file, message: `duplicate article id "${article.id}" (first used by ${first}); skipped` });
@@ -126,8 +168,10 @@ export function readFolderSource(dir: string, notices: readonly RegExp[] = []): 
       }
       seen.set(article.id, file);
       articles.push(article);
+      if (cutNote) problems.push({ place: file, message: cutNote });
     } catch (e) {
-      problems.push({ place: file, message: `${(e as Error).message}; skipped` });
+      // A cut file may fail only because of the cut (front matter never closed): say both.
+      problems.push({ place: file, message: `${(e as Error).message}${cutNote ? ` (${cutNote})` : ''}; skipped` });
     }
   }
   return { articles, problems };

@@ -19,7 +19,7 @@ export async function loadArticles(newsletter: NewsletterConfig, config: Pick<Co
   const results = await Promise.all(
     newsletter.sources.map((source) =>
       source.type === 'folder'
-        ? readFolderSource(resolve(config.baseDir, source.path), notices)
+        ? readFolderSource(resolve(config.baseDir, source.path), notices, { maxBytes: config.articles.maxBytes })
         : readFeedSource(source, {
             cacheDir: join(config.paths.data, 'feeds'),
             baseDir: config.baseDir,

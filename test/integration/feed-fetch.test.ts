@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,10 @@ import { fetchFeed } from '../../src/articles/feeds/fetch-feed.js';
 import { feedCacheFile } from '../../src/articles/feeds/feed-cache.js';
 import { readFeedSource } from '../../src/articles/feeds/feed-source.js';
 import type { Clock } from '../../src/domain/types.js';
+import { fixedClock } from '../helpers/app.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/feeds/', import.meta.url));
+const REAL = join(FIXTURES, 'real');
 const RSS = readFileSync(join(FIXTURES, 'rss.xml'));
 const ATOM = readFileSync(join(FIXTURES, 'atom.xml'));
 const clock: Clock = { now: () => new Date('2026-11-05T12:00:00Z') };
@@ -242,6 +244,98 @@ describe('feeds over HTTP', () => {
         expect(r.problems).toEqual([{ place: url, message: 'not an http or https URL; only those are fetched' }]);
       }
       expect(calls).toEqual([]);
+    });
+  });
+
+  describe('undated items keep the time they were first seen, across runs', () => {
+    it('over HTTP: a real RSS 0.91 feed, fetched again with and without changes, and answered 304', async () => {
+      // WriteTheWeb, the RSS 0.91 sample: items with no date at all.
+      const original = readFileSync(join(REAL, 'feed-rs', 'rss_0.91_spec_1.xml'), 'latin1');
+      const withNewItem = original.replace(
+        '<item>',
+        '<item><title>A third story</title><link>http://writetheweb.com/read.php?item=25</link><description>New today.</description></item>\n        <item>',
+      );
+      let body = original;
+      const s = await server((req, res) => {
+        const etag = `"${body.length}"`;
+        if (req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
+        res.writeHead(200, { 'content-type': 'text/xml', etag }).end(Buffer.from(body, 'latin1'));
+      });
+      const url = `${s.base}/rss091.xml`;
+      const times = (r: { articles: { url?: string; publishedAt: string }[] }) => Object.fromEntries(r.articles.map((a) => [a.url, a.publishedAt]));
+      const run = fixedClock('2026-11-05T12:00:00Z');
+
+      const first = await fetchFeed(url, { cacheDir, clock: run });
+      expect(first.problems).toEqual([]);
+      expect(times(first)).toEqual({ 'http://writetheweb.com/read.php?item=24': '2026-11-05T12:00:00.000Z', 'http://writetheweb.com/read.php?item=23': '2026-11-05T12:00:00.000Z' });
+
+      run.set('2026-11-06T12:00:00Z');
+      const unchanged = await fetchFeed(url, { cacheDir, clock: run });
+      expect(unchanged.fromCache).toBe(true);
+      expect(times(unchanged)).toEqual(times(first));
+
+      run.set('2026-11-07T12:00:00Z');
+      body = withNewItem;
+      const changed = await fetchFeed(url, { cacheDir, clock: run });
+      expect(changed.fromCache).toBe(false);
+      expect(times(changed)).toEqual({ 'http://writetheweb.com/read.php?item=25': '2026-11-07T12:00:00.000Z', ...times(first) });
+
+      expect(JSON.parse(readFileSync(feedCacheFile(cacheDir, url), 'utf8')).firstSeen).toEqual(times(changed));
+    });
+
+    it('from a file: the times are kept in the cache folder, keyed by the file', async () => {
+      mkdirSync(join(dir, 'feeds'));
+      copyFileSync(join(REAL, 'feed-rs', 'rss_0.91_encoding_2.xml'), join(dir, 'feeds', 'tjrs.xml'));
+      const run = fixedClock('2026-11-05T12:00:00Z');
+      const first = await readFeedSource({ file: 'feeds/tjrs.xml' }, { cacheDir, baseDir: dir, clock: run });
+      expect(first.problems).toEqual([]);
+      expect(first.articles.map((a) => [a.title, a.publishedAt])).toEqual([
+        ['13/08/2020 21:27 - Comitê completa 150 dias de atuação na prevenção contra o novo Coronavírus', '2026-11-05T12:00:00.000Z'],
+      ]);
+      run.set('2026-11-09T12:00:00Z');
+      const second = await readFeedSource({ file: 'feeds/tjrs.xml' }, { cacheDir, baseDir: dir, clock: run });
+      expect(second.articles.map((a) => a.publishedAt)).toEqual(['2026-11-05T12:00:00.000Z']);
+      expect(readdirSync(cacheDir)).toHaveLength(1);
+    });
+
+    it('reports a cache folder it cannot write, and still gives the articles', async () => {
+      mkdirSync(join(dir, 'feeds'));
+      copyFileSync(join(REAL, 'feed-rs', 'rss_0.91_spec_1.xml'), join(dir, 'feeds', 'wtw.xml'));
+      const blocked = join(dir, 'not-a-folder');
+      writeFileSync(blocked, 'a file where the cache folder should be');
+      const r = await readFeedSource({ file: 'feeds/wtw.xml' }, { cacheDir: blocked, baseDir: dir, clock });
+      expect(r.articles).toHaveLength(2);
+      expect(r.problems).toEqual([{ place: join(dir, 'feeds', 'wtw.xml'), message: expect.stringMatching(/first-seen times .* cannot be kept in .*not-a-folder.*count as new on the next run$/) }]);
+    });
+  });
+
+  describe('the charset of a fetched feed', () => {
+    it('a real ISO-8859-1 feed served without a charset is read by its declaration (Mail Online, node-feedparser)', async () => {
+      const s = await server((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(readFileSync(join(REAL, 'node-feedparser', 'mediacontent-dupes.xml')));
+      });
+      const r = await fetchFeed(`${s.base}/dm.xml`, { cacheDir, clock });
+      expect(r.problems).toEqual([]);
+      expect(r.articles[0]!.title).toMatch(/^Could the infamous Black Dahlia case be about to be solved\?/);
+      expect(r.articles[0]!.lang).toBe('en-GB');
+    });
+
+    it('a server that transcoded a Latin-1 feed to UTF-8 without rewriting its declaration: the header, or a byte order mark, wins', async () => {
+      // Dicas-L's RSS 0.91 feed declares ISO-8859-1; here it arrives as UTF-8.
+      const transcoded = Buffer.from(readFileSync(join(REAL, 'feed-rs', 'rss_0.91_encoding_1.xml'), 'latin1'), 'utf8');
+      const s = await server((req, res) => {
+        if (req.url === '/header') res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8' }).end(transcoded);
+        // A byte order mark is part of the bytes: it beats a header that got the charset wrong.
+        else res.writeHead(200, { 'content-type': 'text/xml; charset=ISO-8859-1' }).end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), transcoded]));
+      });
+      for (const path of ['/header', '/bom']) {
+        const r = await fetchFeed(`${s.base}${path}`, { cacheDir, clock });
+        expect(r.problems, path).toEqual([]);
+        expect(
+          r.articles.map((a) => a.title),
+          path,
+        ).toEqual(['bash - Expansão de Parâmetros']);
+      }
     });
   });
 

@@ -51,6 +51,28 @@ describe('feeds as newsletter sources', () => {
     expect(hits).toBeGreaterThanOrEqual(4);
   });
 
+  it('a Brazilian feed in ISO-8859-1 with a Portuguese pubDate makes the issue, its title decoded', async () => {
+    // Dicas-L's real RSS 0.91 feed (feed-rs fixture), given a pubDate the way Portuguese-locale software writes one.
+    const latin1 = readFileSync(join(REPO, 'test/fixtures/feeds/real/feed-rs/rss_0.91_encoding_1.xml'), 'latin1').replace(
+      '<link>http://www.Dicas-L.com.br/dicas-l/20200406.php</link>',
+      '<link>http://www.Dicas-L.com.br/dicas-l/20200406.php</link>\n\t<pubDate>Sex, 20 Nov 2026 19:42:40 -0300</pubDate>',
+    );
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(Buffer.from(latin1, 'latin1'));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    project = makeProject({
+      config: (y) => y.replace('      - type: folder\n        path: articles', `      - type: folder\n        path: articles\n      - type: feed\n        url: ${base}/dicas.xml`),
+    });
+    const listed = await runCli(['articles', '--json', '--config', project.configFile, '--at', '2026-11-28T15:00:00Z']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const [r] = JSON.parse(listed.stdout) as { taken: { id: string; title: string; publishedAt: string }[]; invalid: unknown[] }[];
+    expect(r!.invalid).toEqual([]);
+    expect(r!.taken).toContainEqual(expect.objectContaining({ title: 'bash - Expansão de Parâmetros', publishedAt: '2026-11-20T22:42:40.000Z' }));
+  });
+
   it('refuses a feed source that names both a url and a file, naming the key', async () => {
     project = makeProject({ config: (y) => y.replace('      - type: folder\n        path: articles', '      - type: feed\n        url: https://example.org/feed.xml\n        file: feed.xml') });
     const r = await runCli(['send', '--config', project.configFile]);

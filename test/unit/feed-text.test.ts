@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFeedDate } from '../../src/articles/feeds/feed-date.js';
+import { monthNumber, parseFeedDate } from '../../src/articles/feeds/feed-date.js';
 import { canonicalUrl, safeId } from '../../src/articles/feeds/feed-id.js';
 import { htmlParagraphs, plainLine, sanitizeFeedHtml } from '../../src/articles/feeds/feed-html.js';
 import { decodeFeedBytes } from '../../src/articles/feeds/feed-text.js';
@@ -60,12 +60,57 @@ describe('parseFeedDate', () => {
     expect(parseFeedDate(raw)).toBe(iso);
   });
 
-  it.each(['', 'garbage', '1', 'Item 5', 'sometime next week', '2026-02-30', '2026-13-01T00:00:00Z', 'Mon, 32 Nov 2026 09:00:00 GMT', 'Mon, 02 Nov 2026 09:00:00 XYZ'])(
-    'refuses %j',
-    (raw) => {
-      expect(parseFeedDate(raw)).toBeUndefined();
-    },
-  );
+  it.each(['', 'garbage', '1', 'Item 5', 'sometime next week', '2026-02-30', '2026-13-01T00:00:00Z', 'Mon, 32 Nov 2026 09:00:00 GMT', 'Mon, 02 Nov 2026 09:00:00 XYZ'])('refuses %j', (raw) => {
+    expect(parseFeedDate(raw)).toBeUndefined();
+  });
+});
+
+describe('parseFeedDate: localised day and month names', () => {
+  it.each([
+    // The date of issue 19's report, from a Brazilian feed.
+    ['Seg, 24 Set 2018 19:42:40 -0300', '2018-09-24T22:42:40.000Z'],
+    ['Sáb, 06 Out 2018 10:00:00 -0300', '2018-10-06T13:00:00.000Z'],
+    ['Qui, 01 Fev 2018 08:00:00 -0200', '2018-02-01T10:00:00.000Z'],
+    ['Dom, 09 Dez 2018 23:59:59 -0200', '2018-12-10T01:59:59.000Z'],
+    // Seen in the wild, as collected in miniflux's date parser tests (internal/reader/date/parser_test.go).
+    ['Di, 23 Jan 2018 00:00:00 +0100', '2018-01-22T23:00:00.000Z'],
+    ['Do, 29 Mär 2018 00:00:00 +0200', '2018-03-28T22:00:00.000Z'],
+    ['mer, 9 avr 2018 00:00:00 +0200', '2018-04-08T22:00:00.000Z'],
+    ['ven., 03 juil. 2020 15:09:58 +0000', '2020-07-03T15:09:58.000Z'],
+    ['jeu., 02 avril 2020 00:00:00 +0200', '2020-04-01T22:00:00.000Z'],
+    ['mar., 01 déc. 2020 16:11:02 +0000', '2020-12-01T16:11:02.000Z'],
+    // German, Spanish, Italian, Dutch abbreviations.
+    ['Mi, 14 Okt 2020 08:00:00 MESZ', '2020-10-14T06:00:00.000Z'],
+    ['Fr, 16. Dez 2016 10:00:00 MEZ', '2016-12-16T09:00:00.000Z'],
+    ['Mo, 02 Mai 2016 10:00:00 +0200', '2016-05-02T08:00:00.000Z'],
+    ['mié, 12 dic 2018 10:00:00 +0100', '2018-12-12T09:00:00.000Z'],
+    ['sáb, 05 ene 2019 10:00:00 +0100', '2019-01-05T09:00:00.000Z'],
+    ['lun, 03 sept 2018 10:00:00 +0200', '2018-09-03T08:00:00.000Z'],
+    ['gio, 15 ott 2020 08:00:00 +0200', '2020-10-15T06:00:00.000Z'],
+    ['lun, 04 gen 2021 08:00:00 +0100', '2021-01-04T07:00:00.000Z'],
+    ['ven, 10 mag 2019 08:00:00 +0200', '2019-05-10T06:00:00.000Z'],
+    ['vr, 16 mrt 2018 09:00:00 +0100', '2018-03-16T08:00:00.000Z'],
+    ['wo, 01 mei 2019 09:00:00 +0200', '2019-05-01T07:00:00.000Z'],
+    // Full names, any case.
+    ['Segunda, 24 setembro 2018 19:42:40 -0300', '2018-09-24T22:42:40.000Z'],
+    ['24 MAART 2018 09:00 +0100', '2018-03-24T08:00:00.000Z'],
+  ])('%s → %s', (raw, iso) => {
+    expect(parseFeedDate(raw)).toBe(iso);
+  });
+
+  it('refuses a month name it cannot tell apart or does not know, and an impossible day in any language', () => {
+    // "jui" starts both juin and juillet.
+    expect(parseFeedDate('lun, 02 jui 2018 10:00:00 +0200')).toBeUndefined();
+    expect(parseFeedDate('Mon, 02 Foo 2018 10:00:00 GMT')).toBeUndefined();
+    expect(parseFeedDate('Qua, 31 Set 2018 10:00:00 -0300')).toBeUndefined();
+    expect(parseFeedDate('Seg, 24 Set 2018')).toBeUndefined();
+  });
+
+  it('monthNumber reads abbreviations, full names and unambiguous starts in the seven languages', () => {
+    expect(['jan', 'fev', 'mär', 'abr', 'mag', 'giu', 'lug', 'aout', 'set', 'out', 'okt', 'dez'].map(monthNumber)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 12]);
+    expect(['janvier', 'Février', 'marzo', 'Juni', 'juil', 'Sept.', 'NOV'].map(monthNumber)).toEqual([1, 2, 3, 6, 7, 9, 11]);
+    expect(['jui', 'ma', 'ju', 'xyz'].map(monthNumber)).toEqual([undefined, undefined, undefined, undefined]);
+  });
 });
 
 describe('ids', () => {
@@ -92,5 +137,15 @@ describe('decodeFeedBytes', () => {
     expect(decodeFeedBytes(latin1, 'application/rss+xml; charset=iso-8859-1')).toContain('café');
     expect(decodeFeedBytes(Buffer.from('{"title":"café"}'), 'application/feed+json')).toBe('{"title":"café"}');
     expect(decodeFeedBytes(Buffer.from('café'), 'text/xml; charset=no-such-charset')).toBe('café');
+  });
+
+  it('reads "ISO-8859-1", "US-ASCII" and windows-1252 as windows-1252, curly quotes, dashes and euro included (not as C1 controls)', () => {
+    const bytes = Buffer.from([0x93, 0x4f, 0x4b, 0x94, 0x20, 0x96, 0x20, 0x80, 0x35, 0x20, 0x85, 0x20, 0x99, 0x20, 0x9f, 0x20, 0x81, 0x20, 0xe9, 0xff]);
+    const expected = '“OK” – €5 … ™ Ÿ \u0081 éÿ';
+    for (const label of ['iso-8859-1', 'us-ascii', 'windows-1252', 'latin1']) {
+      expect(decodeFeedBytes(bytes, `text/xml; charset=${label}`), label).toBe(expected);
+    }
+    const declared = Buffer.concat([Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><t>'), bytes, Buffer.from('</t>')]);
+    expect(decodeFeedBytes(declared)).toBe(`<?xml version="1.0" encoding="ISO-8859-1"?><t>${expected}</t>`);
   });
 });

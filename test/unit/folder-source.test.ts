@@ -1,9 +1,11 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, realpathSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseArticleDate, readFolderSource } from '../../src/articles/folder-source.js';
+import { utf8Boundary } from '../../src/articles/folder-file.js';
 
 // The seed of ../shared/seeds/; a plain clone has no shared/ beside it, so fall back to the
 // byte-identical copy the sample articles carry.
@@ -128,6 +130,10 @@ describe('readFolderSource: bad files are reported with their path and skipped',
     ['no-date.md', '---\ntitle: T\n---\nBody.\n', /no "date"/],
     ['no-title.md', '---\ndate: 2026-01-05\n---\nBody.\n', /no "title"/],
     ['empty-body.md', '---\ntitle: T\ndate: 2026-01-05\n---\n\n# Only a heading\n', /no body and no summary/],
+    ['bad-lang.md', '---\ntitle: T\ndate: 2026-01-05\nlang: "en_US!!"\n---\nBody.\n', /lang "en_US!!" is not a BCP 47 language tag/],
+    ['number-lang.md', '---\ntitle: T\ndate: 2026-01-05\nlang: 42\n---\nBody.\n', /lang 42 is not a BCP 47 language tag/],
+    ['list-lang.md', '---\ntitle: T\ndate: 2026-01-05\nlang: [en, fr]\n---\nBody.\n', /lang \["en","fr"\] is not a BCP 47 language tag/],
+    ['underscore-lang.md', '---\ntitle: T\ndate: 2026-01-05\nlang: en_US\n---\nBody.\n', /lang "en_US" is not a BCP 47 language tag; write "en-US"/],
   ];
 
   for (const [name, text, message] of cases) {
@@ -183,6 +189,171 @@ describe('readFolderSource: bad files are reported with their path and skipped',
     expect(articles).toEqual([]);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.place).toBe(missing);
+  });
+});
+
+describe('readFolderSource: the article language', () => {
+  it('stores the canonical form of a valid tag', () => {
+    write('a.md', '---\ntitle: A\ndate: 2026-01-05\nlang: EN-gb\n---\nBody.\n');
+    write('b.md', '---\ntitle: B\ndate: 2026-01-05\nlang: zh-hant-tw\n---\nBody.\n');
+    write('c.md', '---\ntitle: C\ndate: 2026-01-05\nlang:\n---\nBody.\n');
+    const { articles, problems } = readFolderSource(dir);
+    expect(problems).toEqual([]);
+    expect(articles.map((a) => a.lang)).toEqual(['en-GB', 'zh-Hant-TW', undefined]);
+  });
+
+  it('every stored tag is one Intl accepts, so no page that formats a date with it can throw', () => {
+    for (const [i, lang] of ['"en_US!!"', '42', 'fr', '"x"', '"de-DE-u-co-phonebk"', '"i-klingon"', '"sr-Latn"', '""'].entries()) {
+      write(`l${i}.md`, `---\ntitle: T${i}\ndate: 2026-01-05\nlang: ${lang}\n---\nBody.\n`);
+    }
+    const { articles } = readFolderSource(dir);
+    for (const a of articles) {
+      if (a.lang) expect(() => new Intl.DateTimeFormat(a.lang, { dateStyle: 'long' }).format(new Date(a.publishedAt)), a.lang).not.toThrow();
+    }
+  });
+});
+
+describe('readFolderSource: symbolic links', () => {
+  let outside: string;
+  beforeEach(() => {
+    outside = mkdtempSync(join(tmpdir(), 'nl-outside-'));
+  });
+  afterEach(() => {
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('does not follow a link to /etc/passwd or to an article outside the folder: reported with the path and why, skipped', () => {
+    writeFileSync(join(outside, 'secret.md'), '---\ntitle: Not ours\ndate: 2026-01-05\n---\nPrivate text.\n');
+    const toFile = join(dir, 'stolen.md');
+    symlinkSync(join(outside, 'secret.md'), toFile);
+    const toPasswd = join(dir, 'passwd.txt');
+    symlinkSync('/etc/passwd', toPasswd);
+    write('zz-good.md', GOOD);
+    const { articles, problems } = readFolderSource(dir);
+    expect(articles.map((a) => a.id)).toEqual(['zz-good']);
+    expect(JSON.stringify(articles)).not.toMatch(/Private text|root:/);
+    expect(problems.map((p) => p.place)).toEqual([toPasswd, toFile]);
+    expect(problems[0]!.message).toBe(`is a symbolic link to /etc/passwd, outside the article folder ${realpathSync(dir)}; links are followed only within the folder; not followed, skipped`);
+    expect(problems[1]!.message).toContain(`is a symbolic link to ${realpathSync(join(outside, 'secret.md'))}, outside the article folder`);
+  });
+
+  it('does not follow a link to a folder outside, nor a link inside that leads out through another link', () => {
+    mkdirSync(join(outside, 'other.md'));
+    writeFileSync(join(outside, 'other.md', 'x.md'), GOOD);
+    const toFolder = join(dir, 'other.md');
+    symlinkSync(join(outside, 'other.md'), toFolder);
+    writeFileSync(join(outside, 'far.md'), GOOD);
+    symlinkSync(join(outside, 'far.md'), join(dir, '.hop'));
+    const chained = join(dir, 'chained.md');
+    symlinkSync(join(dir, '.hop'), chained);
+    const { articles, problems } = readFolderSource(dir);
+    expect(articles).toEqual([]);
+    expect(problems.map((p) => [p.place, /outside the article folder/.test(p.message)])).toEqual([
+      [chained, true],
+      [toFolder, true],
+    ]);
+  });
+
+  it('follows links that stay inside the folder, relative or absolute, and reads a folder that is itself a link', () => {
+    write('original.md', '---\ntitle: Original\ndate: 2026-01-05\n---\nBody.\n');
+    mkdirSync(join(dir, 'drafts'));
+    writeFileSync(join(dir, 'drafts', 'inner.md'), '---\ntitle: Inner\ndate: 2026-01-06\n---\nBody.\n');
+    symlinkSync('original.md', join(dir, 'alias.md'));
+    symlinkSync(join(dir, 'drafts', 'inner.md'), join(dir, 'inner.md'));
+    symlinkSync(join(dir, 'drafts'), join(dir, 'drafts.md'));
+    const viaLink = join(outside, 'articles-link');
+    symlinkSync(dir, viaLink);
+    const { articles, problems } = readFolderSource(viaLink);
+    expect(problems).toEqual([]);
+    expect(articles.map((a) => [a.id, a.title])).toEqual([
+      ['alias', 'Original'],
+      ['inner', 'Inner'],
+      ['original', 'Original'],
+    ]);
+  });
+
+  it('passes over a named pipe without waiting for a writer, and follows a link into a folder whose name starts with two dots', () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.md')]);
+    mkdirSync(join(dir, '..drafts'));
+    writeFileSync(join(dir, '..drafts', 'draft.md'), GOOD);
+    symlinkSync(join(dir, '..drafts', 'draft.md'), join(dir, 'draft.md'));
+    const { articles, problems } = readFolderSource(dir);
+    expect(problems).toEqual([]);
+    expect(articles.map((a) => a.id)).toEqual(['draft']);
+  });
+
+  it('reports a broken link with its path', () => {
+    const broken = join(dir, 'gone.md');
+    symlinkSync(join(dir, 'nowhere.md'), broken);
+    write('zz-good.md', GOOD);
+    const { articles, problems } = readFolderSource(dir);
+    expect(articles.map((a) => a.id)).toEqual(['zz-good']);
+    expect(problems).toEqual([{ place: broken, message: expect.stringContaining('broken link') }]);
+  });
+});
+
+describe('readFolderSource: a huge article is cut, reported and kept', () => {
+  it('cuts a 20 MB article to articles.maxBytes (1 MiB by default) and names the file, its size and the key', () => {
+    const head = '---\ntitle: Enormous\ndate: 2026-01-05\n---\n';
+    const paragraph = 'All work and no play makes a very long article indeed. '.repeat(20).trim() + '\n\n';
+    const text = head + paragraph.repeat(Math.ceil((20 * 1024 * 1024) / paragraph.length));
+    const file = write('huge.md', text);
+    const size = Buffer.byteLength(text);
+    write('small.md', GOOD);
+    const { articles, problems } = readFolderSource(dir);
+    expect(articles.map((a) => a.id)).toEqual(['huge', 'small']);
+    const huge = articles[0]!;
+    expect(huge.title).toBe('Enormous');
+    expect(Buffer.byteLength(huge.paragraphs.join('\n\n'))).toBeLessThanOrEqual(1024 * 1024);
+    expect(Buffer.byteLength(huge.paragraphs.join('\n\n'))).toBeGreaterThan(1024 * 1024 - 2 * paragraph.length);
+    expect(problems).toEqual([{ place: file, message: `the file is ${size} bytes, over articles.maxBytes (1048576); only its first 1048576 bytes are used, the rest is ignored` }]);
+  });
+
+  it('never reads the file whole: a 600 MiB (sparse) file, longer than any string V8 can hold, is cut like any other', () => {
+    const file = join(dir, 'sparse.md');
+    const fd = openSync(file, 'w');
+    try {
+      writeSync(fd, '---\ntitle: Sparse\ndate: 2026-01-05\n---\nThe only written paragraph.\n\n');
+      ftruncateSync(fd, 600 * 1024 * 1024);
+    } finally {
+      closeSync(fd);
+    }
+    const { articles, problems } = readFolderSource(dir, [], { maxBytes: 4096 });
+    expect(articles.map((a) => a.title)).toEqual(['Sparse']);
+    expect(articles[0]!.excerpt).toBe('The only written paragraph.');
+    expect(problems).toEqual([{ place: file, message: `the file is ${600 * 1024 * 1024} bytes, over articles.maxBytes (4096); only its first 4096 bytes are used, the rest is ignored` }]);
+  });
+
+  it('cuts at a UTF-8 character boundary, never inside a character', () => {
+    const head = '---\ntitle: Émojis\ndate: 2026-01-05\n---\n';
+    // 4-byte characters from the head's end onwards: the limit falls inside one unless the cut steps back.
+    const body = '🌊'.repeat(400);
+    const file = write('utf8.md', head + body);
+    const limit = Buffer.byteLength(head) + 4 * 250 + 2;
+    const { articles, problems } = readFolderSource(dir, [], { maxBytes: limit });
+    expect(articles[0]!.paragraphs).toEqual(['🌊'.repeat(250)]);
+    expect(articles[0]!.excerpt).not.toContain('\uFFFD');
+    expect(problems).toEqual([{ place: file, message: expect.stringContaining(`only its first ${limit - 2} bytes are used`) }]);
+  });
+
+  it('a file exactly at the limit is whole and not reported', () => {
+    const text = '---\ntitle: Exact\ndate: 2026-01-05\n---\n' + 'x'.repeat(200);
+    write('exact.md', text);
+    const { articles, problems } = readFolderSource(dir, [], { maxBytes: Buffer.byteLength(text) });
+    expect(problems).toEqual([]);
+    expect(articles[0]!.paragraphs).toEqual(['x'.repeat(200)]);
+  });
+
+  it('a cut that leaves the front matter unclosed is reported with both reasons', () => {
+    const file = write('long-head.md', `---\ntitle: T\ndate: 2026-01-05\nsummary: ${'y'.repeat(5000)}\n---\nBody.\n`);
+    const { articles, problems } = readFolderSource(dir, [], { maxBytes: 1024 });
+    expect(articles).toEqual([]);
+    expect(problems).toEqual([{ place: file, message: expect.stringMatching(/no closing "---" line \(the file is \d+ bytes, over articles.maxBytes \(1024\).*\); skipped$/) }]);
+  });
+
+  it('utf8Boundary steps back over continuation bytes only', () => {
+    const bytes = Buffer.from('aé🌊b'); // 61 | c3 a9 | f0 9f 8c 8a | 62
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => utf8Boundary(bytes, i))).toEqual([0, 1, 1, 3, 3, 3, 3, 7, 8]);
   });
 });
 

@@ -60,14 +60,62 @@ function isImage(type: string | undefined, url: string | undefined): boolean {
   return !!url && /\.(jpe?g|png|gif|webp|avif)(\?|#|$)/i.test(url);
 }
 
-/** media:content (alone or in a media:group) of an image medium, else a media:thumbnail. */
-function mediaImage(media: MediaNs.ItemOrFeed | undefined): { url: string; alt: string } | undefined {
-  if (!media) return undefined;
-  const contents = [...(media.contents ?? []), ...(media.groups ?? []).flatMap((g) => g.contents ?? [])];
-  const content = contents.find((c) => c.url && (c.medium === 'image' || isImage(c.type, c.url)));
-  if (content?.url) return { url: content.url, alt: nonEmpty(content.description?.value ?? content.title?.value) ?? '' };
-  const thumb = [...(media.thumbnails ?? []), ...contents.flatMap((c) => c.thumbnails ?? [])].find((t) => t.url);
-  return thumb?.url ? { url: thumb.url, alt: nonEmpty(media.description?.value ?? media.title?.value) ?? '' } : undefined;
+/**
+ * The width of the digest's column: a 600 px body less 24 px of padding on each side
+ * (templates/default/layout.mjml.hbs). An image at least this wide fills it.
+ */
+export const EMAIL_COLUMN_PX = 552;
+
+interface Candidate {
+  url: string;
+  alt: string;
+  width?: number;
+}
+
+/**
+ * Of several sizes of one picture, the one to show: the smallest at least EMAIL_COLUMN_PX wide
+ * (it fills the column without making readers download a 3000 px original); when none is that
+ * wide, one whose width is not given (feeds usually leave it off the original), else the widest.
+ * Ties keep the feed's order.
+ */
+export function pickImage(candidates: readonly Candidate[]): Candidate | undefined {
+  const widthOf = (c: Candidate): number | undefined => (typeof c.width === 'number' && Number.isFinite(c.width) && c.width > 0 ? c.width : undefined);
+  let smallestWide: Candidate | undefined;
+  let widest: Candidate | undefined;
+  for (const c of candidates) {
+    const w = widthOf(c);
+    if (w === undefined) continue;
+    if (w >= EMAIL_COLUMN_PX && (!smallestWide || w < widthOf(smallestWide)!)) smallestWide = c;
+    if (!widest || w > widthOf(widest)!) widest = c;
+  }
+  return smallestWide ?? candidates.find((c) => widthOf(c) === undefined) ?? widest;
+}
+
+/** An image by medium="image", else by type image/*, else (neither given) by file extension. */
+function isImageContent(c: MediaNs.Content): boolean {
+  if (c.medium) return c.medium.toLowerCase() === 'image';
+  return isImage(c.type, c.url);
+}
+
+/**
+ * The image of an item: among its enclosures of an image type and its media:content images
+ * (alone or in media:groups), the one pickImage chooses; when there is none, the same choice
+ * among its media:thumbnails (of the item, its groups and its contents: a video's still is
+ * better than nothing).
+ */
+function itemImage(enclosures: readonly Candidate[], media: MediaNs.ItemOrFeed | undefined): { url: string; alt: string } | undefined {
+  const groups = media?.groups ?? [];
+  const contents = [...(media?.contents ?? []), ...groups.flatMap((g) => g.contents ?? [])];
+  const images = contents
+    .filter((c) => c.url && isImageContent(c))
+    .map((c) => ({ url: c.url!, alt: nonEmpty(c.description?.value ?? c.title?.value) ?? '', width: c.width }));
+  // A still has no text of its own: the media's description stands in (parse-feed cuts it short).
+  const thumbnailAlt = nonEmpty(media?.description?.value ?? media?.title?.value ?? groups.map((g) => g.description?.value ?? g.title?.value).find((v) => nonEmpty(v))) ?? '';
+  const thumbnails = [...(media?.thumbnails ?? []), ...groups.flatMap((g) => g.thumbnails ?? []), ...contents.flatMap((c) => c.thumbnails ?? [])]
+    .filter((t) => t.url)
+    .map((t) => ({ url: t.url!, alt: thumbnailAlt, width: t.width }));
+  const chosen = pickImage([...enclosures, ...images]) ?? pickImage(thumbnails);
+  return chosen ? { url: chosen.url, alt: chosen.alt } : undefined;
 }
 
 /** Body and summary: the full content when there is one, the short form beside it as summary. */
@@ -81,7 +129,7 @@ function fromRss(feed: RssFeed.Feed<string>): FeedDocument {
     format: 'rss',
     link: nonEmpty(feed.link),
     entries: (feed.items ?? []).map((item) => {
-      const enclosure = item.enclosures?.find((e) => e.url && isImage(e.type, e.url));
+      const enclosures = (item.enclosures ?? []).filter((e) => e.url && isImage(e.type, e.url)).map((e) => ({ url: e.url!, alt: '' }));
       return {
         guid: item.guid?.value,
         link: nonEmpty(item.link) ?? (item.guid?.isPermaLink !== false && /^https?:/i.test(item.guid?.value ?? '') ? item.guid?.value : undefined),
@@ -91,7 +139,7 @@ function fromRss(feed: RssFeed.Feed<string>): FeedDocument {
         lang: item.dc?.languages?.[0] ?? item.xml?.lang ?? lang,
         topics: unique([...(item.categories ?? []).map((c) => c.name), ...(item.dc?.subjects ?? [])]),
         ...bodyAndSummary(text(item.content?.encoded, true), text(item.description, true)),
-        image: enclosure?.url ? { url: enclosure.url, alt: '' } : mediaImage(item.media),
+        image: itemImage(enclosures, item.media),
       };
     }),
   };
@@ -111,7 +159,7 @@ function fromRdf(feed: RdfFeed.Feed<string>): FeedDocument {
       lang: item.dc?.languages?.[0] ?? item.xml?.lang ?? lang,
       topics: unique(item.dc?.subjects ?? []),
       ...bodyAndSummary(text(item.content?.encoded, true), text(item.description, true)),
-      image: mediaImage(item.media),
+      image: itemImage([], item.media),
     })),
   };
 }
@@ -131,7 +179,7 @@ function fromAtom(feed: AtomFeed.Feed<string>): FeedDocument {
     format: 'atom',
     link: atomLink(feed.links),
     entries: (feed.entries ?? []).map((entry) => {
-      const enclosure = entry.links?.find((l) => l.rel === 'enclosure' && isImage(l.type, l.href));
+      const enclosures = (entry.links ?? []).filter((l) => l.rel === 'enclosure' && l.href && isImage(l.type, l.href)).map((l) => ({ url: l.href!, alt: nonEmpty(l.title) ?? '' }));
       const authors = entry.authors ?? entry.source?.authors ?? feed.authors;
       return {
         guid: entry.id,
@@ -142,7 +190,7 @@ function fromAtom(feed: AtomFeed.Feed<string>): FeedDocument {
         lang: entry.xml?.lang ?? feed.xml?.lang,
         topics: unique((entry.categories ?? []).map((c) => nonEmpty(c.label) ?? c.term)),
         ...bodyAndSummary(entry.content?.src ? undefined : atomText(entry.content), atomText(entry.summary)),
-        image: enclosure?.href ? { url: enclosure.href, alt: nonEmpty(enclosure.title) ?? '' } : mediaImage(entry.media),
+        image: itemImage(enclosures, entry.media),
       };
     }),
   };

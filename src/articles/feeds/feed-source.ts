@@ -6,9 +6,12 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { systemClock } from '../../domain/types.js';
 import { parseFeed, type FeedResult } from './parse-feed.js';
 import { fetchFeed, FEED_FETCH_DEFAULTS, type FetchFeedOptions } from './fetch-feed.js';
 import { decodeFeedBytes } from './feed-text.js';
+import { mergeFirstSeen, readFeedCache, writeFeedCache } from './feed-cache.js';
 
 export interface FeedSource {
   url?: string;
@@ -27,11 +30,12 @@ export async function readFeedSource(source: FeedSource, options: FeedSourceOpti
     const { articles, problems } = await fetchFeed(url, options);
     return { articles, problems };
   }
-  if (file) return readFeedFile(resolve(options.baseDir, file), options.maxBytes ?? FEED_FETCH_DEFAULTS.maxBytes, options.notices ?? []);
+  if (file) return readFeedFile(resolve(options.baseDir, file), options);
   return failed('feed source', 'give the feed\'s "url" or its "file"');
 }
 
-function readFeedFile(path: string, maxBytes: number, notices: readonly RegExp[]): FeedResult {
+function readFeedFile(path: string, options: FeedSourceOptions): FeedResult {
+  const maxBytes = options.maxBytes ?? FEED_FETCH_DEFAULTS.maxBytes;
   let bytes: Buffer;
   try {
     const size = statSync(path).size;
@@ -40,7 +44,20 @@ function readFeedFile(path: string, maxBytes: number, notices: readonly RegExp[]
   } catch (e) {
     return failed(path, `cannot read the feed file: ${(e as Error).message}`);
   }
-  return parseFeed(decodeFeedBytes(bytes), path, { notices });
+  // A feed file has no HTTP cache, but its undated items need first-seen times kept like a URL's.
+  const key = pathToFileURL(path).href;
+  const cached = readFeedCache(options.cacheDir, key);
+  const now = (options.clock ?? systemClock).now().toISOString();
+  const parsed = parseFeed(decodeFeedBytes(bytes), path, { notices: options.notices ?? [], firstSeen: { now, known: cached?.firstSeen ?? {} } });
+  const problems = [...parsed.problems];
+  if (Object.keys(parsed.firstSeen).length > 0) {
+    try {
+      writeFeedCache(options.cacheDir, { url: key, fetchedAt: now, articles: parsed.articles, problems: parsed.problems, firstSeen: mergeFirstSeen(parsed.firstSeen, cached?.firstSeen) });
+    } catch (e) {
+      problems.push({ place: path, message: `the first-seen times of its undated items cannot be kept in ${options.cacheDir}: ${(e as Error).message}; they will count as new on the next run` });
+    }
+  }
+  return { articles: parsed.articles, problems };
 }
 
 function failed(place: string, message: string): FeedResult {

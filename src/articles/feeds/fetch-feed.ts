@@ -10,7 +10,7 @@ import type { Clock } from '../../domain/types.js';
 import { systemClock } from '../../domain/types.js';
 import type { Problem } from '../../domain/errors.js';
 import { parseFeed, type FeedResult } from './parse-feed.js';
-import { readFeedCache, writeFeedCache, type FeedCacheEntry } from './feed-cache.js';
+import { mergeFirstSeen, readFeedCache, writeFeedCache, type FeedCacheEntry } from './feed-cache.js';
 import { decodeFeedBytes } from './feed-text.js';
 
 export interface FetchFeedOptions {
@@ -76,15 +76,20 @@ export async function fetchFeed(url: string, options: FetchFeedOptions): Promise
         return fail(`HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${hop > 0 ? ` from ${current.href}` : ''}`);
       }
       const body = await readCapped(res, maxBytes);
-      const parsed = parseFeed(decodeFeedBytes(body, res.headers.get('content-type')), url, { notices: options.notices ?? [] });
+      const now = clock.now().toISOString();
+      const parsed = parseFeed(decodeFeedBytes(body, res.headers.get('content-type')), url, {
+        notices: options.notices ?? [],
+        firstSeen: { now, known: cached?.firstSeen ?? {} },
+      });
       const problems: Problem[] = [...parsed.problems];
       try {
         writeFeedCache(options.cacheDir, {
           url,
           ...validators(res),
-          fetchedAt: clock.now().toISOString(),
+          fetchedAt: now,
           articles: parsed.articles,
           problems: parsed.problems,
+          firstSeen: mergeFirstSeen(parsed.firstSeen, cached?.firstSeen),
         });
       } catch (e) {
         problems.push({ place: url, message: `the feed was read but cannot be cached in ${options.cacheDir}: ${(e as Error).message}` });

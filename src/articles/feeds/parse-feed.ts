@@ -1,8 +1,9 @@
 /**
  * parseFeed: the text of an RSS 2.0, RSS 1.0, Atom 1.0 or JSON Feed document → articles. Pure.
  * A document that is not a feed gives one problem and no articles; an item that cannot become an
- * article (no date, a date that does not parse, a repeated id) is reported and skipped, and the
- * other items still count.
+ * article (a date that does not parse, a repeated id) is reported and skipped, and the other items
+ * still count. An item without any date (RSS 0.91 and 0.92 have none) is dated by when it was
+ * first seen, given by the caller (see ParseFeedOptions.firstSeen).
  */
 import { parseFeed as parseAnyFeed, DetectError, MalformedError, type AnyFeed } from 'feedsmith';
 import type { Article } from '../../domain/types.js';
@@ -19,24 +20,43 @@ export interface FeedResult {
   problems: Problem[];
 }
 
+/** First-seen times of undated items, by article id (ISO 8601 UTC). */
+export type FirstSeen = Record<string, string>;
+
+export interface ParsedFeed extends FeedResult {
+  /** The time each undated article of this document was dated with, by id: for the caller to keep. */
+  firstSeen: FirstSeen;
+}
+
 export interface ParseFeedOptions {
   /** Extra page-chrome patterns (config `articles.noticePatterns`), compiled. */
   notices?: readonly RegExp[];
+  /**
+   * Dates items that have none. An undated item takes the time it was first seen: `known[id]`
+   * from an earlier run, else `now`. It must be the same time on every run, not the time of each
+   * run: an item re-dated "now" on every run would always be published after the slot and never
+   * make an issue. Without this option (a pure parse has no clock) such items are reported and
+   * skipped.
+   */
+  firstSeen?: { now: string; known: Readonly<FirstSeen> };
 }
 
 const TITLE_FROM_TEXT = 80;
+/** Alt text taken from a media description is cut to this many characters: a video's description can run to pages. */
+const ALT_LENGTH = 150;
 
 /** Parses a feed document; `origin` (its URL or file) is each article's origin and each problem's place. */
-export function parseFeed(text: string, origin: string, options: ParseFeedOptions = {}): FeedResult {
+export function parseFeed(text: string, origin: string, options: ParseFeedOptions = {}): ParsedFeed {
   const parsed = readDocument(text);
-  if ('problem' in parsed) return { articles: [], problems: [{ place: origin, message: parsed.problem }] };
+  if ('problem' in parsed) return { articles: [], problems: [{ place: origin, message: parsed.problem }], firstSeen: {} };
   const doc = feedEntries(parsed.feed);
   const base = httpUrl(doc.link, httpUrl(origin)) ?? httpUrl(origin);
   const articles: Article[] = [];
   const problems: Problem[] = [];
   const seen = new Map<string, string>();
+  const firstSeen: FirstSeen = {};
   doc.entries.forEach((entry, index) => {
-    const made = toArticle(entry, index, origin, base, options.notices ?? []);
+    const made = toArticle(entry, index, origin, base, options.notices ?? [], options.firstSeen);
     if ('problem' in made) {
       problems.push({ place: origin, message: `${made.label}: ${made.problem}; skipped` });
       return;
@@ -48,8 +68,9 @@ export function parseFeed(text: string, origin: string, options: ParseFeedOption
     }
     seen.set(made.article.id, made.label);
     articles.push(made.article);
+    if (made.undated) firstSeen[made.article.id] = made.article.publishedAt;
   });
-  return { articles, problems };
+  return { articles, problems, firstSeen };
 }
 
 function readDocument(text: string): { feed: AnyFeed<string> } | { problem: string } {
@@ -88,7 +109,7 @@ function describe(src: string): string {
   return src.startsWith('<') ? 'the XML has no <rss>, <feed> or <rdf:RDF> root' : 'it is neither XML nor JSON';
 }
 
-type Made = { article: Article; label: string } | { problem: string; label: string };
+type Made = { article: Article; label: string; undated: boolean } | { problem: string; label: string };
 
 function paragraphsOf(t: Text | undefined, notices: readonly RegExp[]): string[] {
   if (!t) return [];
@@ -100,7 +121,7 @@ function isRealParagraph(p: string): boolean {
   return p.split(' ').length >= 6 || /[.!?…»"”)]$/.test(p);
 }
 
-function toArticle(entry: FeedEntry, index: number, origin: string, base: string | undefined, notices: readonly RegExp[]): Made {
+function toArticle(entry: FeedEntry, index: number, origin: string, base: string | undefined, notices: readonly RegExp[], firstSeen: ParseFeedOptions['firstSeen']): Made {
   const url = httpUrl(entry.link, base);
   const paragraphs = paragraphsOf(entry.body, notices);
   const summary = paragraphsOf(entry.summary, notices).join(' ');
@@ -108,14 +129,21 @@ function toArticle(entry: FeedEntry, index: number, origin: string, base: string
   const title = (entry.title ? plainLine(entry.title.value, entry.title.html) : '') || (lead ? excerpt(lead, TITLE_FROM_TEXT) : '');
   const label = title ? `item "${excerpt(title, 60)}"${url ? ` (${url})` : ''}` : url ? `item ${url}` : `item ${index + 1}`;
   if (!title) return { label, problem: 'has no title and no text' };
-  if (entry.date === undefined || entry.date.trim() === '') return { label, problem: 'has no date (pubDate, published, updated or date_published)' };
-  const publishedAt = parseFeedDate(entry.date);
-  if (!publishedAt) return { label, problem: `date "${entry.date.slice(0, 80)}" does not parse` };
   const id = safeId(entry.guid) ?? canonicalUrl(entry.link, base) ?? contentHashId(title, paragraphs);
+  const undated = entry.date === undefined || entry.date.trim() === '';
+  let publishedAt: string | undefined;
+  if (undated) {
+    if (!firstSeen) return { label, problem: 'has no date (pubDate, published, updated or date_published)' };
+    publishedAt = firstSeen.known[id] ?? firstSeen.now;
+  } else {
+    publishedAt = parseFeedDate(entry.date);
+    if (!publishedAt) return { label, problem: `date "${entry.date?.slice(0, 80)}" does not parse` };
+  }
   const imageUrl = httpUrl(entry.image?.url, base);
   const author = entry.author ? plainLine(entry.author, true) : '';
   return {
     label,
+    undated,
     article: {
       id,
       title,
@@ -126,7 +154,7 @@ function toArticle(entry: FeedEntry, index: number, origin: string, base: string
       excerpt: excerpt(summary || lead),
       paragraphs,
       ...(author ? { author } : {}),
-      ...(imageUrl ? { image: { url: imageUrl, alt: entry.image?.alt ? plainLine(entry.image.alt, true) : '' } } : {}),
+      ...(imageUrl ? { image: { url: imageUrl, alt: entry.image?.alt ? excerpt(plainLine(entry.image.alt, true), ALT_LENGTH) : '' } } : {}),
       origin,
     },
   };
