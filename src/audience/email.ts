@@ -1,9 +1,13 @@
 import addrs from 'email-addresses';
 import { domainToASCII } from 'node:url';
 
-/** Trims and lower-cases the whole address, as list managers do, so `ADA@Example.com` is `ada@example.com`. */
+/**
+ * Trims and lower-cases the whole address, as list managers do, so `ADA@Example.com` is
+ * `ada@example.com`; in Unicode normal form C (RFC 6532), so `zoe\u0308@…` and `zoë@…`, which
+ * look the same and reach the same mailbox, are one subscriber.
+ */
 export function normaliseEmail(raw: string): string {
-  return raw.trim().toLowerCase();
+  return raw.trim().toLowerCase().normalize('NFC');
 }
 
 /**
@@ -13,11 +17,19 @@ export function normaliseEmail(raw: string): string {
  * address another way.
  */
 export function addressKey(raw: string): string {
-  const email = normaliseEmail(raw).normalize('NFC');
+  const email = normaliseEmail(raw);
   const at = email.lastIndexOf('@');
   if (at < 0) return email;
   const domain = domainToASCII(email.slice(at + 1)) || email.slice(at + 1);
   return `${email.slice(0, at)}@${domain.toLowerCase()}`;
+}
+
+/**
+ * A text (a relay's reply, an error message) with anything shaped like an address replaced by
+ * `[address]`, for logs: a 550 often quotes the recipient.
+ */
+export function withoutAddresses(text: string): string {
+  return text.replace(/[^\s<>()[\]"',;:]+@[^\s<>()[\]"',;:]+/gu, '[address]');
 }
 
 /**

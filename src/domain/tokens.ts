@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Signed tokens for links that act for a reader (unsubscribe, later confirm and preferences).
+ * Signed tokens for links that act for a reader (unsubscribe, confirm, preferences).
  * Opaque to the reader and to spam filters (no address in the URL); a forged or altered token
  * does not verify. Several secrets are accepted so a secret can be rotated: the first signs.
  */
@@ -14,7 +14,11 @@ export interface TokenPayload {
   n: string;
   /** expiry, epoch seconds; absent means the token does not expire */
   e?: number;
-  /** what the token is bound to: for a confirmation, the time of the sign-up it confirms */
+  /**
+   * What the token is bound to: for a confirmation, the time of the pending consent event it
+   * confirms. The route accepts it only while that event is still the latest for the
+   * (subscriber, newsletter), so a link from before an unsubscribe and a new sign-up does nothing.
+   */
   w?: string;
 }
 
@@ -46,7 +50,8 @@ export function verifyToken(token: string, secrets: readonly string[], purpose: 
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (typeof payload.s !== 'number' || typeof payload.n !== 'string') return { ok: false, reason: 'malformed' };
+  if (typeof payload !== 'object' || payload === null || typeof payload.s !== 'number' || typeof payload.n !== 'string') return { ok: false, reason: 'malformed' };
+  if ((payload.e !== undefined && typeof payload.e !== 'number') || (payload.w !== undefined && typeof payload.w !== 'string')) return { ok: false, reason: 'malformed' };
   if (payload.p !== purpose) return { ok: false, reason: 'wrong-purpose' };
   if (payload.e !== undefined && payload.e * 1000 < nowMs) return { ok: false, reason: 'expired' };
   return { ok: true, payload };

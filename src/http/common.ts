@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
+import { isIP } from 'node:net';
 import { bodyLimit } from 'hono/body-limit';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Config } from '../config/load.js';
 import type { Clock } from '../domain/types.js';
 import type { Logger } from '../domain/logger.js';
@@ -63,20 +65,29 @@ export function list(fields: Record<string, string | string[]>, name: string): s
   return items.map((x) => x.trim()).filter(Boolean);
 }
 
+/** The peer's address on the socket; `app.request()` (tests) has no socket. */
+function peerAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The client's address, for per-client limits. By default the peer's: behind a reverse proxy
- * every request then shares the proxy's address, which only makes the limit stricter, and a
- * forged X-Forwarded-For changes nothing. With `http.trustProxy`, the address the proxy adds to
- * X-Forwarded-For: the right-most entry, the one our proxy wrote (the ones before it are the
- * client's own claims, and anyone can send those).
+ * The client's address (kept as consent proof, and the base of per-client limits). By default
+ * the peer's: behind a reverse proxy every request then shares the proxy's address, which only
+ * makes the limit stricter, and a forged X-Forwarded-For changes nothing. With
+ * `http.trustProxy`, the right-most X-Forwarded-For entry: the one our proxy appended (entries
+ * before it are whatever the client sent, and anyone can send those). Only a valid IP counts;
+ * otherwise the peer's address is used. IPv4-mapped IPv6 (`::ffff:192.0.2.1`) is given as IPv4.
  */
 export function clientIp(c: Context, trustProxy = false): string {
-  if (trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',').map((s) => s.trim()).filter(Boolean).at(-1);
-    if (forwarded) return forwarded.slice(0, 100);
-  }
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? 'unknown';
+  const forwarded = trustProxy ? c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
+  const address = forwarded && isIP(forwarded) ? forwarded : peerAddress(c);
+  if (!address) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1]! : address;
 }
 
 export function wantsJson(c: Context): boolean {

@@ -1,10 +1,10 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { escapeHtml } from '../render/reader-fill.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { checkSubscription, requestSubscription } from '../audience/subscribe.js';
-import { addressKey } from '../audience/email.js';
+import { addressKey, withoutAddresses } from '../audience/email.js';
 import type { AfterResponse } from './after-response.js';
-import { RateLimiter } from './rate-limit.js';
+import { clientKey, RateLimiter } from './rate-limit.js';
 import { page } from './pages.js';
 import { badLink, checkToken, clientIp, field, list, readFields, smallBody, wantsJson, type HttpDeps } from './common.js';
 
@@ -18,12 +18,13 @@ const HOUR = 3_600_000;
  *                                the same whether or not the address was known (202)
  *   GET  /c/:token               confirmation page with a button (scanners change nothing)
  *   POST /c/:token               records the confirmed consent
- * Limits: 10 sign-ups an hour per client address, 3 confirmation mails a day per email address.
+ * Limits: 10 sign-ups an hour per client (an IPv4 address, an IPv6 /64; see common.ts clientIp
+ * for `http.trustProxy`), 3 confirmation mails a day per mailbox (audience/email.ts addressKey).
  */
 export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse): void {
   const { store, config, clock, logger, transport } = deps;
   const trustProxy = config.http.trustProxy;
-  const perIp = new RateLimiter(10, HOUR);
+  const perClient = new RateLimiter(10, HOUR);
   const perAddress = new RateLimiter(3, 24 * HOUR);
   const accepted = 'Thank you. If this address can subscribe, a confirmation email is on its way: open it and confirm.';
 
@@ -47,7 +48,7 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse)
   app.post('/subscribe', smallBody, async (c) => {
     const json = wantsJson(c);
     const now = clock.now();
-    if (!perIp.take(clientIp(c, trustProxy), now.getTime())) {
+    if (!perClient.take(clientKey(clientIp(c, trustProxy)), now.getTime())) {
       return json ? c.json({ error: 'too many requests; try again later' }, 429) : c.html(page('Too many requests', '<h1>Too many requests</h1><p>Please try again later.</p>'), 429);
     }
     const fields = await readFields(c);
@@ -85,17 +86,23 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse)
         );
         logger.info('sign-up handled', { newsletter: newsletter.id, outcome: outcome.why });
       } catch (e) {
-        // Never the address: the log is not the place for it.
-        logger.warn('a sign-up could not be completed (the reader was told to check their inbox)', { newsletter: newsletter.id, error: (e as Error).message });
+        // Never the address: the log is not the place for it, and a relay's reply often quotes it.
+        logger.warn('a sign-up could not be completed (the reader was told to check their inbox)', { newsletter: newsletter.id, error: withoutAddresses(String((e as Error)?.message ?? e)) });
       }
     });
     return json ? c.json({ status: 'check-your-inbox', message: accepted }, 202) : c.html(page('Check your inbox', `<h1>Check your inbox</h1><p>${accepted}</p>`), 202);
   });
 
-  app.get('/c/:token', (c) => {
+  /** Only the pending sign-up a link was made for can be confirmed (its time is in the token). */
+  const staleLink = (c: Context) => c.html(page('Link no longer valid', '<h1>This link is no longer valid</h1><p>Nothing was changed. Subscribe again if you wish.</p>'), 400);
+
+  app.get('/c/:token', async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'confirm');
     if (!v.ok) return badLink(c, v.reason);
+    const current = await store.getSubscription(v.payload.s, v.payload.n);
     const name = escapeHtml(config.newsletters.find((n) => n.id === v.payload.n)?.name ?? v.payload.n);
+    if (current?.state === 'consent') return c.html(page('Already confirmed', `<h1>You are already subscribed to ${name}</h1><p>Nothing was changed.</p>`));
+    if (current?.state !== 'pending' || current.stateAt !== v.payload.w) return staleLink(c);
     return c.html(page('Confirm your subscription', `<h1>Confirm your subscription to ${name}</h1><form method="post"><button type="submit">Confirm</button></form>`));
   });
 
@@ -109,7 +116,7 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse)
     if (current?.state === 'consent') return c.html(page('Already confirmed', `<h1>You are already subscribed to ${name}</h1><p>Nothing was changed.</p>`));
     // Only the pending sign-up this link was made for can be confirmed: a link cannot undo a
     // later unsubscribe or bounce, nor confirm a newer sign-up (whose own link was mailed).
-    if (!newsletter || current?.state !== 'pending' || current.stateAt !== signedUpAt) return c.html(page('Link no longer valid', '<h1>This link is no longer valid</h1><p>Nothing was changed. Subscribe again if you wish.</p>'), 400);
+    if (!newsletter || current?.state !== 'pending' || current.stateAt !== signedUpAt) return staleLink(c);
     const now = clock.now().toISOString();
     await store.appendConsentEvent(
       { subscriberId, newsletterId, kind: 'consent', at: now, source: 'double-opt-in', ip: clientIp(c, trustProxy), userAgent: c.req.header('user-agent')?.slice(0, 300), wording: newsletter.consentWording },

@@ -60,6 +60,21 @@ describe('signed tokens', () => {
     expect(verifyToken(signed, [SECRET], 'unsubscribe', NOW)).toEqual({ ok: false, reason: 'malformed' });
   });
 
+  it('carries what a confirmation is bound to (the sign-up time), under the signature', () => {
+    const bound: TokenPayload = { p: 'confirm', s: 42, n: 'weekly-brief', e: Math.floor(NOW / 1000) + 60, w: '2026-03-01T11:59:00.000Z' };
+    const token = signToken(bound, SECRET);
+    expect(verifyToken(token, [SECRET], 'confirm', NOW)).toEqual({ ok: true, payload: bound });
+    const [, mac] = token.split('.');
+    expect(verifyToken(`${b64({ ...bound, w: '2026-03-01T11:59:30.000Z' })}.${mac}`, [SECRET], 'confirm', NOW)).toEqual({ ok: false, reason: 'bad-signature' });
+  });
+
+  it('rejects a correctly signed body whose optional fields have the wrong types, or that is not an object', () => {
+    for (const bad of [{ ...payload, w: 5 }, { ...payload, e: 'never' }, null]) {
+      const signed = signToken(bad as unknown as TokenPayload, SECRET);
+      expect(verifyToken(signed, [SECRET], 'unsubscribe', NOW), JSON.stringify(bad)).toEqual({ ok: false, reason: 'malformed' });
+    }
+  });
+
   it('verifies a token signed with the previous secret during a rotation, and signs with the first', () => {
     const old = signToken(payload, PREVIOUS);
     expect(verifyToken(old, [SECRET, PREVIOUS], 'unsubscribe', NOW)).toEqual({ ok: true, payload });
