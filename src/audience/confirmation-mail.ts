@@ -1,6 +1,6 @@
 import type { NewsletterConfig } from '../config/schema.js';
 import type { Messages } from '../render/messages.js';
-import { escapeHtml } from '../render/reader-fill.js';
+import { escapeHtml } from '../domain/html.js';
 import { isRtl } from '../domain/locale.js';
 import type { MailFields } from '../delivery/mime.js';
 import { listDomain } from '../delivery/message.js';

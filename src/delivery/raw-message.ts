@@ -18,7 +18,8 @@ import addressparser from 'nodemailer/lib/addressparser/index.js';
 import type { Issue, Subscriber } from '../domain/types.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import type { LocaleRendering } from '../render/pipeline.js';
-import { escapeHtml, type FillTemplate, type ReaderField, type ReaderValues } from '../render/reader-fill.js';
+import { type FillTemplate, type ReaderField, type ReaderValues } from '../render/reader-fill.js';
+import { escapeHtml } from '../domain/html.js';
 import { constantParts, type OutgoingMessage, type RawPieces } from '../transport/transport.js';
 import { DKIM_HEADERS, listDomain, messageIdFor, outboxKey, type MessageOptions } from './message.js';
 

@@ -1,6 +1,6 @@
 export type { HttpDeps } from './common.js';
 import { Hono } from 'hono';
-import { escapeHtml } from '../render/reader-fill.js';
+import { escapeHtml } from '../domain/html.js';
 import { isRtl } from '../domain/locale.js';
 import type { HttpDeps } from './common.js';
 import { unsubscribeRoutes } from './unsubscribe-routes.js';

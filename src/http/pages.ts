@@ -1,4 +1,4 @@
-import { escapeHtml } from '../render/reader-fill.js';
+import { escapeHtml } from '../domain/html.js';
 
 /** A small, self-contained HTML page for the service's own screens (unsubscribe, archive). */
 export function page(title: string, body: string, lang = 'en', dir: 'ltr' | 'rtl' = 'ltr'): string {

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { escapeHtml } from '../render/reader-fill.js';
+import { escapeHtml } from '../domain/html.js';
 import { isValidLocaleTag } from '../domain/locale.js';
 import { page } from './pages.js';
 import { badLink, checkToken, clientIp, field, list, readFields, smallBody, type HttpDeps } from './common.js';

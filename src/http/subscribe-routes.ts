@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import { escapeHtml } from '../render/reader-fill.js';
+import { escapeHtml } from '../domain/html.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { checkSubscription, requestSubscription } from '../audience/subscribe.js';
 import { addressKey, withoutAddresses } from '../audience/email.js';

@@ -1,4 +1,4 @@
-import { escapeHtml as e } from '../render/reader-fill.js';
+import { escapeHtml as e } from '../domain/html.js';
 import type { Preview } from './preview-issue.js';
 
 const STYLE = `

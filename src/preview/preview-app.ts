@@ -6,7 +6,7 @@ import { NewsletterError } from '../domain/errors.js';
 import { normaliseEmail } from '../audience/email.js';
 import { isValidTimeZone } from '../domain/locale.js';
 import { syncList } from '../service/sync-list.js';
-import { escapeHtml as e } from '../render/reader-fill.js';
+import { escapeHtml as e } from '../domain/html.js';
 import type { App } from '../app.js';
 import { previewIssue, SAMPLE_READER, type PreviewReader } from './preview-issue.js';
 import { previewPage, shell } from './page.js';

@@ -3,7 +3,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Clock } from '../domain/types.js';
 import type { Logger } from '../domain/logger.js';
-import { escapeHtml as e } from '../render/reader-fill.js';
+import { escapeHtml as e } from '../domain/html.js';
 import { shell, tokenField } from './page.js';
 import { sameSecret, type PreviewEnv } from './same-origin.js';
 

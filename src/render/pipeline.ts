@@ -16,7 +16,8 @@ import { createMessages } from './messages.js';
 import { compileInThread, MjmlCompileError } from './mjml-thread.js';
 import type { TemplateFiles } from './template-files.js';
 import { buildIssueView, type IssueView } from './view.js';
-import { escapeHtml, fill, sentinel, toFillTemplate, type FillTemplate, type ReaderValues } from './reader-fill.js';
+import { fill, sentinel, toFillTemplate, type FillTemplate, type ReaderValues } from './reader-fill.js';
+import { escapeHtml } from '../domain/html.js';
 
 export interface LocaleRendering {
   locale: string;

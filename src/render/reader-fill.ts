@@ -33,11 +33,6 @@ export function toFillTemplate(doc: string): FillTemplate {
   return parts;
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
-
 export function fill(template: FillTemplate, values: ReaderValues, escape: (s: string) => string = (s) => s): string {
   let out = template[0]!;
   for (let i = 1; i < template.length; i += 2) {
