@@ -7,6 +7,7 @@ import { excerpt, markdownParagraphs } from './excerpt.js';
 import { looksScraped, parseScrapedPage } from './scraped-text.js';
 import { isNoticeParagraph } from './chrome.js';
 import { ARTICLE_MAX_BYTES, readFolderFile } from './folder-file.js';
+import { parseDate } from '../domain/dates.js';
 
 export interface SourceResult {
   articles: Article[];
@@ -14,26 +15,6 @@ export interface SourceResult {
 }
 
 const EXTENSIONS = new Set(['.md', '.markdown', '.txt']);
-
-/**
- * Parses "2024-04-24" (midnight UTC) or an ISO 8601 time; a time without an offset is UTC, like a
- * bare date, whatever the host's zone. A day the calendar does not have is refused, never rolled
- * over. Undefined when it does not parse.
- */
-export function parseArticleDate(value: unknown): string | undefined {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
-  if (typeof value !== 'string') return undefined;
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(value.trim());
-  if (!m) return undefined;
-  const [, y, mo, d, h = '00', mi = '00', sec = '00', offset] = m;
-  const calendar = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
-  if (calendar.getUTCFullYear() !== Number(y) || calendar.getUTCMonth() !== Number(mo) - 1 || calendar.getUTCDate() !== Number(d)) return undefined;
-  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return undefined;
-  if (m[4] === undefined) return calendar.toISOString();
-  const text = value.trim().replace(' ', 'T');
-  const t = new Date(offset ? text : `${text}Z`);
-  return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
-}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : undefined;
@@ -90,7 +71,7 @@ export function parseArticleFile(text: string, fileName: string, notices: readon
     return {
       id: id0,
       title: page.title,
-      publishedAt: parseArticleDate(page.date) ?? (() => { throw new Error(`date "${page.date}" is not a calendar date`); })(),
+      publishedAt: parseDate(page.date) ?? (() => { throw new Error(`date "${page.date}" is not a calendar date`); })(),
       topics: [],
       excerpt: excerpt(paragraphs[0]!),
       paragraphs,
@@ -101,7 +82,7 @@ export function parseArticleFile(text: string, fileName: string, notices: readon
   const title = str(data.title);
   if (!title) throw new Error('front matter has no "title"');
   if (data.date === undefined) throw new Error('front matter has no "date" (YYYY-MM-DD or ISO 8601 time)');
-  const publishedAt = parseArticleDate(data.date);
+  const publishedAt = parseDate(data.date);
   if (!publishedAt) throw new Error(`date "${String(data.date)}" does not parse; use YYYY-MM-DD or an ISO 8601 time such as 2026-11-20T09:30:00Z`);
   const lang = languageTag(data.lang);
   if (data.url !== undefined && !httpUrl(data.url)) throw new Error(`url "${String(data.url)}" is not an http(s) URL`);

@@ -1,8 +1,8 @@
-import { csvRows, type CsvRow } from './csv-rows.js';
+import { CsvRowReader, csvRows, type CsvRow } from './csv-rows.js';
 import type { Problem } from '../domain/errors.js';
 import { isValidLocaleTag, isValidTimeZone } from '../domain/locale.js';
 import { cleanName, isValidEmail, normaliseEmail } from './email.js';
-import { parseArticleDate } from '../articles/folder-source.js';
+import { parseDate } from '../domain/dates.js';
 
 export const LIST_COLUMNS = ['email', 'name', 'locale', 'timezone', 'status', 'consented_at', 'source', 'topics'] as const;
 export const LIST_STATUSES = ['subscribed', 'pending', 'unsubscribed'] as const;
@@ -48,21 +48,31 @@ export class ListRows {
   }
 
   /** The header's problem, if it lacks a column every row needs. */
-  headerProblem(): Problem | undefined {
+  headerProblem(line = 1): Problem | undefined {
     const missing = ['email', 'status'].filter((c) => !this.columns.has(c));
     if (missing.length === 0) return undefined;
-    const place = `${this.file}:1`;
-    const other = [';', '\t', '|'].find((d) => this.header.length === 1 && (this.header[0] ?? '').includes(d));
-    if (other) {
-      const shown = other === '\t' ? 'tabs' : `"${other}"`;
-      return { place, message: `the columns are separated by ${shown}; list files use commas (","): save the file as CSV with commas (in a spreadsheet: "CSV, comma-separated"). Nothing in it was applied` };
-    }
-    return { place, message: `header lacks column(s) ${missing.join(', ')}; expected ${LIST_COLUMNS.join(',')}` };
+    return { place: `${this.file}:${line}`, message: `header lacks column(s) ${missing.join(', ')}; expected ${LIST_COLUMNS.join(',')}. Nothing in the file was applied` };
+  }
+
+  /**
+   * Whether a line surely starts a row of this file: read alone, it is a whole record whose email
+   * column holds an address, with the status column present, and its first field has no stray
+   * quote (the last line of a quoted field that spans lines, `Lovelace",ada@…`, has one). A quote
+   * left open on an earlier line is given up on at such a line (csv-rows.ts), so it swallows no
+   * reader, in whichever column the addresses are.
+   */
+  rowStart(line: string): boolean {
+    const e = this.columns.get('email');
+    const s = this.columns.get('status');
+    if (e === undefined || s === undefined) return false;
+    const [row, ...more] = csvRows(line);
+    if (!row || more.length > 0 || 'error' in row || row.fields.length <= Math.max(e, s) || row.fields[0]!.includes('"')) return false;
+    return isValidEmail(normaliseEmail(unneutralised(row.fields[e]!)));
   }
 
   private raw(row: string[], name: string): string {
     const i = this.columns.get(name);
-    return i === undefined ? '' : (row[i] ?? '');
+    return i === undefined ? '' : unneutralised(row[i] ?? '');
   }
 
   private col(row: string[], name: string): string {
@@ -79,6 +89,11 @@ export class ListRows {
   /** The row as an entry, its problems added to `problems`; undefined when the row is skipped. */
   entry(row: string[], line: number, problems: Problem[]): ListEntry | undefined {
     const place = `${this.file}:${line}`;
+    const other = row.length === 1 && this.header.length > 1 ? SEPARATORS.find((d) => row[0]!.includes(d)) : undefined;
+    if (other) {
+      problems.push({ place, message: `the columns of this row are separated by ${shownSeparator(other)}; list files use commas (","); row skipped` });
+      return undefined;
+    }
     const rawEmail = this.col(row, 'email');
     const email = normaliseEmail(rawEmail);
     if (!isValidEmail(email)) {
@@ -105,7 +120,7 @@ export class ListRows {
     let consentedAt: string | undefined;
     const rawConsent = this.col(row, 'consented_at');
     if (rawConsent) {
-      consentedAt = parseArticleDate(rawConsent);
+      consentedAt = parseDate(rawConsent);
       if (!consentedAt) problems.push({ place, message: `consented_at "${rawConsent}" of ${email} is not a date; treated as missing` });
     }
     if (status === 'subscribed' && !consentedAt) {
@@ -113,7 +128,7 @@ export class ListRows {
     }
     const attributes: Record<string, string> = {};
     this.header.forEach((h, i) => {
-      const v = cleanName(row[i] ?? '').name;
+      const v = cleanName(unneutralised(row[i] ?? '')).name;
       if (h && v && !(LIST_COLUMNS as readonly string[]).includes(h) && /^[a-z][a-z0-9_]*$/.test(h)) attributes[h] = v;
     });
     return {
@@ -135,46 +150,120 @@ export function duplicateProblem(file: string, line: number, email: string, earl
   return { place: `${file}:${line}`, message: `${email} also appears on line ${earlier}; rows merged, this later row wins` };
 }
 
-/**
- * Whether a line surely starts a list row: an address, then a comma. A quoted field left open on
- * an earlier line does not swallow it (csv-rows.ts); a name's second line hardly looks like this.
- */
-export function listRowStart(line: string): boolean {
-  return /^\s*[^\s",@]+@[^\s",@]+\.[^\s",@]+\s*,/.test(line);
-}
-
 /** A row the CSV reader could not read (csv-rows.ts): reported, skipped; the other rows are read. */
 export function badRowProblem(file: string, row: { line: number; error: string }): Problem {
   return { place: `${file}:${row.line}`, message: `not a valid CSV row (${row.error}); row skipped` };
 }
 
 /**
+ * A cell that a spreadsheet would run as a formula (OWASP "CSV injection"): `=`, `+`, `-`, `@`,
+ * a tab or a carriage return first, after any `'` already in front. The export writes such a cell
+ * with one more `'` in front (export.ts); the import takes that one `'` away again (`unneutralised`),
+ * so an exported list imports back to the same addresses, names and attributes, whatever they hold.
+ */
+export const FORMULA_START = /^'*[=+\-@\t\r]/;
+
+/**
+ * A cell as the export (or a spreadsheet user, typing `'+44…` to keep a number as text) meant it:
+ * one leading `'` before what a spreadsheet would run as a formula is dropped. Without this an
+ * exported `'-ann@example.com` would import as another address, and `'+44 20…` as another phone.
+ */
+export function unneutralised(cell: string): string {
+  const at = cell.search(/\S/);
+  return at >= 0 && cell[at] === "'" && FORMULA_START.test(cell.slice(at)) ? cell.slice(0, at) + cell.slice(at + 1) : cell;
+}
+
+/** Separators other than the comma that spreadsheets and CRMs save "CSV" with. */
+const SEPARATORS = [';', '\t', '|'] as const;
+
+function shownSeparator(d: string): string {
+  return d === '\t' ? 'tabs' : `"${d}"`;
+}
+
+/**
+ * The separator a header line uses instead of the comma, if it does: the one that splits it into
+ * the required columns, or the only one in a line without commas.
+ */
+function otherSeparator(text: string): string | undefined {
+  const names = (d: string) => text.split(d).map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim().toLowerCase());
+  return SEPARATORS.find((d) => names(d).includes('email') && names(d).includes('status')) ?? (text.includes(',') ? undefined : SEPARATORS.find((d) => text.includes(d)));
+}
+
+/**
+ * Whether a line is UTF-16 text read as UTF-8, as Excel's "Unicode Text" saves it: a byte-order
+ * mark (two U+FFFD once read as UTF-8), then every other character NUL.
+ */
+function isUtf16(text: string): boolean {
+  const t = text.replace(/^\uFFFD\uFFFD/, '');
+  return t.length >= 4 && (/^(?:[^\0]\0)+[^\0]?$/.test(t) || /^(?:\0[^\0])+\0?$/.test(t));
+}
+
+/** What the first rows of a file say: its columns; 'next' (a `sep=,` line for Excel, the header follows); or why nothing is applied. */
+export type HeaderRead = { list: ListRows } | 'next' | { refused: Problem };
+
+/**
+ * Reads the header row (`row`, whose first line is `text` as it stands in the file). A file that
+ * is UTF-16, separated by something else than commas, or whose header is not CSV or lacks a
+ * required column is refused whole, with what to do about it: applying its rows by guesswork
+ * could record consent nobody gave. `first`: whether this is the file's first row, where a
+ * `sep=,` line may stand.
+ */
+export function readHeader(row: CsvRow, text: string, file: string, defaultSource: string, first: boolean): HeaderRead {
+  const place = `${file}:${row.line}`;
+  const line = text.replace(/^\uFEFF/, '');
+  const refused = (message: string): HeaderRead => ({ refused: { place, message: `${message}. Nothing in the file was applied` } });
+  if (isUtf16(line)) return refused('the file is UTF-16 text (as a spreadsheet saves "Unicode Text"), not UTF-8: save it as "CSV UTF-8 (comma-separated)"');
+  const sep = /^sep=(.)\s*$/i.exec(line)?.[1];
+  if (sep === ',' && first) return 'next';
+  const list = 'error' in row ? undefined : new ListRows(row.fields, file, defaultSource);
+  if (list && !list.headerProblem(row.line)) return { list };
+  const other = (sep !== ',' ? sep : undefined) ?? otherSeparator(line);
+  if (other) return refused(`the columns are separated by ${shownSeparator(other)}; list files use commas (","): save the file as CSV with commas (in a spreadsheet: "CSV, comma-separated")`);
+  if ('error' in row) return refused(`the header row is not valid CSV (${row.error})`);
+  return { refused: list!.headerProblem(row.line)! };
+}
+
+/**
  * Parses a whole subscriber list held in memory (CSV with a header row). Pure. A duplicate
  * address is merged: the later row wins, reported. A row that is not valid CSV (csv-rows.ts) is
- * reported and skipped, the others read; only a header without the required columns (or with
- * another separator than the comma) refuses the file. The service itself streams list files
- * (`readListFile`, list-stream.ts); this is the plain statement of the same rules, which the
- * tests hold the streamed reader to.
+ * reported and skipped, the others read; only a header that cannot be read (`readHeader`)
+ * refuses the file. The service itself streams list files (`readListFile`, list-stream.ts); this
+ * is the plain statement of the same rules, which the tests hold the streamed reader to.
  */
 export function parseListFile(text: string, file: string, defaultSource: string): ParsedList {
+  const lines = text.split(/\r\n|\n|\r/);
+  // A final line break ends the last line; it does not start an empty one.
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   const problems: Problem[] = [];
-  const rows: CsvRow[] = csvRows(text, listRowStart);
-  const headerRow = rows[0];
-  if (headerRow && 'error' in headerRow) return { entries: [], problems: [badRowProblem(file, headerRow)] };
-  const list = new ListRows(headerRow?.fields ?? [], file, defaultSource);
-  const headerProblem = list.headerProblem();
-  if (headerProblem) return { entries: [], problems: [headerProblem] };
   const byEmail = new Map<string, ListEntry>();
-  for (const r of rows.slice(1)) {
+  let list: ListRows | undefined;
+  let refused: Problem | undefined;
+  let first = true;
+  // Row by row as the reader gives them: once the header is read, it tells the reader where rows start.
+  const take = (r: CsvRow) => {
+    if (refused) return;
+    if (!list) {
+      const head = readHeader(r, lines[r.line - 1]!, file, defaultSource, first);
+      first = false;
+      if (head === 'next') return;
+      if ('refused' in head) refused = head.refused;
+      else list = head.list;
+      return;
+    }
     if ('error' in r) {
       problems.push(badRowProblem(file, r));
-      continue;
+      return;
     }
     const entry = list.entry(r.fields, r.line, problems);
-    if (!entry) continue;
+    if (!entry) return;
     const earlier = byEmail.get(entry.email);
     if (earlier) problems.push(duplicateProblem(file, entry.line, entry.email, earlier.line));
     byEmail.set(entry.email, entry);
-  }
+  };
+  const reader = new CsvRowReader((line) => list?.rowStart(line) ?? false);
+  for (const l of lines) reader.push(l).forEach(take);
+  reader.end().forEach(take);
+  if (refused) return { entries: [], problems: [refused] };
+  if (!list) return { entries: [], problems: [new ListRows([], file, defaultSource).headerProblem()!] };
   return { entries: [...byEmail.values()], problems };
 }

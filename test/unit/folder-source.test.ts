@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseArticleDate, readFolderSource } from '../../src/articles/folder-source.js';
+import { readFolderSource } from '../../src/articles/folder-source.js';
+import { parseDate } from '../../src/domain/dates.js';
 import { utf8Boundary } from '../../src/articles/folder-file.js';
 
 // The seed of ../shared/seeds/; a plain clone has no shared/ beside it, so fall back to the
@@ -357,28 +358,28 @@ describe('readFolderSource: a huge article is cut, reported and kept', () => {
   });
 });
 
-describe('parseArticleDate', () => {
+describe('parseDate', () => {
   it('reads a calendar date as midnight UTC and an ISO time with its offset', () => {
-    expect(parseArticleDate('2024-04-24')).toBe('2024-04-24T00:00:00.000Z');
-    expect(parseArticleDate('2026-11-20T09:30:00+01:00')).toBe('2026-11-20T08:30:00.000Z');
-    expect(parseArticleDate(new Date('2026-01-01T00:00:00Z'))).toBe('2026-01-01T00:00:00.000Z');
+    expect(parseDate('2024-04-24')).toBe('2024-04-24T00:00:00.000Z');
+    expect(parseDate('2026-11-20T09:30:00+01:00')).toBe('2026-11-20T08:30:00.000Z');
+    expect(parseDate(new Date('2026-01-01T00:00:00Z'))).toBe('2026-01-01T00:00:00.000Z');
   });
 
   it('refuses text, numbers and impossible dates', () => {
     for (const bad of ['next tuesday', '2026-02-30', '2026-13-01', '24/04/2024', '', 20240424, undefined]) {
-      expect(parseArticleDate(bad), String(bad)).toBeUndefined();
+      expect(parseDate(bad), String(bad)).toBeUndefined();
     }
   });
 
   it('refuses an impossible day in a full ISO time rather than rolling it over', () => {
-    expect(parseArticleDate('2026-02-30T09:30:00Z')).toBeUndefined();
-    expect(parseArticleDate('2026-04-31 08:00')).toBeUndefined();
+    expect(parseDate('2026-02-30T09:30:00Z')).toBeUndefined();
+    expect(parseDate('2026-04-31 08:00')).toBeUndefined();
   });
   it('reads a time without an offset as UTC, like a bare date, whatever the host’s time zone', () => {
     const saved = process.env.TZ;
     process.env.TZ = 'America/New_York';
     try {
-      expect(parseArticleDate('2026-11-20T09:30:00')).toBe('2026-11-20T09:30:00.000Z');
+      expect(parseDate('2026-11-20T09:30:00')).toBe('2026-11-20T09:30:00.000Z');
     } finally {
       if (saved === undefined) delete process.env.TZ;
       else process.env.TZ = saved;
