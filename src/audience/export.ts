@@ -1,5 +1,5 @@
 import type { ExportRow } from '../store/store.js';
-import { LIST_COLUMNS } from './list-file.js';
+import { FORMULA_START, LIST_COLUMNS } from './list-file.js';
 
 /** The import's words for a consent state; suppressed addresses say why. */
 function statusOf(r: ExportRow): string {
@@ -12,10 +12,11 @@ function statusOf(r: ExportRow): string {
  * A cell as written. One that a spreadsheet would take for a formula (OWASP "CSV injection":
  * `=`, `+`, `-`, `@`, a tab or a carriage return first) gets a leading `'`, which spreadsheets
  * show as text and do not run; a name like `=HYPERLINK(…)` from a sign-up form stays inert.
- * The import reads such a cell back with its `'`: it is the exported text, not the original.
+ * So does one that already starts with `'` before such a character, so that the import, which
+ * takes one `'` away (`unneutralised`, list-file.ts), reads back exactly what was exported.
  */
 export function cell(v: string): string {
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  const safe = FORMULA_START.test(v) ? `'${v}` : v;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

@@ -140,7 +140,10 @@ export class ListRows {
       status,
       consentedAt,
       source: this.col(row, 'source') || this.defaultSource,
-      topics: this.col(row, 'topics').split(/[;,|]/).map((t) => t.trim()).filter(Boolean),
+      topics: this.col(row, 'topics')
+        .split(/[;,|]/)
+        .map((t) => t.trim())
+        .filter(Boolean),
       attributes,
     };
   }
@@ -185,7 +188,14 @@ function shownSeparator(d: string): string {
  * the required columns, or the only one in a line without commas.
  */
 function otherSeparator(text: string): string | undefined {
-  const names = (d: string) => text.split(d).map((c) => c.trim().replace(/^"(.*)"$/, '$1').trim().toLowerCase());
+  const names = (d: string) =>
+    text.split(d).map((c) =>
+      c
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .trim()
+        .toLowerCase(),
+    );
   return SEPARATORS.find((d) => names(d).includes('email') && names(d).includes('status')) ?? (text.includes(',') ? undefined : SEPARATORS.find((d) => text.includes(d)));
 }
 
@@ -213,6 +223,7 @@ export function readHeader(row: CsvRow, text: string, file: string, defaultSourc
   const line = text.replace(/^\uFEFF/, '');
   const refused = (message: string): HeaderRead => ({ refused: { place, message: `${message}. Nothing in the file was applied` } });
   if (isUtf16(line)) return refused('the file is UTF-16 text (as a spreadsheet saves "Unicode Text"), not UTF-8: save it as "CSV UTF-8 (comma-separated)"');
+  if (line.startsWith('PK\u0003\u0004')) return refused('the file is a ZIP archive (a spreadsheet workbook, .xlsx or .ods?), not CSV text: save it as "CSV UTF-8 (comma-separated)"');
   const sep = /^sep=(.)\s*$/i.exec(line)?.[1];
   if (sep === ',' && first) return 'next';
   const list = 'error' in row ? undefined : new ListRows(row.fields, file, defaultSource);

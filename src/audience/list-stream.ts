@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Problem } from '../domain/errors.js';
 import { AddressIndex } from './address-index.js';
 import { CsvRowReader, type CsvRow } from './csv-rows.js';
-import { badRowProblem, duplicateProblem, listRowStart, ListRows, type ListEntry } from './list-file.js';
+import { badRowProblem, duplicateProblem, ListRows, readHeader, type ListEntry } from './list-file.js';
 
 /** SHA-256 of a file's bytes, read as a stream, and how many bytes there were. */
 export async function fileFingerprint(path: string): Promise<{ sha256: string; bytes: number }> {
@@ -17,16 +17,25 @@ export async function fileFingerprint(path: string): Promise<{ sha256: string; b
   return { sha256: hash.digest('hex'), bytes };
 }
 
-/** Every row of a CSV file in order (csv-rows.ts), and the file's fingerprint once the last was read. */
-async function* records(path: string, fingerprint: { value?: string }): AsyncGenerator<CsvRow> {
+/** How many of a file's first lines are kept as they stand, for reading its header (`readHeader`). */
+const HEAD_LINES = 64;
+
+/**
+ * Every row of a CSV file in order (csv-rows.ts), and the file's fingerprint once the last was
+ * read; `head`, when given, gets the file's first lines as they stand.
+ */
+async function* records(path: string, rowStart: (line: string) => boolean, fingerprint: { value?: string }, head?: string[]): AsyncGenerator<CsvRow> {
   const hash = createHash('sha256');
   const input = createReadStream(path);
   input.on('data', (chunk) => hash.update(chunk as Buffer));
   // Line by line (LF, CR LF or CR); bytes that are not UTF-8 become U+FFFD, which the reader reports.
   const lines = createInterface({ input, crlfDelay: Infinity });
-  const reader = new CsvRowReader(listRowStart);
+  const reader = new CsvRowReader(rowStart);
   try {
-    for await (const line of lines) yield* reader.push(line);
+    for await (const line of lines) {
+      if (head && head.length < HEAD_LINES) head.push(line);
+      yield* reader.push(line);
+    }
     yield* reader.end();
     fingerprint.value = hash.digest('hex');
   } finally {
@@ -45,7 +54,7 @@ export interface ListReadResult {
   rows: number;
   /** SHA-256 of the bytes read; undefined when the file changed between the two passes (its entries may be incomplete). */
   fingerprint?: string;
-  /** Set when the header lacks a required column (or uses another separator): nothing was yielded. */
+  /** Set when the header cannot be read (`readHeader`: another separator, UTF-16, a missing column): nothing was yielded. */
   refused?: Problem;
 }
 
@@ -54,9 +63,9 @@ export interface ListReadResult {
  * `parseListFile`, in file order. Memory stays flat in the list's size except for an index of
  * 11–21 bytes per address (address-index.ts).
  *
- * Two passes. The first reads the header (a file without the required columns is refused whole,
- * before anything is applied) and notes the last row of each address; a row that is not valid
- * CSV is reported (in the second pass) and skipped. The second
+ * Two passes. The first reads the header (a file whose header cannot be read is refused whole,
+ * before anything is applied: `readHeader`) and notes the last row of each address; a row that is
+ * not valid CSV is reported (in the second pass) and skipped. The second
  * yields each address at its last record only, so "the later row wins" holds across chunks as it
  * does in memory; an earlier row is reported as a duplicate, as `parseListFile` does.
  */
@@ -70,28 +79,32 @@ export async function readListFile(
 ): Promise<ListReadResult> {
   const last = new AddressIndex();
   const first: { value?: string } = {};
+  const head: string[] = [];
   let header: ListRows | undefined;
+  let headerLine = 0;
   let n = 0;
-  for await (const r of records(path, first)) {
+  for await (const r of records(path, (line) => header?.rowStart(line) ?? false, first, head)) {
+    const index = n++;
     if (!header) {
-      if ('error' in r) return { rows: 0, refused: badRowProblem(file, r) };
-      header = new ListRows(r.fields, file, defaultSource);
-      const refused = header.headerProblem();
-      if (refused) return { rows: 0, refused };
+      const read = readHeader(r, head[r.line - 1] ?? '', file, defaultSource, index === 0);
+      if (read === 'next') continue;
+      if ('refused' in read) return { rows: 0, refused: read.refused };
+      header = read.list;
+      headerLine = r.line;
     } else if (!('error' in r)) {
       const key = header.key(r.fields);
-      if (key !== undefined) last.set(key, n);
+      if (key !== undefined) last.set(key, index);
     }
-    n++;
   }
-  if (!header) return { rows: 0, refused: new ListRows([], file, defaultSource).headerProblem() };
+  if (!header) return { rows: 0, refused: new ListRows([], file, defaultSource).headerProblem()! };
+  const list = header;
 
   const second: { value?: string } = {};
   // Addresses seen on a row that is not their last, with that row's entry (duplicates only).
   const earlier = new Map<string, ListEntry>();
   let chunk: ListChunk = { entries: [], problems: [] };
   let rows = 0;
-  let i = 0;
+  n = 0;
   const add = async (entry: ListEntry) => {
     chunk.entries.push(entry);
     rows++;
@@ -100,17 +113,18 @@ export async function readListFile(
       chunk = { entries: [], problems: [] };
     }
   };
-  for await (const r of records(path, second)) {
-    if (i++ === 0) continue;
+  for await (const r of records(path, (line) => list.rowStart(line), second)) {
+    const index = n++;
+    if (r.line <= headerLine) continue;
     if ('error' in r) {
       chunk.problems.push(badRowProblem(file, r));
       continue;
     }
-    const entry = header.entry(r.fields, r.line, chunk.problems);
+    const entry = list.entry(r.fields, r.line, chunk.problems);
     if (!entry) continue;
     const before = earlier.get(entry.email);
     if (before !== undefined) chunk.problems.push(duplicateProblem(file, r.line, entry.email, before.line));
-    if (last.get(entry.email) !== i - 1) {
+    if (last.get(entry.email) !== index) {
       // A later row of the file stands for this address (or, rarely, for one whose hash collides with it).
       earlier.set(entry.email, entry);
       continue;

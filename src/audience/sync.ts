@@ -7,10 +7,7 @@ import { fileFingerprint, readListFile } from './list-stream.js';
 import { suppressionHash } from '../domain/erasure.js';
 
 /** What one row of a list file asks of the consent log, given the reader's current state. */
-export type ImportDecision =
-  | { action: 'append'; event: Omit<ConsentEvent, 'subscriberId' | 'newsletterId'> }
-  | { action: 'none' }
-  | { action: 'refuse'; reason: string };
+export type ImportDecision = { action: 'append'; event: Omit<ConsentEvent, 'subscriberId' | 'newsletterId'> } | { action: 'none' } | { action: 'refuse'; reason: string };
 
 /**
  * Pure. A list file can add consent but never override a later withdrawal, bounce or complaint;
@@ -122,8 +119,9 @@ export interface ImportReport {
 
 /**
  * Applies a list file to the store in chunks, each in its own transaction, without holding the
- * file (list-stream.ts). A file that is not valid CSV is refused whole. Idempotent, so a run cut
- * short is completed by the next one.
+ * file (list-stream.ts). A row that is not valid CSV is reported and skipped, the others applied;
+ * only a file whose header cannot be read (another separator, UTF-16, a missing column) is refused
+ * whole. Idempotent, so a run cut short is completed by the next one.
  */
 export async function importListFile(store: Store, newsletterId: string, path: string, place: string, now: string, options: ImportOptions = {}): Promise<ImportReport> {
   const fileProblems = new ProblemList(place);
@@ -200,8 +198,6 @@ export async function syncListFile(store: Store, newsletterId: string, dir: stri
   if (last?.fingerprint === fingerprint.sha256) return { file, changed: false, rows: last.rows, recorded: 0, problems: last.problems };
   const { elsewhere, ...importOptions } = options;
   const applied =
-    elsewhere && fingerprint.bytes >= elsewhere.fromBytes
-      ? await elsewhere.apply(newsletterId, file, now, importOptions)
-      : await applyListFile(store, newsletterId, file, now, importOptions);
+    elsewhere && fingerprint.bytes >= elsewhere.fromBytes ? await elsewhere.apply(newsletterId, file, now, importOptions) : await applyListFile(store, newsletterId, file, now, importOptions);
   return { file, changed: true, ...applied };
 }

@@ -83,6 +83,34 @@ describe('readListFile: a list read in chunks, never held whole', () => {
     expect(notCsv).toHaveLength(2);
   });
 
+  it('reads files as CRMs and spreadsheets save them exactly as the in-memory parser does: no reader swallowed by an open quote in any column, `sep=,` skipped, neutralised cells read back, unreadable headers refused', async () => {
+    const fixtures = new URL('../fixtures/lists/', import.meta.url);
+    const files: [string, Buffer][] = [
+      ...['name-first-export.csv', 'excel-sep-line.csv', 'quoted-semicolons.csv'].map((f) => [f, readFileSync(new URL(f, fixtures))] as [string, Buffer]),
+      ['utf-16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\r\nann@example.org,Ann,,,subscribed,2026-01-02,,\r\n`, 'utf16le')])],
+      ['neutralised.csv', Buffer.from(`${HEADER}\n'-dash@example.org,'=SUM(1),,,subscribed,2026-01-02,,\nann@example.org;Ann;;;subscribed;2026-01-02;;\n`)],
+    ];
+    const seen: Record<string, { emails: string[]; problems: string[]; refused?: string }> = {};
+    for (const [name, bytes] of files) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      const expected = parseListFile(readFileSync(path, 'utf8'), 'list.csv', 'list.csv');
+      const { entries, problems, result } = await readAll(path, 2);
+      if (result.refused) expect([result.refused], name).toEqual(expected.problems);
+      else expect(problems, name).toEqual(expected.problems);
+      expect(byEmail(entries), name).toEqual(byEmail(expected.entries));
+      seen[name] = { emails: entries.map((e) => e.email).sort(), problems: problems.map((p) => p.place), ...(result.refused ? { refused: result.refused.message } : {}) };
+    }
+    expect(seen['name-first-export.csv']).toEqual({
+      emails: ['ada@example.org', 'bob@example.org', 'carl@example.org', 'rock@example.org', 'zed@example.org'],
+      problems: ['list.csv:2', 'list.csv:5'],
+    });
+    expect(seen['excel-sep-line.csv']).toEqual({ emails: ['ann@example.org'], problems: ['list.csv:4'] });
+    expect(seen['quoted-semicolons.csv']).toEqual({ emails: [], problems: [], refused: expect.stringContaining('the columns are separated by ";"') });
+    expect(seen['utf-16.csv']).toEqual({ emails: [], problems: [], refused: expect.stringContaining('the file is UTF-16 text') });
+    expect(seen['neutralised.csv']).toEqual({ emails: ['-dash@example.org'], problems: ['list.csv:3'] });
+  });
+
   it('refuses a file without the required columns, and an empty file, at line 1', async () => {
     for (const text of ['email,name\r\nada@example.com,Ada\r\n', '']) {
       const { chunks, result } = await readAll(write(text), 5);
@@ -144,7 +172,13 @@ describe('importListFile and syncListFile on SQLite', () => {
     expect(first).toMatchObject({ changed: true, rows: 2, recorded: 1 });
     expect(first.problems.map((p) => p.place)).toEqual([`${path}:3`, `${path}:4`]);
     expect(first.problems[1]!.message).toMatch(/erased/);
-    await store.transaction(async (tx) => void (await tx.appendConsentEvent({ subscriberId: (await tx.findSubscriberByEmail('ada@example.com'))!.id, newsletterId: 'nl', kind: 'withdrawn', at: '2026-06-01T00:00:00.000Z', source: 'unsubscribe-link' }, NOW)));
+    await store.transaction(
+      async (tx) =>
+        void (await tx.appendConsentEvent(
+          { subscriberId: (await tx.findSubscriberByEmail('ada@example.com'))!.id, newsletterId: 'nl', kind: 'withdrawn', at: '2026-06-01T00:00:00.000Z', source: 'unsubscribe-link' },
+          NOW,
+        )),
+    );
     const unchanged = await syncListFile(store, 'nl', dir, NOW);
     // The file's own problem again; what applying it found is not repeated, as nothing was applied.
     expect(unchanged).toMatchObject({ changed: false, rows: 2, recorded: 0, problems: [first.problems[0]] });

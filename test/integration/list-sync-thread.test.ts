@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -69,7 +69,7 @@ describe('list sync in a thread', () => {
     expect(elsewhere.calls).toBe(1);
   });
 
-  it('applies a file smaller than fromBytes in the caller\'s thread, and a big one in its own', async () => {
+  it("applies a file smaller than fromBytes in the caller's thread, and a big one in its own", async () => {
     const here = await open('here.sqlite');
     const { listSyncThread, THREAD_FROM_BYTES } = await built();
     const service = listSyncThread({ kind: 'sqlite', file: join(dir, 'here.sqlite') })!;
@@ -85,6 +85,27 @@ describe('list sync in a thread', () => {
     expect(big.changed).toBe(true);
     expect(big.rows).toBeGreaterThan(small.rows);
     expect((await here.getListSync(join(dir, 'nl.csv')))?.rows).toBe(big.rows);
+  });
+
+  it('applies a CRM export with rows that are not CSV in the thread as in this thread: the same rows reported at their lines, the same readers applied', async () => {
+    writeFileSync(
+      join(dir, 'nl.csv'),
+      Buffer.concat([
+        readFileSync(new URL('../fixtures/lists/name-first-export.csv', import.meta.url)),
+        Buffer.from([0x00, 0xff, 0xfe, 0x0a]),
+        Buffer.from("after@example.org;After;subscribed\n'=1+1,'-dash@example.org,subscribed,2026-01-01T00:00:00Z,en,crm\n"),
+      ]),
+    );
+    const here = await open('here.sqlite');
+    const there = await open('there.sqlite');
+    const expected = await syncListFile(here, 'nl', dir, NOW, { chunkSize: 2 });
+    const report = await syncListFile(there, 'nl', dir, NOW, { chunkSize: 2, elsewhere: await thread({ kind: 'sqlite', file: join(dir, 'there.sqlite') }) });
+    expect(report).toEqual(expected);
+    const file = join(dir, 'nl.csv');
+    expect(report.problems.map((p) => p.place)).toEqual([`${file}:2`, `${file}:5`, `${file}:9`, `${file}:10`]);
+    expect(report.rows).toBe(6);
+    expect(await there.countSubscriptions('nl')).toEqual({ consent: 6 });
+    expect((await there.findSubscriberByEmail('-dash@example.org'))?.name).toBe('=1+1');
   });
 
   it("brings a store error back as the same error, its place named once, and the caller's store is untouched", async () => {
@@ -136,4 +157,3 @@ describe('list sync in a thread', () => {
     }
   });
 });
-

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseListFile } from '../../src/audience/list-file.js';
+import { readFileSync } from 'node:fs';
+import { parseListFile, unneutralised } from '../../src/audience/list-file.js';
 import { csvRows, MAX_SPAN } from '../../src/audience/csv-rows.js';
 
 const FILE = 'subscribers/weekly-brief.csv';
+const FIXTURES = new URL('../fixtures/lists/', import.meta.url);
+/** A fixture list file, read as the service reads one (UTF-8). */
+const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
 const HEADER = 'email,name,locale,timezone,status,consented_at,source,topics';
 
 function parse(rows: string[], header = HEADER) {
@@ -66,12 +70,7 @@ describe('parseListFile', () => {
   });
 
   it('keeps the line numbers of later rows right after a quoted multi-line field', () => {
-    const { problems } = parse([
-      'ada@example.com,"Ada\nLovelace\nthe Countess",,,subscribed,2026-01-02,,',
-      'broken,B,,,subscribed,2026-01-02,,',
-      '',
-      'also broken,C,,,subscribed,2026-01-02,,',
-    ]);
+    const { problems } = parse(['ada@example.com,"Ada\nLovelace\nthe Countess",,,subscribed,2026-01-02,,', 'broken,B,,,subscribed,2026-01-02,,', '', 'also broken,C,,,subscribed,2026-01-02,,']);
     expect(problems.map((p) => p.place)).toEqual([`${FILE}:2`, `${FILE}:5`, `${FILE}:7`]);
   });
 
@@ -127,12 +126,88 @@ describe('parseListFile', () => {
   });
 
   it('says plainly when the columns are separated by ";" (or tabs), and applies nothing', () => {
-    for (const [sep, named] of [[';', '";"'], ['\t', 'tabs']] as const) {
+    for (const [sep, named] of [
+      [';', '";"'],
+      ['\t', 'tabs'],
+    ] as const) {
       const header = HEADER.split(',').join(sep);
       const { entries, problems } = parseListFile(`${header}\nada@example.com${sep}Ada${sep}${sep}${sep}subscribed${sep}2026-01-02${sep}${sep}\n`, FILE, 'd');
       expect(entries).toEqual([]);
       expect(problems).toEqual([{ place: `${FILE}:1`, message: expect.stringContaining(`the columns are separated by ${named}; list files use commas`) }]);
     }
+  });
+});
+
+describe('parseListFile: files as CRMs and spreadsheets save them', () => {
+  it('gives up on a quote left open at the next row even when the addresses are not in the first column: no reader is swallowed into a name', () => {
+    // Without the header's email column, the open quote of line 2 ran on to the `"` of line 4:
+    // open@ and bob@ vanished into carl@'s name.
+    const { entries, problems } = parseListFile(fixture('name-first-export.csv'), FILE, 'd');
+    expect(entries.map((e) => [e.line, e.email, e.name])).toEqual([
+      [3, 'bob@example.org', 'Bob Stone'],
+      [4, 'carl@example.org', 'Carl"'],
+      [5, 'ada@example.org', 'Ada Lovelace'],
+      [7, 'rock@example.org', 'Dwayne "The Rock" Johnson'],
+      [8, 'zed@example.org', 'Zed Last'],
+    ]);
+    expect(problems).toEqual([
+      { place: `${FILE}:2`, message: 'not a valid CSV row (a quote opened on this line is never closed at the end of a field); row skipped' },
+      // A name over two lines in the first column is still one name (cleaned to one line, as ever).
+      { place: `${FILE}:5`, message: expect.stringContaining('name of ada@example.org had line breaks') },
+    ]);
+  });
+
+  it('skips the `sep=,` line Excel reads, and numbers the rows by their lines in the file', () => {
+    const { entries, problems } = parseListFile(fixture('excel-sep-line.csv'), FILE, 'd');
+    expect(entries.map((e) => [e.line, e.email])).toEqual([[3, 'ann@example.org']]);
+    expect(problems).toEqual([{ place: `${FILE}:4`, message: expect.stringContaining('"bad-address" is not a valid email address') }]);
+  });
+
+  it('refuses a header it cannot read and says what to do: other separators (quoted or after `sep=;`), UTF-16, a workbook, a header that is not CSV', () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEADER}\r\nann@example.org,Ann,,,subscribed,2026-01-02,,\r\n`, 'utf16le')]).toString('utf8');
+    const xlsx = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, 0x08, 0x00, 0xff, 0x0a, 0x00, 0x21]).toString('utf8');
+    const cases: [string, string][] = [
+      [fixture('quoted-semicolons.csv'), 'the columns are separated by ";"; list files use commas (",")'],
+      [`sep=;\n${HEADER.replace(/,/g, ';')}\n`, 'the columns are separated by ";"'],
+      [`sep=|\nemail|status\n`, 'the columns are separated by "|"'],
+      [utf16, 'the file is UTF-16 text (as a spreadsheet saves "Unicode Text"), not UTF-8: save it as "CSV UTF-8 (comma-separated)"'],
+      [xlsx, 'the file is a ZIP archive (a spreadsheet workbook, .xlsx or .ods?), not CSV text'],
+      [`email,"name,status\nann@example.org,Ann,subscribed\n`, 'the header row is not valid CSV (a quote opened on this line is never closed at the end of a field)'],
+      [`\u0000email,status\nann@example.org,subscribed\n`, 'the header row is not valid CSV (holds NUL'],
+    ];
+    for (const [text, said] of cases) {
+      const { entries, problems } = parseListFile(text, FILE, 'd');
+      expect(entries).toEqual([]);
+      expect(problems).toEqual([{ place: `${FILE}:1`, message: expect.stringContaining(said) }]);
+      expect(problems[0]!.message, said).toMatch(/Nothing in the file was applied$/);
+    }
+  });
+
+  it('says so when one row\'s columns are separated by ";" and reads the others', () => {
+    const { entries, problems } = parse(['ann@example.org;Ann;;;subscribed;2026-01-02;;', 'bob@example.org,Bob,,,subscribed,2026-01-02,,']);
+    expect(entries.map((e) => e.email)).toEqual(['bob@example.org']);
+    expect(problems).toEqual([{ place: `${FILE}:2`, message: 'the columns of this row are separated by ";"; list files use commas (","); row skipped' }]);
+  });
+
+  it("reads a cell the export neutralised for spreadsheets (one leading ' before =, +, -, @) as it was, and leaves any other ' alone", () => {
+    const { entries, problems } = parse(
+      [
+        "'-dash@example.org,'=HYPERLINK(\"http://x.example\"),,,subscribed,2026-01-02,'-crm,'-a;b,'+44 20 7946 0958",
+        "ann@example.org,''=already quoted,,,subscribed,2026-01-02,,,' +1",
+        "bob@example.org,O'Brien,,,subscribed,2026-01-02,'tis,,'@home",
+      ],
+      `${HEADER},phone`,
+    );
+    expect(problems).toEqual([]);
+    expect(entries.map((e) => [e.email, e.name, e.source, e.topics, e.attributes.phone])).toEqual([
+      ['-dash@example.org', '=HYPERLINK("http://x.example")', '-crm', ['-a', 'b'], '+44 20 7946 0958'],
+      ['ann@example.org', "'=already quoted", 'weekly-brief.csv', [], "' +1"],
+      ['bob@example.org', "O'Brien", "'tis", [], '@home'],
+    ]);
+  });
+
+  it("unneutralised keeps leading white space and takes one ' only", () => {
+    expect([" '=1", "'''+x", "'", "'a", '=1', ''].map(unneutralised)).toEqual([' =1', "''+x", "'", "'a", '=1', '']);
   });
 });
 
