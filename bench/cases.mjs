@@ -63,8 +63,17 @@ export async function serviceMessage(ctx, s, outboxId, date) {
   });
   const domain = listDomain(newsletter);
   return nodemailerDigest({
-    newsletter, issue, outboxId, subscriber: s, rendered, unsubscribeUrl: unsubscribe, date, options: ctx.app.messageOptions,
-    messageId: messageIdFor(issue, outboxId, domain), key: outboxKey(newsletter.id, issue.id, outboxId), domain,
+    newsletter,
+    issue,
+    outboxId,
+    subscriber: s,
+    rendered,
+    unsubscribeUrl: unsubscribe,
+    date,
+    options: ctx.app.messageOptions,
+    messageId: messageIdFor(issue, outboxId, domain),
+    key: outboxKey(newsletter.id, issue.id, outboxId),
+    domain,
   });
 }
 

@@ -24,7 +24,13 @@ export function nullTransport() {
 
 const LOCALES = [
   // [tag, weight, time zones, first names, last names]
-  ['en', 30, ['Europe/London', 'America/New_York'], ['Ada', 'Grace', 'Zoë', 'Chloé', 'Seán', 'Björn', 'Anaïs', 'Renée', 'Jürgen', 'Łukasz', '山田', 'Noël'], ['Lovelace', 'Hopper', 'Brontë', "O'Connor", 'Ångström', 'Müller', 'Żółkiewski', 'Nguyễn', 'Dvořák', 'Smith-Jones', '太郎', 'García Márquez']],
+  [
+    'en',
+    30,
+    ['Europe/London', 'America/New_York'],
+    ['Ada', 'Grace', 'Zoë', 'Chloé', 'Seán', 'Björn', 'Anaïs', 'Renée', 'Jürgen', 'Łukasz', '山田', 'Noël'],
+    ['Lovelace', 'Hopper', 'Brontë', "O'Connor", 'Ångström', 'Müller', 'Żółkiewski', 'Nguyễn', 'Dvořák', 'Smith-Jones', '太郎', 'García Márquez'],
+  ],
   ['en-GB', 15, ['Europe/London'], ['Oliver', 'Siân', 'Eóin', 'Aoife', 'Rhys'], ['Wright', 'Ó Súilleabháin', 'Llewellyn', 'Fitzgerald', 'Ødegård']],
   ['fr', 20, ['Europe/Paris'], ['Camille', 'François', 'Hélène', 'Jérôme', 'Maëlle', 'Loïc', 'Cécile'], ['Dupré-Lévêque', 'Lefèvre', 'Benoît', 'Château', 'Gaël', "d'Aubigné", 'Nöel']],
   ['fr-CA', 10, ['America/Montreal'], ['Jean', 'Émilie', 'Léa', 'Frédéric'], ['Dupont', 'Tremblay', 'Gagné', 'Bélanger']],

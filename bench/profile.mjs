@@ -45,7 +45,10 @@ export function summariseProfile(file, top = 20) {
     }
     const special = /^\((program|idle|garbage collector)\)/.test(key(leaf)) ? key(leaf) : undefined;
     byPackage.set(special ?? pkg ?? '(node internals, no file frame)', (byPackage.get(special ?? pkg ?? '(node internals, no file frame)') ?? 0) + dt);
-    byProject.set(special ?? own ?? '(no project frame on the stack: socket and stream callbacks, nodemailer pool)', (byProject.get(special ?? own ?? '(no project frame on the stack: socket and stream callbacks, nodemailer pool)') ?? 0) + dt);
+    byProject.set(
+      special ?? own ?? '(no project frame on the stack: socket and stream callbacks, nodemailer pool)',
+      (byProject.get(special ?? own ?? '(no project frame on the stack: socket and stream callbacks, nodemailer pool)') ?? 0) + dt,
+    );
     while (id !== undefined) {
       const k = key(byId.get(id));
       if (!seen.has(k)) {
@@ -55,8 +58,18 @@ export function summariseProfile(file, top = 20) {
       id = parent.get(id);
     }
   }
-  const sorted = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, ms]) => ({ fn, ms: Math.round(ms), pct: Math.round((ms / total) * 1000) / 10 }));
-  return { totalMs: Math.round(total), self: sorted(self), byPackage: sorted(byPackage), byProject: sorted(byProject), inclusive: sorted(new Map([...incl].filter(([k]) => !/^\((root|program|idle|garbage collector)\)/.test(k)))) };
+  const sorted = (m) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([fn, ms]) => ({ fn, ms: Math.round(ms), pct: Math.round((ms / total) * 1000) / 10 }));
+  return {
+    totalMs: Math.round(total),
+    self: sorted(self),
+    byPackage: sorted(byPackage),
+    byProject: sorted(byProject),
+    inclusive: sorted(new Map([...incl].filter(([k]) => !/^\((root|program|idle|garbage collector)\)/.test(k)))),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -138,8 +138,12 @@ async function measured(sink, where, fn) {
   const s1 = await sink.stats();
   const messages = s1.messages - s0.messages;
   const own = p1 - p0 + (s1.cpuMs - s0.cpuMs) + (r.totalCpuMs ?? 0);
-  const otherPct = sys0 === undefined || (r.ok === false) ? undefined : Math.max(0, ((sys1 - sys0 - own) / (wall * results.machine.nproc)) * 100);
-  return { ...r, otherPct, sink: { messages, bytesPerMsg: messages ? (s1.bytes - s0.bytes) / messages : 0, cpuMsPerMsg: messages ? (s1.cpuMs - s0.cpuMs) / messages : 0, rejected: s1.rejected - s0.rejected } };
+  const otherPct = sys0 === undefined || r.ok === false ? undefined : Math.max(0, ((sys1 - sys0 - own) / (wall * results.machine.nproc)) * 100);
+  return {
+    ...r,
+    otherPct,
+    sink: { messages, bytesPerMsg: messages ? (s1.bytes - s0.bytes) / messages : 0, cpuMsPerMsg: messages ? (s1.cpuMs - s0.cpuMs) / messages : 0, rejected: s1.rejected - s0.rejected },
+  };
 }
 
 // --- children for (d) and RSS ----------------------------------------------------------------
@@ -168,7 +172,15 @@ function runService(opts, { limitS = CHILD_LIMIT_S } = {}) {
       rmSync(tmpRoot, { recursive: true, force: true });
       tmpDirs.delete(tmpRoot);
       if (result) resolve(result);
-      else resolve({ ok: false, readers: opts.readers, transport: opts.smtpUrl ? 'smtp' : 'null', killed, error: killed ? `killed after the ${limitS} s limit` : `exited with ${code ?? signal} without a result (out of memory?)`, last });
+      else
+        resolve({
+          ok: false,
+          readers: opts.readers,
+          transport: opts.smtpUrl ? 'smtp' : 'null',
+          killed,
+          error: killed ? `killed after the ${limitS} s limit` : `exited with ${code ?? signal} without a result (out of memory?)`,
+          last,
+        });
     });
   });
 }
@@ -182,7 +194,15 @@ function summarise(runs) {
     msgs_per_s: median(runs.map((r) => r.msgsPerS)),
     cpu_ms_per_msg: median(runs.map((r) => r.cpuMsPerMsg)),
     other_load_pct: median(runs.map((r) => r.otherPct ?? 0)),
-    runs: runs.map((r) => ({ n: r.n, ms: Math.round(r.ms), msgs_per_s: r.msgsPerS, cpu_ms_per_msg: r.cpuMsPerMsg, other_load_pct: r.otherPct, ...(r.sink?.messages ? { sink: r.sink } : {}), ...(r.extra ?? {}) })),
+    runs: runs.map((r) => ({
+      n: r.n,
+      ms: Math.round(r.ms),
+      msgs_per_s: r.msgsPerS,
+      cpu_ms_per_msg: r.cpuMsPerMsg,
+      other_load_pct: r.otherPct,
+      ...(r.sink?.messages ? { sink: r.sink } : {}),
+      ...(r.extra ?? {}),
+    })),
   };
 }
 
@@ -248,7 +268,9 @@ async function main() {
       sink: r.sink,
       extra: { first_batch_ms: Math.round(r.firstBatchMs), event_loop_utilisation: r.sendElu, cpu_share: r.sendCpuMs / r.sendMs, peak_rss_mb: r.rss.peakMb },
     });
-    log(`(d) run ${i + 1}: ${fmt(D_READERS / (r.sendMs / 1000), 0)} msgs/s, ${fmt(r.sendCpuMs / D_READERS, 2)} CPU ms/msg, main thread busy ${fmt(r.sendElu * 100, 0)} %, first batch after ${fmt(r.firstBatchMs, 0)} ms, peak RSS ${fmt(r.rss.peakMb, 0)} MB`);
+    log(
+      `(d) run ${i + 1}: ${fmt(D_READERS / (r.sendMs / 1000), 0)} msgs/s, ${fmt(r.sendCpuMs / D_READERS, 2)} CPU ms/msg, main thread busy ${fmt(r.sendElu * 100, 0)} %, first batch after ${fmt(r.firstBatchMs, 0)} ms, peak RSS ${fmt(r.rss.peakMb, 0)} MB`,
+    );
   }
 
   // (d) again with a DKIM key configured: what signing adds per message, reported on its own.
@@ -275,7 +297,15 @@ async function main() {
     const r = await runService({ readers: D_READERS, smtpUrl: sink.url, profileFile: join(dir, file), instrument: true });
     const { summariseProfile } = await import('./profile.mjs');
     if (r.ok && existsSync(join(dir, file))) {
-      results.profile = { msgs_per_s: D_READERS / (r.sendMs / 1000), sendMs: r.sendMs, firstBatchMs: r.firstBatchMs, elu: r.sendElu, cpuMs: r.sendCpuMs, storeStats: r.storeStats, ...summariseProfile(join(dir, file), 25) };
+      results.profile = {
+        msgs_per_s: D_READERS / (r.sendMs / 1000),
+        sendMs: r.sendMs,
+        firstBatchMs: r.firstBatchMs,
+        elu: r.sendElu,
+        cpuMs: r.sendCpuMs,
+        storeStats: r.storeStats,
+        ...summariseProfile(join(dir, file), 25),
+      };
       log(`profile: ${fmt(results.profile.totalMs, 0)} ms sampled; by nearest project function:`);
       for (const x of results.profile.byProject.slice(0, 12)) log(`  ${String(x.ms).padStart(7)} ms ${String(x.pct).padStart(5)} %  ${x.fn}`);
       log('by nearest package function:');
@@ -296,8 +326,14 @@ async function main() {
       const r = await measured(sink, `RSS ${n}`, () => runService({ readers: n, phased: true, instrument: true, ...(smtp ? { smtpUrl: sink.url } : {}), ...(capSeconds ? { capSeconds } : {}) }));
       results.rss.push({ ...r, capSeconds });
       if (r.ok) {
-        log(`  peak ${fmt(r.rss.peakMb, 0)} MB; sync ${fmt(r.syncMs / 1000, 1)} s; sendNewsletter ${fmt(r.sendMs / 1000, 1)} s, ${r.counts.sent.toLocaleString('en-US')} sent${r.capped ? ' (capped)' : ''}`);
-        log(`  timeline (s/sent/RSS/heap/ArrayBuffer MB): ${thin(r.timeline ?? []).map((t) => `${t.s}/${t.attempted}/${t.rssMb}/${t.heapMb}/${t.bufferMb}`).join(' ')}`);
+        log(
+          `  peak ${fmt(r.rss.peakMb, 0)} MB; sync ${fmt(r.syncMs / 1000, 1)} s; sendNewsletter ${fmt(r.sendMs / 1000, 1)} s, ${r.counts.sent.toLocaleString('en-US')} sent${r.capped ? ' (capped)' : ''}`,
+        );
+        log(
+          `  timeline (s/sent/RSS/heap/ArrayBuffer MB): ${thin(r.timeline ?? [])
+            .map((t) => `${t.s}/${t.attempted}/${t.rssMb}/${t.heapMb}/${t.bufferMb}`)
+            .join(' ')}`,
+        );
       } else {
         log(`  did not finish: ${r.error.split('\n')[0]}`);
       }
@@ -364,7 +400,11 @@ function goals() {
     { goal: 'd ≥ 0.25 × c', met: d.msgs_per_s >= 0.25 * c.msgs_per_s, value: `d/c = ${fmt(d.msgs_per_s / c.msgs_per_s, 3)} (0.25 × c = ${fmt(0.25 * c.msgs_per_s, 0)} msgs/s)` },
     { goal: 'd ≥ 2 × b', met: d.msgs_per_s >= 2 * b.msgs_per_s, value: `d/b = ${fmt(d.msgs_per_s / b.msgs_per_s, 2)} (2 × b = ${fmt(2 * b.msgs_per_s, 0)} msgs/s)` },
     { goal: '(aim) d ≥ 0.5 × c', met: d.msgs_per_s >= 0.5 * c.msgs_per_s, value: `d/c = ${fmt(d.msgs_per_s / c.msgs_per_s, 3)}` },
-    { goal: 'peak RSS < 300 MB at 100,000 readers', met: rss100, value: p100 === null ? 'not measured' : `${fmt(p100, 0)} MB (${r100.transport} transport${complete(r100) ? '' : ', run incomplete: a lower bound'})` },
+    {
+      goal: 'peak RSS < 300 MB at 100,000 readers',
+      met: rss100,
+      value: p100 === null ? 'not measured' : `${fmt(p100, 0)} MB (${r100.transport} transport${complete(r100) ? '' : ', run incomplete: a lower bound'})`,
+    },
     { goal: 'peak RSS grows ≤ 30 % from 10,000 to 1,000,000 readers', met: growthMet, value: growthText },
   ];
 }
@@ -378,8 +418,9 @@ function table() {
     ['(d) service end to end (sendNewsletter)', d, D_READERS],
     ['(d+DKIM) the same, every message DKIM-signed (RSA-2048)', results.d_dkim, D_READERS],
   ];
-  const lines = ['| case | msgs/s (median) | CPU ms/msg (median) | runs × messages | msgs/s of each run | other processes\' CPU |', '|---|---:|---:|---|---|---:|'];
-  for (const [name, x, size] of rows) lines.push(`| ${name} | ${fmt(x.msgs_per_s, 1)} | ${fmt(x.cpu_ms_per_msg, 3)} | ${RUNS} × ${n0(size)} | ${x.runs.map((r) => fmt(r.msgs_per_s, 0)).join(', ')} | ${fmt(x.other_load_pct, 0)} % |`);
+  const lines = ["| case | msgs/s (median) | CPU ms/msg (median) | runs × messages | msgs/s of each run | other processes' CPU |", '|---|---:|---:|---|---|---:|'];
+  for (const [name, x, size] of rows)
+    lines.push(`| ${name} | ${fmt(x.msgs_per_s, 1)} | ${fmt(x.cpu_ms_per_msg, 3)} | ${RUNS} × ${n0(size)} | ${x.runs.map((r) => fmt(r.msgs_per_s, 0)).join(', ')} | ${fmt(x.other_load_pct, 0)} % |`);
   lines.push('', '| ratio | value |', '|---|---:|');
   lines.push(`| d / a | ${fmt(d.msgs_per_s / a.msgs_per_s, 2)} |`, `| d / b | ${fmt(d.msgs_per_s / b.msgs_per_s, 3)} |`, `| d / c | ${fmt(d.msgs_per_s / c.msgs_per_s, 3)} |`);
   const dk = results.d_dkim;
@@ -389,9 +430,13 @@ function table() {
     for (const r of results.rss) {
       if (r.ok) {
         const note = [r.transport === 'null' ? 'null transport: no SMTP' : '', r.capped ? `sending stopped by the ${r.capSeconds} s cap` : ''].filter(Boolean).join('; ');
-        lines.push(`| ${n0(r.readers)} | ${r.transport} | ${fmt(r.rss.peakMb, 0)} | ${fmt(r.rss.phases.sync, 0)} | ${fmt(r.syncMs / 1000, 1)} | ${fmt(r.sendMs / 1000, 1)} | ${n0(r.counts.sent)} | ${note} |`);
+        lines.push(
+          `| ${n0(r.readers)} | ${r.transport} | ${fmt(r.rss.peakMb, 0)} | ${fmt(r.rss.phases.sync, 0)} | ${fmt(r.syncMs / 1000, 1)} | ${fmt(r.sendMs / 1000, 1)} | ${n0(r.counts.sent)} | ${note} |`,
+        );
       } else {
-        lines.push(`| ${n0(r.readers)} | ${r.transport} | ${r.last?.hwmMb ? `≥ ${fmt(r.last.hwmMb, 0)}` : 'n/a'} | | ${r.last?.syncMs ? fmt(r.last.syncMs / 1000, 1) : 'n/a'} | | | did not finish: ${r.error.split('\n')[0]}; last phase "${r.last?.phase ?? '?'}" |`);
+        lines.push(
+          `| ${n0(r.readers)} | ${r.transport} | ${r.last?.hwmMb ? `≥ ${fmt(r.last.hwmMb, 0)}` : 'n/a'} | | ${r.last?.syncMs ? fmt(r.last.syncMs / 1000, 1) : 'n/a'} | | | did not finish: ${r.error.split('\n')[0]}; last phase "${r.last?.phase ?? '?'}" |`,
+        );
       }
     }
   }
@@ -440,16 +485,34 @@ function rssDetail(r) {
   const send = r.capped
     ? `\`sendNewsletter\` was stopped by its ${r.capSeconds} s cap after ${fmt(r.sendMs / 1000, 1)} s with ${n0(r.counts.sent)} of ${n0(r.readers)} readers sent (${fmt(rate, 0)} msgs/s over the whole call; ${n0(r.counts.queued)} still queued): at that rate the whole list would take about ${fmt(r.readers / rate / 60, 0)} minutes`
     : `\`sendNewsletter\`: ${fmt(r.sendMs / 1000, 1)} s for ${n0(r.counts.sent)} sent (${fmt(rate, 0)} msgs/s, ${fmt(r.sendCpuMs / Math.max(1, r.counts.sent), 2)} CPU ms/msg)`;
-  const st = r.storeStats ? Object.entries(r.storeStats).filter(([, v]) => v.ms >= 50).sort((x, y) => y[1].ms - x[1].ms) : [];
-  const stText = st.length ? ` Store calls made by \`sendNewsletter\`, timed from outside (calls, total, per call): ${st.map(([k, v]) => `${k} ${n0(v.calls)} × = ${fmt(v.ms / 1000, 1)} s (${fmt(v.ms / v.calls, 1)} ms)`).join('; ')}.` : '';
-  const tl = r.timeline?.length ? ` Send timeline (seconds / sent / RSS MB / V8 heap MB / ArrayBuffer MB): ${thin(r.timeline).map((t) => `${t.s}/${n0(t.attempted)}/${t.rssMb}/${t.heapMb}/${t.bufferMb}`).join(', ')}.` : '';
-  return `${head}: peak RSS ${fmt(r.rss.peakMb, 0)} MB (VmHWM ${fmt(r.rss.vmHwmMb, 0)} MB; highest 50 ms poll per phase: ${Object.entries(r.rss.phases).map(([ph, v]) => `${ph} ${fmt(v, 0)}`).join(', ')} MB). List sync of the ${n0(r.readers)}-row CSV: ${fmt(r.syncMs / 1000, 1)} s wall, ${fmt(r.syncCpuMs / 1000, 1)} s CPU. Then ${send}. Other processes used ${fmt(r.otherPct, 0)} % of the machine meanwhile. The first batch was committed ${fmt(r.firstBatchMs / 1000, 1)} s into \`sendNewsletter\` (it hashes the list file, unchanged since the sync, then composes, renders and creates the outbox).${stText}${tl}`;
+  const st = r.storeStats
+    ? Object.entries(r.storeStats)
+        .filter(([, v]) => v.ms >= 50)
+        .sort((x, y) => y[1].ms - x[1].ms)
+    : [];
+  const stText = st.length
+    ? ` Store calls made by \`sendNewsletter\`, timed from outside (calls, total, per call): ${st.map(([k, v]) => `${k} ${n0(v.calls)} × = ${fmt(v.ms / 1000, 1)} s (${fmt(v.ms / v.calls, 1)} ms)`).join('; ')}.`
+    : '';
+  const tl = r.timeline?.length
+    ? ` Send timeline (seconds / sent / RSS MB / V8 heap MB / ArrayBuffer MB): ${thin(r.timeline)
+        .map((t) => `${t.s}/${n0(t.attempted)}/${t.rssMb}/${t.heapMb}/${t.bufferMb}`)
+        .join(', ')}.`
+    : '';
+  return `${head}: peak RSS ${fmt(r.rss.peakMb, 0)} MB (VmHWM ${fmt(r.rss.vmHwmMb, 0)} MB; highest 50 ms poll per phase: ${Object.entries(r.rss.phases)
+    .map(([ph, v]) => `${ph} ${fmt(v, 0)}`)
+    .join(
+      ', ',
+    )} MB). List sync of the ${n0(r.readers)}-row CSV: ${fmt(r.syncMs / 1000, 1)} s wall, ${fmt(r.syncCpuMs / 1000, 1)} s CPU. Then ${send}. Other processes used ${fmt(r.otherPct, 0)} % of the machine meanwhile. The first batch was committed ${fmt(r.firstBatchMs / 1000, 1)} s into \`sendNewsletter\` (it hashes the list file, unchanged since the sync, then composes, renders and creates the outbox).${stText}${tl}`;
 }
 
 function profileSection() {
   const p = results.profile;
   if (!p) return '';
-  const rows = (xs, k) => xs.slice(0, k).map((r) => `| ${n0(r.ms)} | ${r.pct} | \`${r.fn}\` |`).join('\n');
+  const rows = (xs, k) =>
+    xs
+      .slice(0, k)
+      .map((r) => `| ${n0(r.ms)} | ${r.pct} | \`${r.fn}\` |`)
+      .join('\n');
   return `
 ## Where (d)'s time goes
 
@@ -461,13 +524,22 @@ spent in Node's internals (streams, sockets, Buffer conversion).
 
 That run: ${fmt(p.sendMs / 1000, 1)} s, of which ${fmt(p.firstBatchMs / 1000, 1)} s before the first batch was committed (list sync, compose, render,
 outbox rows); CPU ${fmt(p.cpuMs / 1000, 1)} s (${fmt(p.cpuMs / p.sendMs, 2)} cores); main thread busy ${fmt(p.elu * 100, 0)} % of the time.
-${p.storeStats ? `Store calls timed from outside (the harness wraps the store's methods; synchronous SQLite, so this is how long
+${
+  p.storeStats
+    ? `Store calls timed from outside (the harness wraps the store's methods; synchronous SQLite, so this is how long
 each held the event loop, fsync included), and the time from each claim to the next record, i.e. delivering that batch:
 
 | store method | calls | total ms | ms per call |
 |---|---:|---:|---:|
-${Object.entries(p.storeStats).filter(([, v]) => v.ms >= 1).sort((x, y) => y[1].ms - x[1].ms).slice(0, 10).map(([k, v]) => `| ${k} | ${n0(v.calls)} | ${n0(Math.round(v.ms))} | ${fmt(v.ms / v.calls, 2)} |`).join('\n')}
-` : ''}
+${Object.entries(p.storeStats)
+  .filter(([, v]) => v.ms >= 1)
+  .sort((x, y) => y[1].ms - x[1].ms)
+  .slice(0, 10)
+  .map(([k, v]) => `| ${k} | ${n0(v.calls)} | ${n0(Math.round(v.ms))} | ${fmt(v.ms / v.calls, 2)} |`)
+  .join('\n')}
+`
+    : ''
+}
 By nearest project function:
 
 | ms | % | function |

@@ -140,7 +140,13 @@ async function main() {
     let lastTick = 0;
     const snap = () => {
       const m = process.memoryUsage();
-      return { s: Math.round((performance.now() - t0) / 100) / 10, attempted, rssMb: Math.round(m.rss / 1048576), heapMb: Math.round(m.heapTotal / 1048576), bufferMb: Math.round(m.arrayBuffers / 1048576) };
+      return {
+        s: Math.round((performance.now() - t0) / 100) / 10,
+        attempted,
+        rssMb: Math.round(m.rss / 1048576),
+        heapMb: Math.round(m.heapTotal / 1048576),
+        bufferMb: Math.round(m.arrayBuffers / 1048576),
+      };
     };
     const summary = await sendNewsletter(app, newsletter, {
       signal: ac.signal,

@@ -9,7 +9,10 @@ import { listDomain } from '../delivery/message.js';
  * The double opt-in email: in the reader's language, one link, no advertising, no list headers
  * (the reader is not on the list yet). Pure.
  */
-export function confirmationMail(input: { newsletter: NewsletterConfig; email: string; name: string; confirmUrl: string; t: Messages['t']; locale: string; id: string }): { key: string; fields: MailFields } {
+export function confirmationMail(input: { newsletter: NewsletterConfig; email: string; name: string; confirmUrl: string; t: Messages['t']; locale: string; id: string }): {
+  key: string;
+  fields: MailFields;
+} {
   const { newsletter, t, confirmUrl, locale } = input;
   const values = { newsletter: newsletter.name };
   const body = t('confirm_body', values);

@@ -51,7 +51,10 @@ export function isValidEmail(email: string): boolean {
 
 /** Removes CR, LF and other control characters (header injection) and folds white space. */
 export function cleanName(raw: string): { name: string; changed: boolean } {
-  // eslint-disable-next-line no-control-regex
-  const name = raw.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const name = raw
+    // Cc (C0 and C1 controls) and the line and paragraph separators.
+    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return { name, changed: name !== raw.trim() };
 }

@@ -29,9 +29,7 @@ export interface ListSyncJob {
 
 /** What the thread says, in order: progress, then one `done` or `error`. */
 export type ListSyncMessage =
-  | { kind: 'progress'; rows: number }
-  | { kind: 'done'; result: AppliedList }
-  | { kind: 'error'; message: string; name?: string; stack?: string; code?: string; place?: string };
+  { kind: 'progress'; rows: number } | { kind: 'done'; result: AppliedList } | { kind: 'error'; message: string; name?: string; stack?: string; code?: string; place?: string };
 
 const ENTRY = new URL('./list-sync-worker.js', import.meta.url);
 
@@ -50,8 +48,7 @@ export function listSyncThread(database: Config['database']): { apply: ListAppli
   if (!import.meta.url.endsWith('.js')) return undefined;
   return {
     fromBytes: THREAD_FROM_BYTES,
-    apply: (newsletterId, file, now, options) =>
-      applyInThread({ database, newsletterId, file, now, ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}) }, options.onProgress),
+    apply: (newsletterId, file, now, options) => applyInThread({ database, newsletterId, file, now, ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}) }, options.onProgress),
   };
 }
 

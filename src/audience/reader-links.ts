@@ -26,4 +26,3 @@ export function readerValues(publicUrl: string, secret: string, subscriber: Pick
     attributes: subscriber.attributes,
   };
 }
-

@@ -24,7 +24,7 @@ export interface SubscribeRequest {
 
 export type SubscribeOutcome =
   /** What the requester is told is the same in every case below: nothing about the address leaks. */
-  | { kind: 'accepted'; sent: boolean; why: 'confirmation-sent' | 'already-subscribed' | 'suppressed' | 'address-limit' };
+  { kind: 'accepted'; sent: boolean; why: 'confirmation-sent' | 'already-subscribed' | 'suppressed' | 'address-limit' };
 
 export interface SubscribeDeps {
   store: Store;
@@ -85,9 +85,7 @@ export async function requestSubscription(deps: SubscribeDeps, newsletter: Newsl
   if (!deps.allowAddress(email)) return { kind: 'accepted', sent: false, why: 'address-limit' };
 
   // A known reader keeps their profile; a form cannot overwrite someone else's name.
-  const subscriberId =
-    existing?.id ??
-    (await deps.store.upsertSubscriber({ email, name, locale, timezone, topics: req.topics, attributes: {} }, at));
+  const subscriberId = existing?.id ?? (await deps.store.upsertSubscriber({ email, name, locale, timezone, topics: req.topics, attributes: {} }, at));
   await deps.store.appendConsentEvent(
     { subscriberId, newsletterId: newsletter.id, kind: 'pending', at, source: 'subscribe-form', ip: req.ip, userAgent: req.userAgent?.slice(0, 300), wording: newsletter.consentWording },
     at,

@@ -24,7 +24,17 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const cmd of [startCommand(setExit), sendCommand(setExit), renderCommand(setExit), reportCommand(setExit), retryCommand(setExit), subscribersCommand(setExit), workerCommand(setExit), previewCommand(setExit), articlesCommand(setExit)]) {
+  for (const cmd of [
+    startCommand(setExit),
+    sendCommand(setExit),
+    renderCommand(setExit),
+    reportCommand(setExit),
+    retryCommand(setExit),
+    subscribersCommand(setExit),
+    workerCommand(setExit),
+    previewCommand(setExit),
+    articlesCommand(setExit),
+  ]) {
     program.addCommand(cmd);
   }
   // Every command, nested ones too, reports usage errors to standard error and returns instead of exiting.
@@ -49,4 +59,3 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 }
-

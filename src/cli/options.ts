@@ -10,11 +10,7 @@ export interface CommonOptions {
 
 /** `--config` on every command, so each command's --help shows it. */
 export function withConfig(cmd: Command): Command {
-  return cmd.addOption(
-    new Option('-c, --config <file>', 'configuration file (relative paths in it resolve from its folder)')
-      .env('NEWSLETTER_CONFIG')
-      .default('newsletter.config.yaml'),
-  );
+  return cmd.addOption(new Option('-c, --config <file>', 'configuration file (relative paths in it resolve from its folder)').env('NEWSLETTER_CONFIG').default('newsletter.config.yaml'));
 }
 
 export function withAt(cmd: Command): Command {

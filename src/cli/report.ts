@@ -5,7 +5,7 @@ import { parseIssueId } from './retry.js';
 
 export function reportCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('report')
-    .description('Show the delivery log: per issue, readers by state, failures by reason, deferred readers with their next attempt. Default: each newsletter\'s latest issue.')
+    .description("Show the delivery log: per issue, readers by state, failures by reason, deferred readers with their next attempt. Default: each newsletter's latest issue.")
     .option('-i, --issue <n>', 'this issue only', parseIssueId)
     .option('-n, --newsletter <id>', 'only this newsletter')
     .option('--recipients', 'list every reader of the issue: state, attempts, times, last SMTP reply')

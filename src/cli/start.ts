@@ -12,7 +12,7 @@ import { NewsletterError } from '../domain/errors.js';
 export function startCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('start')
     .description(
-      'Run the service: sync the lists, send a due (or first) issue, then keep sending on each newsletter\'s schedule and serve the HTTP routes (health, unsubscribe, archive).\n' +
+      "Run the service: sync the lists, send a due (or first) issue, then keep sending on each newsletter's schedule and serve the HTTP routes (health, unsubscribe, archive).\n" +
         `Stops cleanly on SIGINT/SIGTERM at any moment, within ${SHUTDOWN_DEADLINE_MS / 1000}s: messages in flight finish (or are recorded as in doubt), then it exits 0.`,
     )
     .option('--host <address>', 'address the HTTP server listens on', '127.0.0.1');

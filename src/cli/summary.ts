@@ -32,7 +32,7 @@ export function formatSummary(s: SendSummary): string {
     );
     if (c.skipped > 0) lines.push('  skipped: consent withdrawn or address suppressed after the issue was made');
     if (s.nextAttemptAt) lines.push(`  deferred readers are retried from ${s.nextAttemptAt} (by \`newsletter start\` or the next \`send\`)`);
-    if (s.localTime?.waiting) lines.push(`  ${s.localTime.waiting} readers get it at ${'the slot\'s'} local time in their own time zone, the next at ${s.localTime.next} (by \`newsletter start\`)`);
+    if (s.localTime?.waiting) lines.push(`  ${s.localTime.waiting} readers get it at ${"the slot's"} local time in their own time zone, the next at ${s.localTime.next} (by \`newsletter start\`)`);
     if (s.paused) lines.push(`  PAUSED: ${s.paused}`);
   }
   const notMailed = Object.entries(s.audience)

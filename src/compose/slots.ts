@@ -5,7 +5,9 @@ import { CronExpressionParser } from 'cron-parser';
  * The issue for a moment is the one for the latest slot at or before it.
  */
 export function latestSlotAtOrBefore(schedule: string, timezone: string, at: Date): Date {
-  const candidate = CronExpressionParser.parse(schedule, { currentDate: new Date(at.getTime() + 1), tz: timezone }).prev().toDate();
+  const candidate = CronExpressionParser.parse(schedule, { currentDate: new Date(at.getTime() + 1), tz: timezone })
+    .prev()
+    .toDate();
   // A wall-clock time repeated when summer time ends gives cron-parser two slots going back but
   // one going forward. Name the one the forward walk (and so nextSlotAfter) gives, so a daily
   // newsletter gets one issue that day, not two.

@@ -155,7 +155,9 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
 
   let smtp = env.SMTP_URL?.trim() ? parseSmtpUrl(env.SMTP_URL) : undefined;
   if (parsed.transport === 'smtp' && !smtp) {
-    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'smtp, but SMTP_URL is not set; set SMTP_URL=smtp://user:password@relay.example.org:587, or set transport: capture', { place: `${path}: transport` });
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'smtp, but SMTP_URL is not set; set SMTP_URL=smtp://user:password@relay.example.org:587, or set transport: capture', {
+      place: `${path}: transport`,
+    });
   }
   if (parsed.transport === 'capture' && smtp) {
     warnings.push(`${path}: transport is capture: SMTP_URL (${smtp.shown}) is not used; messages are written under ${resolve(data, 'mail')}`);

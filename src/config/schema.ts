@@ -34,8 +34,7 @@ const cronExpression = z.string().superRefine((expr, ctx) => {
   if (dom !== '*' && dom !== '?' && dow !== '*' && dow !== '?') {
     ctx.addIssue({
       code: 'custom',
-      message:
-        'sets both day-of-month and day-of-week; node-cron requires both to match while classic cron accepts either, so the schedule is ambiguous: restrict only one of them',
+      message: 'sets both day-of-month and day-of-week; node-cron requires both to match while classic cron accepts either, so the schedule is ambiguous: restrict only one of them',
     });
   }
 });
@@ -52,7 +51,11 @@ const folderSource = z.strictObject({
 const feedSource = z
   .strictObject({
     type: z.literal('feed'),
-    url: z.string().url().refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL' }).optional(),
+    url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL' })
+      .optional(),
     file: z.string().min(1).optional(),
     timeout: duration('timeout').optional(),
     maxBytes: z.number().int().positive().optional(),
@@ -61,9 +64,7 @@ const feedSource = z
 
 export const newsletterSchema = z
   .strictObject({
-    id: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and hyphens, e.g. "weekly-brief"'),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and hyphens, e.g. "weekly-brief"'),
     name: z.string().min(1),
     from: z.string().min(3),
     replyTo: z.string().optional(),
@@ -173,7 +174,11 @@ export const configSchema = z
           )
           .default([]),
         /** Article files larger than this are cut to it (and reported), never stored whole. */
-        maxBytes: z.number().int().min(1024).default(1024 * 1024),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(1024 * 1024),
       })
       .prefault({}),
     /** The editor preview that `start` serves beside the public HTTP server. */

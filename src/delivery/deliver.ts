@@ -151,29 +151,33 @@ export async function deliverIssue(
   const launch = (d: ClaimedDelivery): void => {
     inFlight++;
     held.set(d.outboxId, d);
-    deliverOne(deps, renderer, d, throttled, templates, cancel.signal).then(
-      (a) => finished.push(a),
-      (err: unknown) => void (bug ??= err),
-    ).finally(() => {
-      inFlight--;
-      wake?.();
-    });
+    deliverOne(deps, renderer, d, throttled, templates, cancel.signal)
+      .then(
+        (a) => finished.push(a),
+        (err: unknown) => void (bug ??= err),
+      )
+      .finally(() => {
+        inFlight--;
+        wake?.();
+      });
   };
   /** Waits until `enough` have finished (or none is in flight), a stop is asked for, or `maxMs` passed. */
   const settled = (enough: number, maxMs: number): Promise<void> =>
-    finished.length >= enough || inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', done);
-        wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(1, maxMs));
-      if (!options.signal?.aborted) options.signal?.addEventListener('abort', done, { once: true });
-      wake = () => {
-        if (finished.length >= enough || inFlight === 0) done();
-      };
-    });
+    finished.length >= enough || inFlight === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', done);
+            wake = undefined;
+            resolve();
+          };
+          const timer = setTimeout(done, Math.max(1, maxMs));
+          if (!options.signal?.aborted) options.signal?.addEventListener('abort', done, { once: true });
+          wake = () => {
+            if (finished.length >= enough || inFlight === 0) done();
+          };
+        });
 
   /** Keeps our claims alive while this process lives; only a dead process's rows expire. */
   const renewIfDue = async (): Promise<void> => {
@@ -193,7 +197,10 @@ export async function deliverIssue(
     finished = [];
     if (attempts.length === 0) return;
     const at = clock.now().toISOString();
-    await store.record(attempts.map((a) => a.outcome), at);
+    await store.record(
+      attempts.map((a) => a.outcome),
+      at,
+    );
     for (const a of attempts) held.delete(a.outcome.outboxId);
     attempted += attempts.length;
     await tally.apply(attempts, at, cancel.signal.aborted);
@@ -245,7 +252,11 @@ export async function deliverIssue(
     if (stopAskedAt !== undefined) {
       const left = stopAskedAt + grace - performance.now();
       if (left <= 0 && !cancel.signal.aborted && inFlight > 0) {
-        logger.warn('stopping: no reply from the relay for the messages still in flight; cancelling them (a message whose data went out is recorded as in doubt, unknown)', { issue: issue.id, inFlight, waitedMs: grace });
+        logger.warn('stopping: no reply from the relay for the messages still in flight; cancelling them (a message whose data went out is recorded as in doubt, unknown)', {
+          issue: issue.id,
+          inFlight,
+          waitedMs: grace,
+        });
         cancel.abort();
       }
       if (cancel.signal.aborted && left + CANCEL_SETTLE_MS <= 0) {
@@ -267,9 +278,13 @@ export async function deliverIssue(
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

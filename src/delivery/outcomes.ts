@@ -101,9 +101,7 @@ export class OutcomeTally {
   /** Why the run ends early, once decided. */
   ended: string | undefined;
 
-  constructor(
-    private readonly deps: { store: DeliveryStore; logger: Logger; issueId: number; newsletterId: string; stopAfterFailures: number },
-  ) {}
+  constructor(private readonly deps: { store: DeliveryStore; logger: Logger; issueId: number; newsletterId: string; stopAfterFailures: number }) {}
 
   async apply(attempts: Attempt[], at: string, cancelledByUs: boolean): Promise<void> {
     const { store, logger, issueId, newsletterId } = this.deps;
@@ -114,7 +112,8 @@ export class OutcomeTally {
         await store.suppress(claimed.subscriber.id, `hard bounce: ${failure.reply}`, at);
         await store.appendConsentEvent({ subscriberId: claimed.subscriber.id, newsletterId, kind: 'bounced', at, source: `smtp ${failure.enhanced ?? ''}`.trim() }, at);
       }
-      if (failure?.kind === 'failed-sender') pauseReason = `the relay refused us, not the reader (${failure.reply}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issueId}\``;
+      if (failure?.kind === 'failed-sender')
+        pauseReason = `the relay refused us, not the reader (${failure.reply}); fix the sender's authentication (login, SPF, DKIM, DMARC), then run \`newsletter retry --issue ${issueId}\``;
       if (o.state === 'sent') this.consecutiveFailures = 0;
       else if (cancelledByUs) {
         // Cancelled by our own stop: says nothing about the relay.

@@ -140,15 +140,15 @@ export class RawMessageTemplate {
     this.tail = Buffer.from(`${CRLF}--${b}--${CRLF}`, 'latin1');
     this.fixedHeaders = Buffer.from(
       header('From', from ? formatAddress(from.name, from.address) : newsletter.from) +
-      (newsletter.replyTo ? header('Reply-To', newsletter.replyTo) : '') +
-      header('Subject', /^[\x20-\x7e]*$/.test(rendering.subject) ? rendering.subject : mimeFuncs.encodeWords(rendering.subject, 'Q', 52)) +
-      header('List-ID', `${encodedPhrase(newsletter.name)} <${newsletter.id}.${this.domain}>`) +
-      header('List-Unsubscribe-Post', 'List-Unsubscribe=One-Click') +
-      header('Auto-Submitted', 'auto-generated') +
-      header('Feedback-ID', `${issue.id}:${newsletter.id}:digest:${this.domain}`) +
-      header('X-Newsletter-Issue', `${newsletter.id}/${issue.id}`) +
-      header('MIME-Version', '1.0') +
-      header('Content-Type', `multipart/alternative; boundary="${this.boundary}"`),
+        (newsletter.replyTo ? header('Reply-To', newsletter.replyTo) : '') +
+        header('Subject', /^[\x20-\x7e]*$/.test(rendering.subject) ? rendering.subject : mimeFuncs.encodeWords(rendering.subject, 'Q', 52)) +
+        header('List-ID', `${encodedPhrase(newsletter.name)} <${newsletter.id}.${this.domain}>`) +
+        header('List-Unsubscribe-Post', 'List-Unsubscribe=One-Click') +
+        header('Auto-Submitted', 'auto-generated') +
+        header('Feedback-ID', `${issue.id}:${newsletter.id}:digest:${this.domain}`) +
+        header('X-Newsletter-Issue', `${newsletter.id}/${issue.id}`) +
+        header('MIME-Version', '1.0') +
+        header('Content-Type', `multipart/alternative; boundary="${this.boundary}"`),
     );
   }
 

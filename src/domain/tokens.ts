@@ -31,9 +31,7 @@ export function signToken(payload: TokenPayload, secret: string): string {
   return `${body}.${sign(body, secret)}`;
 }
 
-export type TokenCheck =
-  | { ok: true; payload: TokenPayload }
-  | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'wrong-purpose' };
+export type TokenCheck = { ok: true; payload: TokenPayload } | { ok: false; reason: 'malformed' | 'bad-signature' | 'expired' | 'wrong-purpose' };
 
 export function verifyToken(token: string, secrets: readonly string[], purpose: string, nowMs: number): TokenCheck {
   const [body, mac, extra] = token.split('.');

@@ -43,9 +43,7 @@ export async function readFields(c: Context): Promise<Record<string, string | st
   try {
     if (type.includes('application/json')) {
       const data = (await c.req.json()) as Record<string, unknown>;
-      return Object.fromEntries(
-        Object.entries(data ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v)]),
-      );
+      return Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v)]));
     }
     const body = await c.req.parseBody({ all: true });
     return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]));

@@ -19,7 +19,10 @@ export function preferencesRoutes(app: Hono, deps: HttpDeps): void {
     const states = new Map((await store.subscriptionsOf(sub.id)).map((x) => [x.newsletterId, x.state]));
     const newsletter = config.newsletters.find((n) => n.id === v.payload.n) ?? config.newsletters[0]!;
     const languages = newsletter.locales.supported
-      .map((l) => `<option value="${escapeHtml(l)}"${sub.locale.toLowerCase().startsWith(l.toLowerCase()) ? ' selected' : ''}>${escapeHtml(new Intl.DisplayNames([l], { type: 'language' }).of(l) ?? l)}</option>`)
+      .map(
+        (l) =>
+          `<option value="${escapeHtml(l)}"${sub.locale.toLowerCase().startsWith(l.toLowerCase()) ? ' selected' : ''}>${escapeHtml(new Intl.DisplayNames([l], { type: 'language' }).of(l) ?? l)}</option>`,
+      )
       .join('');
     const boxes = config.newsletters
       .map((n) => `<p><label><input type="checkbox" name="newsletters" value="${escapeHtml(n.id)}"${states.get(n.id) === 'consent' ? ' checked' : ''}> ${escapeHtml(n.name)}</label></p>`)
@@ -52,7 +55,16 @@ export function preferencesRoutes(app: Hono, deps: HttpDeps): void {
     const wanted = new Set(action === 'unsubscribe-all' ? [] : list(fields, 'newsletters'));
     if (action === 'save') {
       const locale = field(fields, 'locale');
-      await store.updateProfile(sub.id, { ...(locale && isValidLocaleTag(locale) ? { locale } : {}), topics: list(fields, 'topics').slice(0, 50).map((t) => t.slice(0, 60)) }, now);
+      await store.updateProfile(
+        sub.id,
+        {
+          ...(locale && isValidLocaleTag(locale) ? { locale } : {}),
+          topics: list(fields, 'topics')
+            .slice(0, 50)
+            .map((t) => t.slice(0, 60)),
+        },
+        now,
+      );
     } else if (action !== 'unsubscribe-all') {
       return c.text('unknown action', 400);
     }
@@ -62,7 +74,19 @@ export function preferencesRoutes(app: Hono, deps: HttpDeps): void {
       const source = action === 'unsubscribe-all' ? 'preferences-unsubscribe-all' : 'preferences';
       if (wanted.has(n.id) && state !== 'consent' && !suppressed && state !== 'bounced' && state !== 'complained') {
         // Ticking a box on their own signed page is an explicit consent, recorded with its proof.
-        await store.appendConsentEvent({ subscriberId: sub.id, newsletterId: n.id, kind: 'consent', at: now, source, ip: clientIp(c, deps.config.http.trustProxy), userAgent: c.req.header('user-agent')?.slice(0, 300), wording: n.consentWording }, now);
+        await store.appendConsentEvent(
+          {
+            subscriberId: sub.id,
+            newsletterId: n.id,
+            kind: 'consent',
+            at: now,
+            source,
+            ip: clientIp(c, deps.config.http.trustProxy),
+            userAgent: c.req.header('user-agent')?.slice(0, 300),
+            wording: n.consentWording,
+          },
+          now,
+        );
       } else if (!wanted.has(n.id) && (state === 'consent' || state === 'pending')) {
         await store.appendConsentEvent({ subscriberId: sub.id, newsletterId: n.id, kind: 'withdrawn', at: now, source }, now);
       }

@@ -119,7 +119,16 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse)
     if (!newsletter || current?.state !== 'pending' || current.stateAt !== signedUpAt) return staleLink(c);
     const now = clock.now().toISOString();
     await store.appendConsentEvent(
-      { subscriberId, newsletterId, kind: 'consent', at: now, source: 'double-opt-in', ip: clientIp(c, trustProxy), userAgent: c.req.header('user-agent')?.slice(0, 300), wording: newsletter.consentWording },
+      {
+        subscriberId,
+        newsletterId,
+        kind: 'consent',
+        at: now,
+        source: 'double-opt-in',
+        ip: clientIp(c, trustProxy),
+        userAgent: c.req.header('user-agent')?.slice(0, 300),
+        wording: newsletter.consentWording,
+      },
       now,
     );
     logger.info('subscription confirmed', { newsletter: newsletterId, subscriber: subscriberId });

@@ -6,7 +6,10 @@ const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
 /** An address to listen on that only this machine can reach (127.0.0.0/8, ::1, localhost). */
 export function isLoopback(bindHost: string): boolean {
-  const h = bindHost.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = bindHost
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 

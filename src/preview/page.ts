@@ -77,15 +77,22 @@ export function previewPage(p: Preview, o: PageOptions): string {
   if (o.sent) parts.push(`<p class="warn">${e(o.sent)}</p>`);
   if (o.tzProblem) parts.push(`<p class="warn" id="tz-problem">${e(o.tzProblem)}</p>`);
   if (p.error) parts.push(`<h2>Template error</h2><div class="error" id="error">${e(p.error)}</div>`);
-  const slotText = p.kind === 'next' ? `Next issue: slot ${e(p.slot)}` : p.kind === 'last' ? `No new articles for the slot of ${e(p.slot)}: no issue would go out. Showing the last issue (slot ${e(p.issue!.slot)}).` : 'No articles yet: nothing to show.';
+  const slotText =
+    p.kind === 'next'
+      ? `Next issue: slot ${e(p.slot)}`
+      : p.kind === 'last'
+        ? `No new articles for the slot of ${e(p.slot)}: no issue would go out. Showing the last issue (slot ${e(p.issue!.slot)}).`
+        : 'No articles yet: nothing to show.';
   parts.push(`<p class="muted">${slotText}</p>`);
   if (p.missingKeys.length) parts.push(`<p class="warn" id="missing-keys">Missing in ${e(p.locale)}.json (the ${e(n.locales.default)} text is shown): ${p.missingKeys.map(e).join(', ')}</p>`);
   for (const w of p.warnings) parts.push(`<p class="warn">MJML: ${e(w)}</p>`);
   if (p.problems.length) parts.push(`<h2>Input problems (skipped)</h2><ul>${p.problems.map((x) => `<li>${e(x.place)}: ${e(x.message)}</li>`).join('')}</ul>`);
-  if (p.leftOut.length) parts.push(`<h2>Articles left out</h2><ul id="left-out">${p.leftOut.map((x) => `<li>${e(x.id)} — ${e(x.reason)} <span class="muted">${e(x.origin)}</span></li>`).join('')}</ul>`);
+  if (p.leftOut.length)
+    parts.push(`<h2>Articles left out</h2><ul id="left-out">${p.leftOut.map((x) => `<li>${e(x.id)} — ${e(x.reason)} <span class="muted">${e(x.origin)}</span></li>`).join('')}</ul>`);
   if (p.html) {
     parts.push(`<h2>Subject</h2><p id="subject">${e(p.subject)}</p><h2>Preheader</h2><p id="preheader">${e(p.preheader)}</p>`);
-    const frame = (w: number, label: string, id: string) => `<figure><figcaption>${label} · ${w}px</figcaption><iframe id="${id}" title="${label}" width="${w}" src="/html?${e(o.query)}"></iframe></figure>`;
+    const frame = (w: number, label: string, id: string) =>
+      `<figure><figcaption>${label} · ${w}px</figcaption><iframe id="${id}" title="${label}" width="${w}" src="/html?${e(o.query)}"></iframe></figure>`;
     parts.push(
       `<div class="frames">${o.view !== 'mobile' ? frame(600, 'Desktop', 'desktop') : ''}${o.view !== 'desktop' ? frame(375, 'Mobile', 'mobile') : ''}</div>`,
       `<h2>Plain text</h2><pre id="text">${e(p.text)}</pre>`,

@@ -64,7 +64,9 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
     if (readerParam === 'custom') reader = inZone({ name: q.name ?? 'Alex Example', email: q.email || 'alex@example.com', locale: q.locale ?? '', timezone: '' });
     const preview = await previewIssue(current, newsletter, { at: options.at, locale: q.locale, reader, subscriber });
     const tzProblem =
-      tzParam && !tz ? `"${tzParam}" is not an IANA time zone (e.g. Europe/Paris, America/New_York); dates are shown in ${preview.reader.timezone || `the newsletter's (${newsletter.timezone})`}` : undefined;
+      tzParam && !tz
+        ? `"${tzParam}" is not an IANA time zone (e.g. Europe/Paris, America/New_York); dates are shown in ${preview.reader.timezone || `the newsletter's (${newsletter.timezone})`}`
+        : undefined;
     const params = new URLSearchParams({
       newsletter: id,
       locale: preview.locale,
@@ -173,7 +175,12 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
   web.get('/mailbox/view', async (c) => {
     const m = app.transport.location ? await readMailboxMessage(app.transport.location, c.req.query('file') ?? '') : undefined;
     if (!m) return c.html(shell('Not found', '<main>No such message.</main>'), 404);
-    return c.html(shell(m.subject, `<main><h2>${e(m.subject)}</h2><pre>${e(m.head)}</pre><iframe width="600" sandbox="${EMAIL_SANDBOX.slice('sandbox '.length)}" srcdoc="${e(m.html)}"></iframe><h2>Plain text</h2><pre>${e(m.text)}</pre></main>`));
+    return c.html(
+      shell(
+        m.subject,
+        `<main><h2>${e(m.subject)}</h2><pre>${e(m.head)}</pre><iframe width="600" sandbox="${EMAIL_SANDBOX.slice('sandbox '.length)}" srcdoc="${e(m.html)}"></iframe><h2>Plain text</h2><pre>${e(m.text)}</pre></main>`,
+      ),
+    );
   });
 
   web.get('/archive', async (c) => {
@@ -182,7 +189,9 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
       const rows: string[] = [];
       for (const i of await app.store.listIssues(n.id, 50)) {
         const k = await app.store.counts(i.id);
-        rows.push(`<tr><td>#${i.id}</td><td>${e(i.slot)}</td><td>${i.articles.length} articles</td><td>sent ${k.sent} · queued ${k.queued} · deferred ${k.deferred} · failed ${k.failed} · skipped ${k.skipped} · unknown ${k.unknown}</td></tr>`);
+        rows.push(
+          `<tr><td>#${i.id}</td><td>${e(i.slot)}</td><td>${i.articles.length} articles</td><td>sent ${k.sent} · queued ${k.queued} · deferred ${k.deferred} · failed ${k.failed} · skipped ${k.skipped} · unknown ${k.unknown}</td></tr>`,
+        );
       }
       sections.push(`<h2>${e(n.name)}</h2>${rows.length ? `<table>${rows.join('')}</table>` : '<p class="muted">No issue yet.</p>'}`);
     }

@@ -123,7 +123,10 @@ function locateUndefinedPath(files: TemplateFiles, view: IssueView, err: unknown
       for (const expr of lines[i]!.match(/{{[^}]*}}/g) ?? []) {
         const path = new RegExp(`(?<![\\w.@])([A-Za-z_]\\w*)((?:\\.\\w+)*)\\.${prop}\\b`).exec(expr);
         if (path && !known.has(path[1]!)) {
-          return new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `unknown variable "${path[1]}" in ${expr} (misspelt? the template data has no such name)`, { place: `${f.file}:${i + 1}`, cause: err });
+          return new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `unknown variable "${path[1]}" in ${expr} (misspelt? the template data has no such name)`, {
+            place: `${f.file}:${i + 1}`,
+            cause: err,
+          });
         }
       }
     }
@@ -163,20 +166,24 @@ export async function compileMjml(mjml: string, file: string): Promise<{ html: s
 
 /** Step 4: the plain-text part, with links listed after their text and the hidden preheader left out. */
 export function htmlToText(html: string): string {
-  return convert(html, {
-    wordwrap: 78,
-    selectors: [
-      { selector: 'img', format: 'skip' },
-      { selector: 'div[style*="display:none"]', format: 'skip' },
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-      { selector: 'h1', options: { uppercase: false } },
-      { selector: 'h2', options: { uppercase: false } },
-      { selector: 'h3', options: { uppercase: false } },
-      { selector: 'table', format: 'block' },
-      { selector: 'tr', format: 'block' },
-      { selector: 'td', format: 'block' },
-    ],
-  }).replace(/\n{3,}/g, '\n\n').trim() + '\n';
+  return (
+    convert(html, {
+      wordwrap: 78,
+      selectors: [
+        { selector: 'img', format: 'skip' },
+        { selector: 'div[style*="display:none"]', format: 'skip' },
+        { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+        { selector: 'h1', options: { uppercase: false } },
+        { selector: 'h2', options: { uppercase: false } },
+        { selector: 'h3', options: { uppercase: false } },
+        { selector: 'table', format: 'block' },
+        { selector: 'tr', format: 'block' },
+        { selector: 'td', format: 'block' },
+      ],
+    })
+      .replace(/\n{3,}/g, '\n\n')
+      .trim() + '\n'
+  );
 }
 
 export interface RenderInput {

@@ -35,11 +35,7 @@ export interface RenderResult {
  * Renders the issue of a slot for each locale as a sample reader would get it, writing nothing
  * to the store but the list sync: the issue already made for the slot, else a draft of it.
  */
-export async function renderIssue(
-  app: App,
-  newsletter: NewsletterConfig,
-  options: { at?: Date; locale?: string; subscriber?: string; timezone?: string },
-): Promise<RenderResult> {
+export async function renderIssue(app: App, newsletter: NewsletterConfig, options: { at?: Date; locale?: string; subscriber?: string; timezone?: string }): Promise<RenderResult> {
   const { store, clock, config } = app;
   const now = clock.now();
   const slot = latestSlotAtOrBefore(newsletter.schedule, newsletter.timezone, options.at ?? now);

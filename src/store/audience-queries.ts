@@ -91,15 +91,8 @@ export abstract class AudienceQueries {
   }
 
   async getSubscription(subscriberId: number, newsletterId: string): Promise<Subscription | undefined> {
-    const row = await this.db
-      .selectFrom('subscriptions')
-      .selectAll()
-      .where('subscriber_id', '=', subscriberId)
-      .where('newsletter_id', '=', newsletterId)
-      .executeTakeFirst();
-    return row
-      ? { subscriberId: row.subscriber_id, newsletterId: row.newsletter_id, state: row.state as ConsentKind, stateAt: row.state_at, source: row.source }
-      : undefined;
+    const row = await this.db.selectFrom('subscriptions').selectAll().where('subscriber_id', '=', subscriberId).where('newsletter_id', '=', newsletterId).executeTakeFirst();
+    return row ? { subscriberId: row.subscriber_id, newsletterId: row.newsletter_id, state: row.state as ConsentKind, stateAt: row.state_at, source: row.source } : undefined;
   }
 
   async appendConsentEvent(e: ConsentEvent, now: string): Promise<'recorded' | 'duplicate'> {
@@ -179,7 +172,11 @@ export abstract class AudienceQueries {
   async erasedAmong(hashes: string[]): Promise<Set<string>> {
     const out = new Set<string>();
     for (let i = 0; i < hashes.length; i += CHUNK) {
-      const rows = await this.db.selectFrom('suppressions').select('email_hash').where('email_hash', 'in', hashes.slice(i, i + CHUNK)).execute();
+      const rows = await this.db
+        .selectFrom('suppressions')
+        .select('email_hash')
+        .where('email_hash', 'in', hashes.slice(i, i + CHUNK))
+        .execute();
       for (const r of rows) out.add(r.email_hash);
     }
     return out;
@@ -188,14 +185,28 @@ export abstract class AudienceQueries {
   async erase(subscriberId: number | undefined, emailHash: string, now: string): Promise<void> {
     await this.transaction(async (s) => {
       const db = (s as unknown as AudienceQueries).db;
-      await db.insertInto('suppressions').values({ email_hash: emailHash, reason: 'erased on request', at: now }).onConflict((oc) => oc.column('email_hash').doNothing()).execute();
+      await db
+        .insertInto('suppressions')
+        .values({ email_hash: emailHash, reason: 'erased on request', at: now })
+        .onConflict((oc) => oc.column('email_hash').doNothing())
+        .execute();
       if (subscriberId === undefined) return;
       await db.deleteFrom('consent_events').where('subscriber_id', '=', subscriberId).execute();
       await db.deleteFrom('subscriptions').where('subscriber_id', '=', subscriberId).execute();
       // Rows not yet sent are skipped at their next claim (no subscription any more).
       await db
         .updateTable('subscribers')
-        .set({ email: `erased-${subscriberId}@invalid`, name: '', locale: '', timezone: '', topics: '[]', attributes: '{}', suppressed_at: now, suppressed_reason: 'erased on request', updated_at: now })
+        .set({
+          email: `erased-${subscriberId}@invalid`,
+          name: '',
+          locale: '',
+          timezone: '',
+          topics: '[]',
+          attributes: '{}',
+          suppressed_at: now,
+          suppressed_reason: 'erased on request',
+          updated_at: now,
+        })
         .where('id', '=', subscriberId)
         .execute();
     });
@@ -256,5 +267,4 @@ export abstract class AudienceQueries {
       .onConflict((oc) => oc.column('path').doUpdateSet(values))
       .execute();
   }
-
 }

@@ -127,5 +127,4 @@ export abstract class IssueQueries extends AudienceQueries {
       return { issue: issue!, created: true };
     });
   }
-
 }

@@ -73,7 +73,11 @@ export class KyselyStore extends IssueQueries implements Store {
       .leftJoin('subscriptions', (j) => j.onRef('subscriptions.subscriber_id', '=', 'subscribers.id').on('subscriptions.newsletter_id', '=', newsletterId))
       .selectAll('subscribers')
       .select('subscriptions.state as consent')
-      .where('subscribers.id', 'in', claimed.map((c) => c.subscriber_id))
+      .where(
+        'subscribers.id',
+        'in',
+        claimed.map((c) => c.subscriber_id),
+      )
       .execute();
     const byId = new Map(subs.map((r) => [r.id, r]));
     const withdrawn = claimed.filter((c) => {
@@ -84,7 +88,11 @@ export class KyselyStore extends IssueQueries implements Store {
       await this.db
         .updateTable('outbox')
         .set((eb) => ({ state: 'skipped', attempts: eb('attempts', '-', 1), lease_until: null, last_error: 'consent withdrawn or address suppressed before sending', updated_at: now }))
-        .where('id', 'in', withdrawn.map((c) => c.id))
+        .where(
+          'id',
+          'in',
+          withdrawn.map((c) => c.id),
+        )
         .where('state', '=', 'sending')
         .execute();
     }
@@ -188,12 +196,7 @@ export class KyselyStore extends IssueQueries implements Store {
   }
 
   async suppress(subscriberId: number, reason: string, now: string): Promise<void> {
-    await this.db
-      .updateTable('subscribers')
-      .set({ suppressed_at: now, suppressed_reason: reason })
-      .where('id', '=', subscriberId)
-      .where('suppressed_at', 'is', null)
-      .execute();
+    await this.db.updateTable('subscribers').set({ suppressed_at: now, suppressed_reason: reason }).where('id', '=', subscriberId).where('suppressed_at', 'is', null).execute();
   }
 
   async failureReasons(issueId: number): Promise<{ reason: string; count: number }[]> {
@@ -234,12 +237,7 @@ export class KyselyStore extends IssueQueries implements Store {
       .selectFrom('outbox')
       .innerJoin('subscribers', 'subscribers.id', 'outbox.subscriber_id')
       .innerJoin('issues', 'issues.id', 'outbox.issue_id')
-      .select([
-        ...OUTBOX_ROW_COLUMNS,
-        'issues.id as issueId',
-        'issues.newsletter_id as newsletterId',
-        'issues.slot as slot',
-      ])
+      .select([...OUTBOX_ROW_COLUMNS, 'issues.id as issueId', 'issues.newsletter_id as newsletterId', 'issues.slot as slot'])
       .where('outbox.subscriber_id', '=', subscriberId)
       .orderBy('outbox.id', 'desc')
       .execute();
@@ -258,12 +256,7 @@ export class KyselyStore extends IssueQueries implements Store {
   }
 
   async outboxRow(outboxId: number): Promise<OutboxRow | undefined> {
-    const row = await this.db
-      .selectFrom('outbox')
-      .innerJoin('subscribers', 'subscribers.id', 'outbox.subscriber_id')
-      .select(OUTBOX_ROW_COLUMNS)
-      .where('outbox.id', '=', outboxId)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('outbox').innerJoin('subscribers', 'subscribers.id', 'outbox.subscriber_id').select(OUTBOX_ROW_COLUMNS).where('outbox.id', '=', outboxId).executeTakeFirst();
     return row && { ...row, state: row.state as DeliveryState };
   }
 }

@@ -22,11 +22,9 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
   try {
     u = new URL(url);
   } catch {
-    throw new NewsletterError(
-      ErrorCodes.CONFIG_INVALID,
-      `${redactDatabaseUrl(url)} is not a valid URL; percent-encode "/", "@", ":" and "%" in the user name and password (e.g. @ as %40)`,
-      { place: 'DATABASE_URL' },
-    );
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `${redactDatabaseUrl(url)} is not a valid URL; percent-encode "/", "@", ":" and "%" in the user name and password (e.g. @ as %40)`, {
+      place: 'DATABASE_URL',
+    });
   }
   const schema = u.searchParams.get('schema') ?? undefined;
   u.searchParams.delete('schema');

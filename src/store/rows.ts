@@ -53,8 +53,5 @@ export const OUTBOX_ROW_COLUMNS = [
 /** Outbox rows a worker may take at `now`: queued, or deferred and due, and not held for local time. */
 export function claimable(now: string) {
   return (w: ExpressionBuilder<Database, 'outbox'>) =>
-    w.and([
-      w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]),
-      w.or([w('not_before', 'is', null), w('not_before', '<=', now)]),
-    ]);
+    w.and([w.or([w('state', '=', 'queued'), w.and([w('state', '=', 'deferred'), w('next_attempt_at', '<=', now)])]), w.or([w('not_before', 'is', null), w('not_before', '<=', now)])]);
 }

@@ -33,7 +33,7 @@ describe('audience over HTTP: double opt-in, preferences, unsubscribe mid-send',
   const mails = (): Promise<ParsedMail[]> => sink.parsed();
   const linkIn = (m: ParsedMail, prefix: string) => new URL((m.text ?? '').match(new RegExp(`https://news\\.example\\.test/${prefix}/[\\w.-]+`))![0]).pathname;
 
-  it('subscribe records a pending consent with its proof and mails a confirmation in the reader\'s language; confirming records consent once', async () => {
+  it("subscribe records a pending consent with its proof and mails a confirmation in the reader's language; confirming records consent once", async () => {
     const h = http();
     const r = await h.request('/subscribe', json({ email: ' Zoe@Example.org ', name: 'Zoé', newsletter: 'weekly-brief' }, { 'accept-language': 'fr-CA,fr;q=0.9', 'user-agent': 'TestBrowser/1.0' }));
     expect(r.status).toBe(202);
@@ -113,7 +113,7 @@ describe('audience over HTTP: double opt-in, preferences, unsubscribe mid-send',
     expect(await app.store.getSubscriber(ada.id)).toMatchObject({ locale: 'fr', topics: ['climate', 'culture'] });
     expect((await app.store.getSubscription(ada.id, 'weekly-brief'))?.state).toBe('consent');
     await http().request(path, { method: 'POST', body: new URLSearchParams({ action: 'unsubscribe-all' }) });
-    expect((await app.store.getSubscription(ada.id, 'weekly-brief'))).toMatchObject({ state: 'withdrawn', source: 'preferences-unsubscribe-all' });
+    expect(await app.store.getSubscription(ada.id, 'weekly-brief')).toMatchObject({ state: 'withdrawn', source: 'preferences-unsubscribe-all' });
     // Every issue carries the preferences link.
     const [m] = await sink.parsed();
     expect(m!.text).toMatch(/Preferences|Préférences|التفضيلات/);

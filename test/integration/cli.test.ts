@@ -12,7 +12,9 @@ const PINNED_AT = '2026-11-28T12:00:00Z';
 function emlFiles(dir: string): string[] {
   const root = join(dir, 'data', 'mail');
   if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.eml')).map((f) => join(root, f));
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.eml'))
+    .map((f) => join(root, f));
 }
 
 // Each test runs several CLI processes (about a second each, more on a loaded machine).
@@ -42,7 +44,10 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
     try {
       const r = await runCli(['send', '--config', bad.configFile]);
       expect(r.code).toBe(2);
-      const line = readFileSync(bad.configFile, 'utf8').split('\n').findIndex((l) => l.includes('schedule:')) + 1;
+      const line =
+        readFileSync(bad.configFile, 'utf8')
+          .split('\n')
+          .findIndex((l) => l.includes('schedule:')) + 1;
       expect(r.stderr).toContain(`${bad.configFile}:${line}`);
       expect(r.stderr).toContain('newsletters[0] (weekly-brief).schedule');
       expect(r.stdout).toBe('');
@@ -125,10 +130,7 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
   });
 
   it('two sends started at the same moment make one issue and mail each reader once', async () => {
-    const [a, b] = await Promise.all([
-      runCli(['send', '--config', project.configFile, '--json', '--at', PINNED_AT]),
-      runCli(['send', '--config', project.configFile, '--json', '--at', PINNED_AT]),
-    ]);
+    const [a, b] = await Promise.all([runCli(['send', '--config', project.configFile, '--json', '--at', PINNED_AT]), runCli(['send', '--config', project.configFile, '--json', '--at', PINNED_AT])]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     const ids = [a, b].map((r) => (JSON.parse(r.stdout) as { issue: { id: number } }[])[0]!.issue.id);

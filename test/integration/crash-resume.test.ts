@@ -53,7 +53,10 @@ describe('crash mid-send (SIGKILL) and resume', () => {
 
     const received = new Map<string, number>();
     for (const m of sink.received) for (const to of m.to) received.set(to, (received.get(to) ?? 0) + 1);
-    expect([...received.values()].every((n) => n === 1), 'nobody got two').toBe(true);
+    expect(
+      [...received.values()].every((n) => n === 1),
+      'nobody got two',
+    ).toBe(true);
     const state = new Map(r!.recipients.map((x) => [x.email, x.state]));
     for (let i = 0; i < READERS; i++) {
       const email = `reader${i}@example.com`;

@@ -41,7 +41,7 @@ describe('the sample issue as readers and filters see it', () => {
     expect(en.html).toContain('prefers-color-scheme: dark');
   });
 
-  it('scores below 1.0 with SpamAssassin\'s local rules in every locale', () => {
+  it("scores below 1.0 with SpamAssassin's local rules in every locale", () => {
     const bin = ['/usr/bin/spamassassin', '/usr/local/bin/spamassassin'].find(existsSync);
     expect(bin, 'SpamAssassin is missing: apt-get install spamassassin (.ci/run installs it)').toBeTruthy();
     for (const l of rendered.locales) {
@@ -73,7 +73,7 @@ describe('the sample issue as readers and filters see it', () => {
     });
   }
 
-  it('follows the reader\'s dark mode', async () => {
+  it("follows the reader's dark mode", async () => {
     const en = rendered.locales.find((l) => l.locale === 'en')!;
     const page = await browser.newPage({ viewport: { width: 600, height: 900 }, colorScheme: 'dark' });
     await page.setContent(en.html, { waitUntil: 'domcontentloaded' });
@@ -83,4 +83,3 @@ describe('the sample issue as readers and filters see it', () => {
     await page.close();
   });
 });
-

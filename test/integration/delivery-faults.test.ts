@@ -134,7 +134,7 @@ describe('delivery faults against real SMTP servers', () => {
     expect(resumed.counts.sent).toBe(CONSENTING.length);
   });
 
-  it('421 from a domain holds that domain\'s other readers for this run', async () => {
+  it("421 from a domain holds that domain's other readers for this run", async () => {
     const project2 = makeProject({
       subscribers: [
         'email,name,locale,timezone,status,consented_at,source,topics',
@@ -160,7 +160,9 @@ describe('delivery faults against real SMTP servers', () => {
   });
 
   it('a TLS-only relay: a certificate we cannot verify defers everyone and sends nothing; once trusted, all are sent', async () => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', join(project.dir, 'key.pem'), '-out', join(project.dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', join(project.dir, 'key.pem'), '-out', join(project.dir, 'cert.pem')], {
+      stdio: 'ignore',
+    });
     const tls = { key: readFileSync(join(project.dir, 'key.pem')), cert: readFileSync(join(project.dir, 'cert.pem')) };
     const s = await startSmtpSink({ tls });
     cleanups.push(() => s.close());

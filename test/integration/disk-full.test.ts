@@ -87,29 +87,41 @@ describe('a full disk', () => {
 
   // Quite full: the store opens, the write of the next issue fails (SQLite rolls its transaction
   // back itself). Full to the last byte: the store cannot even open.
-  it.each([{ left: 32 }, { left: 0 }])('store with $left KiB left: one line naming the store file, exit 2; once freed, the next send goes on and mails each reader once', async ({ left }) => {
-    // An article for the next week's issue.
-    project = makeProject({ articles: { 'grid.md': '---\nid: grid-storage\ntitle: Grid batteries carried a winter evening peak\ndate: 2026-11-25\nlang: en\ntopics: [climate]\nsummary: For two hours, batteries covered a fifth of the peak.\n---\n\nThe operator says it is a first.\n' } });
-    const db = join(project.dir, 'db');
-    mount(db, 2048);
-    const env = { DATABASE_URL: join(db, 'store.db') };
-    const first = await runCli(['send', '--at', PINNED_AT, '--config', project.configFile], { env });
-    expect(first.code, first.stderr).toBe(0);
-    expect(statSync(join(db, 'store.db')).mode & 0o777).toBe(0o600);
-    // The store and its WAL: full before the next issue is written.
-    fill(db);
-    for (const f of readdirSync(db).filter((x) => x.startsWith('filler-')).slice(0, left / 4)) rmSync(join(db, f));
-    const second = await runCli(['send', '--at', NEXT_WEEK, '--config', project.configFile], { env });
-    expect(second.code, second.stderr).toBe(2);
-    noStack(second.stderr);
-    expect(second.stderr).toMatch(new RegExp(`${join(db, 'store.db').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the disk holding the store is full`));
+  it.each([{ left: 32 }, { left: 0 }])(
+    'store with $left KiB left: one line naming the store file, exit 2; once freed, the next send goes on and mails each reader once',
+    async ({ left }) => {
+      // An article for the next week's issue.
+      project = makeProject({
+        articles: {
+          'grid.md':
+            '---\nid: grid-storage\ntitle: Grid batteries carried a winter evening peak\ndate: 2026-11-25\nlang: en\ntopics: [climate]\nsummary: For two hours, batteries covered a fifth of the peak.\n---\n\nThe operator says it is a first.\n',
+        },
+      });
+      const db = join(project.dir, 'db');
+      mount(db, 2048);
+      const env = { DATABASE_URL: join(db, 'store.db') };
+      const first = await runCli(['send', '--at', PINNED_AT, '--config', project.configFile], { env });
+      expect(first.code, first.stderr).toBe(0);
+      expect(statSync(join(db, 'store.db')).mode & 0o777).toBe(0o600);
+      // The store and its WAL: full before the next issue is written.
+      fill(db);
+      for (const f of readdirSync(db)
+        .filter((x) => x.startsWith('filler-'))
+        .slice(0, left / 4))
+        rmSync(join(db, f));
+      const second = await runCli(['send', '--at', NEXT_WEEK, '--config', project.configFile], { env });
+      expect(second.code, second.stderr).toBe(2);
+      noStack(second.stderr);
+      expect(second.stderr).toMatch(new RegExp(`${join(db, 'store.db').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the disk holding the store is full`));
 
-    unfill(db);
-    const again = await runCli(['send', '--at', NEXT_WEEK, '--config', project.configFile, '--json'], { env });
-    expect(again.code, again.stderr).toBe(0);
-    for (const issue of ['1', '2']) {
-      const r = JSON.parse((await runCli(['report', '--json', '--issue', issue, '--config', project.configFile], { env })).stdout) as { counts: Record<string, number> };
-      expect(r.counts, `issue ${issue}`).toMatchObject({ sent: 5, unknown: 0, sending: 0, queued: 0, deferred: 0 });
-    }
-  }, 60_000);
+      unfill(db);
+      const again = await runCli(['send', '--at', NEXT_WEEK, '--config', project.configFile, '--json'], { env });
+      expect(again.code, again.stderr).toBe(0);
+      for (const issue of ['1', '2']) {
+        const r = JSON.parse((await runCli(['report', '--json', '--issue', issue, '--config', project.configFile], { env })).stdout) as { counts: Record<string, number> };
+        expect(r.counts, `issue ${issue}`).toMatchObject({ sent: 5, unknown: 0, sending: 0, queued: 0, deferred: 0 });
+      }
+    },
+    60_000,
+  );
 });

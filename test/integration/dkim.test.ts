@@ -21,7 +21,8 @@ describe('DKIM signing', () => {
 
   beforeEach(async () => {
     project = makeProject({
-      config: (y) => y.replace('retryLifetime: 3d', 'retryLifetime: 3d\n  bounceAddress: "bounces+{id}@news.example.org"\n  dkim: { domain: news.example.org, selector: nl2026, privateKeyFile: dkim.pem }'),
+      config: (y) =>
+        y.replace('retryLifetime: 3d', 'retryLifetime: 3d\n  bounceAddress: "bounces+{id}@news.example.org"\n  dkim: { domain: news.example.org, selector: nl2026, privateKeyFile: dkim.pem }'),
     });
     writeFileSync(join(project.dir, 'dkim.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     sink = await startSmtpSink();
@@ -41,7 +42,10 @@ describe('DKIM signing', () => {
       const sig = result.results[0]!;
       expect(sig.status.result, JSON.stringify(sig.status)).toBe('pass');
       expect(sig.signingDomain).toBe('news.example.org');
-      const signed = (sig as unknown as { signingHeaders: { keys: string } }).signingHeaders.keys.toLowerCase().split(':').map((h: string) => h.trim());
+      const signed = (sig as unknown as { signingHeaders: { keys: string } }).signingHeaders.keys
+        .toLowerCase()
+        .split(':')
+        .map((h: string) => h.trim());
       for (const h of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'message-id']) expect(signed).toContain(h);
       expect(m.from).toMatch(/^bounces\+\d+@news\.example\.org$/);
     }

@@ -18,7 +18,11 @@ describe('POST /subscribe', () => {
   const clock = fixedClock(NOW);
   const sent: OutgoingMessage[] = [];
   const logged: string[] = [];
-  const logger: Logger = { info: (m, f) => void logged.push(`${m} ${JSON.stringify(f ?? {})}`), warn: (m, f) => void logged.push(`${m} ${JSON.stringify(f ?? {})}`), error: (m, f) => void logged.push(`${m} ${JSON.stringify(f ?? {})}`) };
+  const logger: Logger = {
+    info: (m, f) => void logged.push(`${m} ${JSON.stringify(f ?? {})}`),
+    warn: (m, f) => void logged.push(`${m} ${JSON.stringify(f ?? {})}`),
+    error: (m, f) => void logged.push(`${m} ${JSON.stringify(f ?? {})}`),
+  };
   const recording: Transport = {
     name: 'recording',
     async send(m): Promise<SendResult> {
@@ -94,7 +98,10 @@ describe('POST /subscribe', () => {
     let release!: () => void;
     const hanging: Transport = { name: 'hanging', send: () => new Promise<SendResult>((resolve) => (release = () => resolve({ messageId: 'x', response: '250 at last' }))), close: async () => {} };
     const slow = http(hanging);
-    const r = await Promise.race([Promise.resolve(post(slow, 'patient@example.org')).then(answer), new Promise<string>((resolve) => setTimeout(() => resolve('the answer waited for the relay'), 10_000))]);
+    const r = await Promise.race([
+      Promise.resolve(post(slow, 'patient@example.org')).then(answer),
+      new Promise<string>((resolve) => setTimeout(() => resolve('the answer waited for the relay'), 10_000)),
+    ]);
     expect(r).toEqual(expected);
     // The mail does go once the relay answers.
     await until('the confirmation handed to the relay', () => release !== undefined);
@@ -132,7 +139,11 @@ describe('POST /subscribe', () => {
       let server!: ServerType;
       const port = await new Promise<number>((resolve) => (server = serve({ fetch: h.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port))));
       const postTo = (email: string, forwarded: string) =>
-        fetch(`http://127.0.0.1:${port}/subscribe`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwarded }, body: JSON.stringify({ email, newsletter: 'weekly-brief' }) });
+        fetch(`http://127.0.0.1:${port}/subscribe`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': forwarded },
+          body: JSON.stringify({ email, newsletter: 'weekly-brief' }),
+        });
       return { postTo, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
     };
     const proofOf = async (email: string) => (await app.store.consentEvents((await app.store.findSubscriberByEmail(email))!.id)).map((e) => e.ip);

@@ -95,7 +95,10 @@ describe('several processes on one PostgreSQL', { timeout: 120_000 }, () => {
     expect(counts.unknown).toBeLessThanOrEqual(50);
     const received = new Map<string, number>();
     for (const m of sink.received) for (const to of m.to) received.set(to, (received.get(to) ?? 0) + 1);
-    expect([...received.values()].every((n) => n === 1), 'nobody got two').toBe(true);
+    expect(
+      [...received.values()].every((n) => n === 1),
+      'nobody got two',
+    ).toBe(true);
     for (const x of report!.recipients) if (x.state === 'sent') expect(received.get(x.email), x.email).toBe(1);
     // All three workers did part of the work.
     const byWorker = new Map<string, number>();

@@ -46,7 +46,15 @@ describe('preview: who may reach it (Host, same origin, body size)', () => {
       expect((await web.request('/n/weekly-brief', { headers: { host } })).status, host).toBe(200);
     }
     const routes = ['/', '/n/weekly-brief', '/html?newsletter=weekly-brief', '/events', '/mailbox', '/mailbox/view?file=x.eml', '/archive', '/no-such-page'];
-    for (const host of ['attacker.example', 'attacker.example:4000', '127.0.0.1.nip.io', 'localhost.attacker.example', 'preview.news.example.org.attacker.example', '127.0.0.1:4000@attacker.example', '']) {
+    for (const host of [
+      'attacker.example',
+      'attacker.example:4000',
+      '127.0.0.1.nip.io',
+      'localhost.attacker.example',
+      'preview.news.example.org.attacker.example',
+      '127.0.0.1:4000@attacker.example',
+      '',
+    ]) {
       for (const path of routes) {
         const res = await web.request(path, { headers: { host } });
         expect(res.status, `${host} ${path}`).toBe(421);
@@ -100,7 +108,14 @@ describe('preview: who may reach it (Host, same origin, body size)', () => {
       ['Referer of another site', await post({ referer: 'http://attacker.example/page' })],
       ['Sec-Fetch-Site cross-site', await post({ origin, 'sec-fetch-site': 'cross-site' })],
       ['Sec-Fetch-Site same-site', await post({ origin, 'sec-fetch-site': 'same-site' })],
-      ['token in a JSON body', await web.request('/test?newsletter=weekly-brief', { method: 'POST', headers: { host: '127.0.0.1:4000', origin, 'content-type': 'application/json' }, body: JSON.stringify({ to: 'editor@example.org', csrf: token }) })],
+      [
+        'token in a JSON body',
+        await web.request('/test?newsletter=weekly-brief', {
+          method: 'POST',
+          headers: { host: '127.0.0.1:4000', origin, 'content-type': 'application/json' },
+          body: JSON.stringify({ to: 'editor@example.org', csrf: token }),
+        }),
+      ],
     ];
     for (const [why, res] of refused) {
       expect(res.status, why).toBe(403);
@@ -187,7 +202,16 @@ describe('preview attacked from a browser (Chromium)', () => {
     // rebind.test resolves to 127.0.0.1: what an attacker's DNS does after the page has loaded.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP rebind.test 127.0.0.1'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--host-resolver-rules=MAP rebind.test 127.0.0.1',
+      ],
     });
   });
   afterAll(async () => {

@@ -12,9 +12,15 @@ import { fixedClock, openTestApp } from '../helpers/app.js';
 
 const PUBLIC = TEST_ENV.PUBLIC_URL;
 const links = (text: string, kind: 'u' | 'p') => [...new Set([...text.matchAll(new RegExp(`${PUBLIC.replace(/\./g, '\\.')}/${kind}/[A-Za-z0-9._~?=&%-]+`, 'g'))].map((m) => m[0]))];
-const unescape = (html: string) => html.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+const unescape = (html: string) =>
+  html
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'");
 
-describe('preview: a listed reader\'s links in previews and test sends do nothing', () => {
+describe("preview: a listed reader's links in previews and test sends do nothing", () => {
   let project: TestProject;
   let app: App;
   const clock = fixedClock('2026-11-28T15:00:00Z');

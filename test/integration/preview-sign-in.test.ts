@@ -110,7 +110,11 @@ describe('preview with a password: sign in first', () => {
       expect((await web.request(path, { headers: { host } })).status, path).toBe(401);
     }
     const anonymous = await signInToken();
-    const test = await web.request('/test?newsletter=weekly-brief', { method: 'POST', headers: { host, origin: `http://${host}`, 'content-type': FORM }, body: `to=x%40example.org&csrf=${anonymous}` });
+    const test = await web.request('/test?newsletter=weekly-brief', {
+      method: 'POST',
+      headers: { host, origin: `http://${host}`, 'content-type': FORM },
+      body: `to=x%40example.org&csrf=${anonymous}`,
+    });
     expect(test.status).toBe(401);
     expect(await listMailbox(app.transport.location!)).toEqual([]);
     const form = await (await web.request('/sign-in', { headers: { host } })).text();
@@ -118,7 +122,7 @@ describe('preview with a password: sign in first', () => {
     expect(form).not.toContain('EventSource');
   });
 
-  it('signs in with the password: an HttpOnly SameSite=Strict session cookie, Secure over https; the session\'s own token; sign out ends it', async () => {
+  it("signs in with the password: an HttpOnly SameSite=Strict session cookie, Secure over https; the session's own token; sign out ends it", async () => {
     const wrong = await signIn('not the password');
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('set-cookie')).toBeNull();
@@ -144,7 +148,11 @@ describe('preview with a password: sign in first', () => {
     const token = /name="csrf" value="([^"]+)"/.exec(text)![1]!;
     // A token from before signing in (or another session's) is no good.
     const post = (csrf: string, c = cookie) =>
-      web.request('/test?newsletter=weekly-brief', { method: 'POST', headers: { host, cookie: c, origin: `http://${host}`, 'content-type': FORM }, body: new URLSearchParams({ to: 'editor@example.org', csrf }).toString() });
+      web.request('/test?newsletter=weekly-brief', {
+        method: 'POST',
+        headers: { host, cookie: c, origin: `http://${host}`, 'content-type': FORM },
+        body: new URLSearchParams({ to: 'editor@example.org', csrf }).toString(),
+      });
     expect((await post(await signInToken())).status).toBe(403);
     expect((await post(token, `preview_session=${cookieOf(over)}`)).status).toBe(403);
     expect((await post(token)).status).toBe(302);
@@ -196,7 +204,7 @@ describe('preview with a password: sign in first', () => {
 });
 
 describe('preview sign-in limits: whom failures count against', () => {
-  it('an IPv4 address, or an IPv6 address\'s /64 (one host often holds a whole /64)', () => {
+  it("an IPv4 address, or an IPv6 address's /64 (one host often holds a whole /64)", () => {
     expect(clientKey('192.0.2.7')).toBe('192.0.2.7');
     expect(clientKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
     expect(clientKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');

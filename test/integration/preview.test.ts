@@ -69,7 +69,7 @@ describe('editor preview in Chromium', () => {
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
   });
 
-  it('updates the open page when a template is edited, and shows a broken template\'s error with its line', async () => {
+  it("updates the open page when a template is edited, and shows a broken template's error with its line", async () => {
     await page.goto(preview.url);
     const original = readFileSync(layout(), 'utf8');
     writeFileSync(layout(), original.replace('{{t "intro" count=issue.count}}', 'EDITED-IN-PLACE {{t "intro" count=issue.count}}'));

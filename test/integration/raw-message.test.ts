@@ -20,7 +20,17 @@ const issue: Issue = {
   window: { start: null, end: '2026-11-23T07:00:00.000Z' },
   createdAt: '2026-11-23T07:00:00.000Z',
   articles: [
-    { id: 'a', title: 'Ünïcödé & <tags> — “quotes”', publishedAt: '2026-11-20T00:00:00.000Z', topics: [], excerpt: 'مرحبا بالعالم. Text with = signs and trailing spaces   ', paragraphs: [], origin: 'a.md', translations: {}, url: `https://example.org/${'long-path/'.repeat(20)}?a=1&b=2` },
+    {
+      id: 'a',
+      title: 'Ünïcödé & <tags> — “quotes”',
+      publishedAt: '2026-11-20T00:00:00.000Z',
+      topics: [],
+      excerpt: 'مرحبا بالعالم. Text with = signs and trailing spaces   ',
+      paragraphs: [],
+      origin: 'a.md',
+      translations: {},
+      url: `https://example.org/${'long-path/'.repeat(20)}?a=1&b=2`,
+    },
     { id: 'b', title: 'Second', publishedAt: '2026-11-19T00:00:00.000Z', topics: [], excerpt: 'x'.repeat(300), paragraphs: [], origin: 'b.md', translations: {} },
     // Dots that land at the start of encoded lines, whatever the wrapping.
     { id: 'c', title: '...and dots', publishedAt: '2026-11-18T00:00:00.000Z', topics: [], excerpt: `${'. .. ...'.repeat(60)}`, paragraphs: [], origin: 'c.md', translations: {} },
@@ -57,14 +67,27 @@ describe('raw message fast path', () => {
       };
       const domain = listDomain(newsletter);
       const slow = nodemailerDigest({
-        newsletter, issue, outboxId: 7, subscriber: reader, rendered: renderForReader(r, values), unsubscribeUrl: values.unsubscribeUrl, date,
-        messageId: messageIdFor(issue, 7, domain), key: outboxKey(newsletter.id, issue.id, 7), domain,
+        newsletter,
+        issue,
+        outboxId: 7,
+        subscriber: reader,
+        rendered: renderForReader(r, values),
+        unsubscribeUrl: values.unsubscribeUrl,
+        date,
+        messageId: messageIdFor(issue, 7, domain),
+        key: outboxKey(newsletter.id, issue.id, 7),
+        domain,
       });
       const fast = new RawMessageTemplate(r, newsletter, issue).build(7, reader, values, date);
       const raw = joinRaw(fast.raw).toString('utf8');
       // Quoted-printable body lines within 76 characters; any line within RFC 5322's 998.
       const [head, ...body] = raw.split('\r\n\r\n');
-      expect(body.join('\r\n\r\n').split('\r\n').filter((l) => l.length > 76)).toEqual([]);
+      expect(
+        body
+          .join('\r\n\r\n')
+          .split('\r\n')
+          .filter((l) => l.length > 76),
+      ).toEqual([]);
       expect(head!.split('\r\n').filter((l) => l.length > 998)).toEqual([]);
       // eslint-disable-next-line no-control-regex -- the range starts at NUL on purpose
       expect(/[^\x00-\x7f]/.test(raw), 'ASCII only').toBe(false);
@@ -93,9 +116,17 @@ describe('raw message fast path', () => {
     const r = await renderLocale({ issue, newsletter, locale: 'en', files, publicUrl: 'https://news.example.test' });
     const template = new RawMessageTemplate(r, newsletter, issue);
     const date = new Date('2026-11-23T07:00:05Z');
-    const [x, y] = readers.slice(0, 2).map((reader, i) =>
-      template.build(10 + i, reader, { name: reader.name, email: reader.email, unsubscribeUrl: `https://news.example.test/u/${i}`, preferencesUrl: `https://news.example.test/p/${i}`, attributes: reader.attributes }, date).raw!,
-    ) as [RawPieces, RawPieces];
+    const [x, y] = readers
+      .slice(0, 2)
+      .map(
+        (reader, i) =>
+          template.build(
+            10 + i,
+            reader,
+            { name: reader.name, email: reader.email, unsubscribeUrl: `https://news.example.test/u/${i}`, preferencesUrl: `https://news.example.test/p/${i}`, attributes: reader.attributes },
+            date,
+          ).raw!,
+      ) as [RawPieces, RawPieces];
     for (const m of [x, y]) {
       expect(m.parts.reduce((n, p) => n + p.length, 0)).toBe(m.length);
       // never two short parts in a row: each run of them is one write

@@ -59,7 +59,16 @@ describe('a message that cannot be made', () => {
       }
     })(issue, nl, readTemplateFiles(app.config.paths.templates, nl.template), app.config.publicUrl);
     await deliverIssue(
-      { store: app.store, transport, clock: app.clock, logger: app.logger, secret: app.config.secrets[0]!, publicUrl: app.config.publicUrl, settings: app.deliverySettings, message: app.messageOptions },
+      {
+        store: app.store,
+        transport,
+        clock: app.clock,
+        logger: app.logger,
+        secret: app.config.secrets[0]!,
+        publicUrl: app.config.publicUrl,
+        settings: app.deliverySettings,
+        message: app.messageOptions,
+      },
       renderer,
     );
     const rows = await app.store.outboxRows(issue.id);
@@ -67,7 +76,12 @@ describe('a message that cannot be made', () => {
     expect(tokyo.state).toBe('deferred');
     expect(tokyo.lastError).toContain('the message could not be made: the MJML thread stopped');
     expect(tokyo.nextAttemptAt).not.toBeNull();
-    expect(rows.filter((r) => r.state === 'sent').map((r) => r.email).sort()).toEqual(['first@example.com', 'third@example.com']);
+    expect(
+      rows
+        .filter((r) => r.state === 'sent')
+        .map((r) => r.email)
+        .sort(),
+    ).toEqual(['first@example.com', 'third@example.com']);
     expect(transport.sent).not.toContain('tokyo@example.com');
   });
 

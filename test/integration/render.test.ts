@@ -63,7 +63,7 @@ describe('render pipeline', () => {
     expect(out.subject).toBe('The Weekly Brief: 2 new articles · November 23, 2026');
   });
 
-  it('minifies the compiled HTML (MJML\'s own minifier, CSS left as written): no indentation, the hidden preheader still neutral', async () => {
+  it("minifies the compiled HTML (MJML's own minifier, CSS left as written): no indentation, the hidden preheader still neutral", async () => {
     const { newsletter, files } = setup();
     const r = await renderLocale({ issue: issue(), newsletter, locale: 'en', files: files(), publicUrl: 'https://n.test' });
     const { html } = renderForReader(r, { name: 'Ada', email: 'ada@example.com', unsubscribeUrl: 'https://n.test/u/t', preferencesUrl: 'https://n.test/p/t' });

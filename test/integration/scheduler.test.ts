@@ -103,7 +103,7 @@ describe('scheduler (injected clock, no waiting)', () => {
     expect(a.summaries[0]?.counts.sent).toBe(CONSENTING.length);
   });
 
-  it('local-time delivery: one issue, each reader at the slot\'s wall-clock time in their own zone', async () => {
+  it("local-time delivery: one issue, each reader at the slot's wall-clock time in their own zone", async () => {
     const sink = await startSmtpSink();
     cleanups.push(() => sink.close());
     const a = await setup({ clock: SLOT, smtp: sink, config: (y) => y.replace('catchUpGrace: 6h', 'catchUpGrace: 6h\n    localTimeDelivery: true') });
@@ -122,7 +122,7 @@ describe('scheduler (injected clock, no waiting)', () => {
     a.clock.set('2026-11-23T13:00:00Z');
     await a.scheduler.retryDue();
     expect(got()).toEqual(CONSENTING);
-    expect((await a.app.store.listIssues('weekly-brief', 10))).toHaveLength(1);
+    expect(await a.app.store.listIssues('weekly-brief', 10)).toHaveLength(1);
   });
 });
 

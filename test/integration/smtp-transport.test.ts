@@ -88,7 +88,12 @@ describe('SMTP transport (nodemailer pool fed finished messages)', () => {
       if (type === 'TXT' && name === 'sel._domainkey.news.example.org') return [[record]];
       throw Object.assign(new Error(`no ${type} for ${name}`), { code: 'ENOTFOUND' });
     };
-    const dkim = { domainName: 'news.example.org', keySelector: 'sel', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), headerFieldNames: 'From:Subject:Date:Message-ID:To:List-Unsubscribe' };
+    const dkim = {
+      domainName: 'news.example.org',
+      keySelector: 'sel',
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      headerFieldNames: 'From:Subject:Date:Message-ID:To:List-Unsubscribe',
+    };
     transport = smtp(sink.url, { maxConnections: 1 });
     const composed = await composeMessage(
       'fields',
@@ -121,7 +126,10 @@ describe('SMTP transport (nodemailer pool fed finished messages)', () => {
   it('a refused recipient rejects with the reply code and says no data was handed over', async () => {
     sink = await startSmtpSink({ onRcpt: (a) => (a.startsWith('gone') ? Object.assign(new Error('5.1.1 no such user'), { responseCode: 550 }) : undefined) });
     transport = smtp(sink.url, { maxConnections: 1 });
-    const err = await transport.send(rawMessage(1, 'gone@example.com')).then(() => undefined, (e: unknown) => e);
+    const err = await transport.send(rawMessage(1, 'gone@example.com')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     // The port's error, classified beside the client: a hard bounce, nothing handed over.
     expect(err).toBeInstanceOf(TransportError);
     expect((err as TransportError).kind).toBe('failed-recipient');

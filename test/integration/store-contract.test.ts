@@ -99,7 +99,10 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(c1[0]!.subscriber.email).toMatch(/@example\.com$/);
     expect((await a.counts(issue.id)).sending).toBe(10);
 
-    await a.record(c1.map((c) => ({ outboxId: c.outboxId, state: 'sent', messageId: `<${c.outboxId}@t>`, response: '250 ok' })), T0);
+    await a.record(
+      c1.map((c) => ({ outboxId: c.outboxId, state: 'sent', messageId: `<${c.outboxId}@t>`, response: '250 ok' })),
+      T0,
+    );
     // The process holding c2 dies; after the lease, its rows are in doubt.
     expect(await b.expireLeases(issue.id, '2026-11-23T07:00:30.000Z')).toBe(0);
     expect(await b.expireLeases(issue.id, '2026-11-23T07:02:00.000Z')).toBe(6);
@@ -194,9 +197,21 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     const id = (i: number) => c[i]!.outboxId;
     const lease2 = '2026-11-23T07:10:00.000Z';
     // Another worker's id renews nothing; ours renews every row still `sending`.
-    expect(await a.renewLeases(c.map((x) => x.outboxId), lease2, 'host:2')).toBe(0);
+    expect(
+      await a.renewLeases(
+        c.map((x) => x.outboxId),
+        lease2,
+        'host:2',
+      ),
+    ).toBe(0);
     await a.record([{ outboxId: id(5), state: 'sent', messageId: '<5@t>', response: '250 first' }], T0);
-    expect(await a.renewLeases(c.map((x) => x.outboxId), lease2, 'host:1')).toBe(5);
+    expect(
+      await a.renewLeases(
+        c.map((x) => x.outboxId),
+        lease2,
+        'host:1',
+      ),
+    ).toBe(5);
     expect((await b.outboxRows(issue.id)).filter((r) => r.state === 'sending').map((r) => r.leaseUntil)).toEqual(Array(5).fill(lease2));
     expect((await b.outboxRows(issue.id)).find((r) => r.outboxId === id(5))!.leaseUntil).toBeNull();
     // Renewed: not expired by a look at a time past the first lease, only past the renewed one.
@@ -220,7 +235,10 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     );
     // Process a's late replies: every 250 lands, so `retry --unknown` mails nobody twice.
     const late = '2026-11-23T07:14:00.000Z';
-    await a.record(c.map((x) => ({ outboxId: x.outboxId, state: 'sent' as const, messageId: `<${x.outboxId}@t>`, response: '250 late' })), late);
+    await a.record(
+      c.map((x) => ({ outboxId: x.outboxId, state: 'sent' as const, messageId: `<${x.outboxId}@t>`, response: '250 late' })),
+      late,
+    );
     const rows = new Map((await b.outboxRows(issue.id)).map((r) => [r.outboxId, r]));
     for (let i = 0; i < 5; i++) expect(rows.get(id(i)), `w${i}`).toMatchObject({ state: 'sent', lastResponse: '250 late', lastError: null, nextAttemptAt: null, leaseUntil: null, sentAt: late });
     expect(rows.get(id(5))).toMatchObject({ state: 'sent', lastResponse: '250 first', sentAt: T0 });
@@ -254,11 +272,17 @@ describe.each(adapters)('store contract: $name', (adapter) => {
       Array.from({ length: 1100 }, (_, i) => ({ email: `bulk${i}@example.com`, name: '', locale: 'en', timezone: 'UTC', topics: [], attributes: {} })),
       at,
     );
-    await s.appendConsentEvents([...ids.values()].map((subscriberId) => ({ subscriberId, newsletterId: 'nl', kind: 'consent' as const, at, source: 'test' })), at);
+    await s.appendConsentEvents(
+      [...ids.values()].map((subscriberId) => ({ subscriberId, newsletterId: 'nl', kind: 'consent' as const, at, source: 'test' })),
+      at,
+    );
     const { issue } = await s.createIssue(draft());
     const claimed = await s.claim(issue.id, 'nl', 1100, T0, '2026-11-23T07:01:00.000Z');
     expect(claimed).toHaveLength(1100);
-    await s.record(claimed.map((c) => ({ outboxId: c.outboxId, state: 'sent', messageId: `<${c.outboxId}@t>`, response: '250 ok' })), T0);
+    await s.record(
+      claimed.map((c) => ({ outboxId: c.outboxId, state: 'sent', messageId: `<${c.outboxId}@t>`, response: '250 ok' })),
+      T0,
+    );
     expect(await s.counts(issue.id)).toMatchObject({ sent: 1100, sending: 0 });
     const last = claimed[1099]!.outboxId;
     expect((await s.outboxRows(issue.id)).find((r) => r.outboxId === last)).toMatchObject({ messageId: `<${last}@t>`, lastResponse: '250 ok', sentAt: T0 });
@@ -335,7 +359,6 @@ describe('SQLite store across processes', () => {
       expect(results.map((r) => r.stdout.trim())).toEqual(['ok', 'ok', 'ok']);
     }
   });
-
 });
 
 describe('PostgreSQL store under concurrency', () => {
@@ -349,9 +372,7 @@ describe('PostgreSQL store under concurrency', () => {
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.issue.id)).size).toBe(1);
       const issueId = results[0]!.issue.id;
-      const claims = await Promise.all(
-        [a, b, c, a, b, c].map((s) => s.claim(issueId, 'nl', 60, T0, '2026-11-23T07:01:00.000Z')),
-      );
+      const claims = await Promise.all([a, b, c, a, b, c].map((s) => s.claim(issueId, 'nl', 60, T0, '2026-11-23T07:01:00.000Z')));
       const ids = claims.flat().map((x) => x.outboxId);
       expect(ids).toHaveLength(300);
       expect(new Set(ids).size).toBe(300);

@@ -53,10 +53,9 @@ describe('selectArticles', () => {
   });
 
   it('orders newest first and caps, leaving the rest out as over-limit', () => {
-    const s = select(
-      [article('b', '2026-03-04T00:00:00.000Z'), article('d', '2026-03-08T00:00:00.000Z'), article('a', '2026-03-03T00:00:00.000Z'), article('c', '2026-03-06T00:00:00.000Z')],
-      { maxArticles: 2 },
-    );
+    const s = select([article('b', '2026-03-04T00:00:00.000Z'), article('d', '2026-03-08T00:00:00.000Z'), article('a', '2026-03-03T00:00:00.000Z'), article('c', '2026-03-06T00:00:00.000Z')], {
+      maxArticles: 2,
+    });
     expect(s.articles.map((a) => a.id)).toEqual(['d', 'c']);
     expect(reasons(s)).toEqual({ b: 'over-limit', a: 'over-limit' });
   });
@@ -100,10 +99,7 @@ describe('selectArticles', () => {
   });
 
   it('does not let a translation published after the slot ride along', () => {
-    const s = select([
-      article('tariffs', '2026-03-05T00:00:00.000Z'),
-      article('tariffs-fr', '2026-03-10T00:00:00.000Z', { lang: 'fr', translationOf: 'tariffs' }),
-    ]);
+    const s = select([article('tariffs', '2026-03-05T00:00:00.000Z'), article('tariffs-fr', '2026-03-10T00:00:00.000Z', { lang: 'fr', translationOf: 'tariffs' })]);
     expect(s.articles.map((a) => a.id)).toEqual(['tariffs']);
     expect(s.articles[0]!.translations).toEqual({});
   });

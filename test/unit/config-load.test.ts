@@ -149,7 +149,10 @@ describe('loadConfig environment', () => {
       const c = load({});
       expect(c.delivery.stopAfterFailures, delivery).toBe(expected);
       expect(c.delivery).not.toHaveProperty('pauseAfterFailures');
-      expect(c.warnings.some((w) => /delivery\.pauseAfterFailures is now delivery\.stopAfterFailures/.test(w)), delivery).toBe(warned);
+      expect(
+        c.warnings.some((w) => /delivery\.pauseAfterFailures is now delivery\.stopAfterFailures/.test(w)),
+        delivery,
+      ).toBe(warned);
     }
   });
 

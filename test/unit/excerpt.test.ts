@@ -36,9 +36,7 @@ describe('excerpt', () => {
 
 describe('markdown to text', () => {
   it('keeps link text and drops emphasis, code marks and images', () => {
-    expect(markdownToText('A **bold** and _soft_ [link](https://x.example) with `code` ![img](a.png)')).toBe(
-      'A bold and soft link with code',
-    );
+    expect(markdownToText('A **bold** and _soft_ [link](https://x.example) with `code` ![img](a.png)')).toBe('A bold and soft link with code');
   });
 
   it('skips headings, rules and code fences and joins list lines', () => {

@@ -38,7 +38,7 @@ describe('fast DATA stream', () => {
       const len = Math.floor(rnd() * 200);
       const bytes = Buffer.from(Array.from({ length: len }, () => alphabet[Math.floor(rnd() * alphabet.length)]!));
       const chunks: Buffer[] = [];
-      for (let i = 0; i < bytes.length; ) {
+      for (let i = 0; i < bytes.length;) {
         const n = 1 + Math.floor(rnd() * 40);
         chunks.push(bytes.subarray(i, i + n));
         i += n;
@@ -62,7 +62,7 @@ describe('fast DATA stream', () => {
     expect((await through([message], true)).out.toString('latin1')).toBe('Subject: x\r\n\r\nline one\r\n...stuffed already\r\nend\r\n.\r\n');
   });
 
-  it("looks inside a constant part once, and still checks its first byte against the byte before it", () => {
+  it('looks inside a constant part once, and still checks its first byte against the byte before it', () => {
     const part = Buffer.from('line one\r\nline two\r\n', 'latin1');
     constantParts.add(part);
     expect(passesUnchanged(part, false)).toBe(true);

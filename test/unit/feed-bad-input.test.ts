@@ -75,20 +75,14 @@ describe('parseFeed: bad items are reported with the origin and their title or l
     expect(a.problems).toEqual([{ place: 'a.xml', message: expect.stringContaining('item "Two": duplicate id "urn:e"') }]);
     const j = parseFeed(json, 'j.json');
     expect(j.articles.map((x) => x.title)).toEqual(['One']);
-    expect(j.problems.map((p) => p.message)).toEqual([
-      expect.stringContaining('item "Two": duplicate id "1"'),
-      'item "Three": date "yesterday" does not parse; skipped',
-    ]);
+    expect(j.problems.map((p) => p.message)).toEqual([expect.stringContaining('item "Two": duplicate id "1"'), 'item "Three": date "yesterday" does not parse; skipped']);
   });
 
   it('reports an item with neither title nor text by its link, or its position', () => {
     const rss = `<rss version="2.0"><channel><title>t</title>
       <item><link>https://x.org/empty</link><pubDate>Mon, 02 Nov 2026 08:00:00 GMT</pubDate></item>
       <item><guid>g</guid><pubDate>Mon, 02 Nov 2026 08:00:00 GMT</pubDate></item></channel></rss>`;
-    expect(parseFeed(rss, 'x').problems.map((p) => p.message)).toEqual([
-      'item https://x.org/empty: has no title and no text; skipped',
-      'item 2: has no title and no text; skipped',
-    ]);
+    expect(parseFeed(rss, 'x').problems.map((p) => p.message)).toEqual(['item https://x.org/empty: has no title and no text; skipped', 'item 2: has no title and no text; skipped']);
   });
 
   it('never keeps a link or image that is not http(s)', () => {

@@ -55,7 +55,10 @@ describe('memoCheck (what typed input may make the process remember)', () => {
     expect(memo.check('x'.repeat(11), yes)).toBe(true);
     expect(asked).toBe(3);
     expect(memo.size).toBe(1);
-    for (const k of ['a', 'b', 'c', 'd']) memo.check(k, () => { throw new Error('Intl refused'); });
+    for (const k of ['a', 'b', 'c', 'd'])
+      memo.check(k, () => {
+        throw new Error('Intl refused');
+      });
     expect(memo.size).toBe(3);
     expect(memo.check('a', yes)).toBe(false); // remembered: a throw is a no
     expect(memo.check('d', yes)).toBe(true); // not remembered: the memo was full

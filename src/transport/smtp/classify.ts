@@ -81,5 +81,10 @@ export function toTransportError(err: unknown, dataStarted: boolean): TransportE
       unknown: 'in-doubt',
     } as const
   )[verdict.kind];
-  return new TransportError(kind, verdict.reason, { ...details, ...(verdict.kind === 'throttle' ? { throttle: true } : {}), ...(verdict.kind === 'hard-bounce' ? { addressGone: true } : {}) }, { cause: err });
+  return new TransportError(
+    kind,
+    verdict.reason,
+    { ...details, ...(verdict.kind === 'throttle' ? { throttle: true } : {}), ...(verdict.kind === 'hard-bounce' ? { addressGone: true } : {}) },
+    { cause: err },
+  );
 }

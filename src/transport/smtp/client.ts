@@ -76,7 +76,9 @@ export function heloArgument(name: string): string {
  */
 export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnections, maxMessages = 500, rateLimit, logger }: SmtpOptions): Transport {
   if (isIP(heloName)) {
-    logger?.warn(`delivery.heloName: the name given in EHLO is an IP address (${heloName}); many receivers score that as spam. Set delivery.heloName to this host's DNS name (one whose address resolves back to it)`);
+    logger?.warn(
+      `delivery.heloName: the name given in EHLO is an IP address (${heloName}); many receivers score that as spam. Set delivery.heloName to this host's DNS name (one whose address resolves back to it)`,
+    );
   }
   const pool = new SMTPPool({
     host: endpoint.host,
