@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { simpleParser, type AddressObject } from 'mailparser';
+import { capturedRecipients } from '../helpers/captured.js';
 import { makeProject, REPO, type TestProject } from '../helpers/project.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -10,13 +10,7 @@ const PINNED_AT = '2026-11-28T12:00:00Z';
 let project: TestProject | undefined;
 afterEach(() => project?.cleanup());
 
-/** The address each captured message went to (its To header, parsed). */
-const delivered = async (dir: string) => {
-  const mail = join(dir, 'data', 'mail');
-  const files = readdirSync(mail, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.eml'));
-  const to = await Promise.all(files.map(async (f) => ((await simpleParser(readFileSync(join(mail, f)))).to as AddressObject).value[0]!.address!.toLowerCase()));
-  return to.sort();
-};
+const delivered = capturedRecipients;
 
 it('`send` with a list holding a stray quote, an unclosed quote and binary junk: the bad rows reported at file:line, everyone else mailed, exit 0', async () => {
   project = makeProject();

@@ -1,8 +1,8 @@
 import { afterEach, expect, it } from 'vitest';
-import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { simpleParser, type AddressObject } from 'mailparser';
 import { parse } from 'csv-parse/sync';
+import { capturedRecipients } from '../helpers/captured.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
 import { runCli } from '../helpers/cli.js';
 import { HEADER } from '../helpers/lists.js';
@@ -20,13 +20,7 @@ const project = (options: Parameters<typeof makeProject>[0] = {}) => {
   return p;
 };
 
-/** The address each captured message went to (its To header, parsed). */
-const delivered = async (dir: string) => {
-  const mail = join(dir, 'data', 'mail');
-  const files = readdirSync(mail, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.eml'));
-  const to = await Promise.all(files.map(async (f) => ((await simpleParser(readFileSync(join(mail, f)))).to as AddressObject).value[0]!.address!.toLowerCase()));
-  return to.sort();
-};
+const delivered = capturedRecipients;
 
 it('`send` with a CRM export whose names come first and hold an unclosed quote: the bad row reported at file:line, no reader swallowed, everyone else mailed, exit 0', async () => {
   const p = project();
