@@ -3,13 +3,13 @@
  * CRM exports carry stray quotes (`Dwayne "The Rock" Johnson`), half-quoted fields and binary
  * junk, and a parser that stops at the first of them would stop every reader's mail with it.
  *
- * - A quote inside an unquoted field is taken as it is (`Dwayne "The Rock" Johnson`).
+ * - A quote inside an unquoted field is taken as it is (`Dwayne "The Rock" Johnson`), and so is
+ *   a bare quote inside a quoted field that is not followed by a comma or the end of the row.
  * - A quoted field may span lines (a name with a line break), up to MAX_SPAN lines. One that
  *   is still open then, or that runs into a line the caller recognises as the start of a row
  *   (`rowStart`), or that ends badly, is reported at the line it opened on, and reading starts
  *   again at the line after it: the rows it would have swallowed are read as rows.
- * - A quoted field followed by more text before the comma, and a line holding NUL or bytes
- *   that are not UTF-8, are reported and skipped.
+ * - A line holding NUL or bytes that are not UTF-8 is reported and skipped.
  * - Empty lines are skipped. Line numbers are 1-based, the line a row starts on.
  * Pure: the caller reads the lines (a whole text, or a stream for big lists).
  */
@@ -37,15 +37,22 @@ function parseRecord(s: string): Parsed {
           i = q + 2;
           continue;
         }
-        i = q + 1;
+        // A quote closes the field only where the field can end (before a comma or the end);
+        // elsewhere it is a quote written bare inside a quoted field (`"Dwayne "The Rock" Johnson"`),
+        // as CRM exports do, and it is kept as text.
+        let j = q + 1;
+        while (s[j] === ' ' || s[j] === '\t') j++;
+        if (j < s.length && s[j] !== ',') {
+          value += '"';
+          i = q + 1;
+          continue;
+        }
+        i = j;
         break;
       }
-      let j = i;
-      while (s[j] === ' ' || s[j] === '\t') j++;
       fields.push(value);
-      if (j >= s.length) return { fields };
-      if (s[j] !== ',') return { error: `column ${fields.length}: text after the closing quote of a quoted field (a quote inside a field is written "")` };
-      i = j + 1;
+      if (i >= s.length) return { fields };
+      i++;
     } else {
       const comma = s.indexOf(',', i);
       if (comma < 0) {
@@ -61,6 +68,7 @@ function parseRecord(s: string): Parsed {
 /** NUL, or U+FFFD where the file's bytes were not UTF-8. */
 // eslint-disable-next-line no-control-regex -- NUL is exactly what is looked for
 const NOT_TEXT = /[\u0000\uFFFD]/;
+const NOT_TEXT_ERROR = 'holds NUL or bytes that are not UTF-8 text (binary data, or a file saved as Windows-1252 or Latin-1: save it as "CSV UTF-8")';
 
 /** Feed it the file's lines in order (`push`), then `end()`; each returns the rows now complete. */
 export class CsvRowReader {
@@ -86,7 +94,7 @@ export class CsvRowReader {
   private take(line: number, text: string): CsvRow[] {
     if (this.pending.length === 0) {
       if (text === '') return [];
-      if (NOT_TEXT.test(text)) return [{ line, error: 'holds NUL or bytes that are not UTF-8 text (binary data?)' }];
+      if (NOT_TEXT.test(text)) return [{ line, error: NOT_TEXT_ERROR }];
       const parsed = parseRecord(text);
       if (parsed === 'open') {
         this.pending = [[line, text]];

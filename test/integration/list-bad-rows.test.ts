@@ -30,7 +30,9 @@ it('`send` with a list holding a stray quote, an unclosed quote and binary junk:
   expect(send.code, send.stderr).toBe(0);
   expect(send.stderr).not.toMatch(/unexpected error|^\s+at /m);
   expect(send.stderr).toContain(`${list}:13: not a valid CSV row (a quote opened on this line is never closed at the end of a field); row skipped`);
-  expect(send.stderr).toContain(`${list}:14: not a valid CSV row (holds NUL or bytes that are not UTF-8 text (binary data?)); row skipped`);
+  expect(send.stderr).toContain(
+    `${list}:14: not a valid CSV row (holds NUL or bytes that are not UTF-8 text (binary data, or a file saved as Windows-1252 or Latin-1: save it as "CSV UTF-8")); row skipped`,
+  );
   expect(await delivered(project.dir)).toEqual(['ada@example.com', 'camille@example.fr', 'grace@example.com', 'jean.dupont@example.fr', 'late@example.org', 'layla@example.net', 'rock@example.org']);
 }, 30_000);
 

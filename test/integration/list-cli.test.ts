@@ -53,7 +53,9 @@ it('`subscribers import FILE` of a CRM export with bad rows reports each at file
   expect(imported.stderr).not.toMatch(/unexpected error|^\s+at /m);
   expect(imported.stderr).toContain(`weekly-brief: 3 readers in ${crm}; 3 consent change(s) recorded`);
   expect(imported.stderr).toContain(`${crm}:4: not a valid CSV row (a quote opened on this line is never closed at the end of a field); row skipped`);
-  expect(imported.stderr).toContain(`${crm}:5: not a valid CSV row (holds NUL or bytes that are not UTF-8 text (binary data?)); row skipped`);
+  expect(imported.stderr).toContain(
+    `${crm}:5: not a valid CSV row (holds NUL or bytes that are not UTF-8 text (binary data, or a file saved as Windows-1252 or Latin-1: save it as "CSV UTF-8")); row skipped`,
+  );
   expect(imported.stderr).toContain(`${crm}:6: the columns of this row are separated by ";"; list files use commas (","); row skipped`);
   const shown = await runCli(['subscribers', 'show', '--json', '--config', p.configFile, '--', '-dash@example.org']);
   expect(shown.code, shown.stderr).toBe(0);
