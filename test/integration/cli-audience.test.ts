@@ -7,6 +7,9 @@ import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { runCli } from '../helpers/cli.js';
 
+/** The sample list's first issue (slot Mon 2026-11-23), whatever today is. */
+const PINNED_AT = '2026-11-28T12:00:00Z';
+
 describe('subscribers import, export, forget', () => {
   let project: TestProject;
   let sink: SmtpSink;
@@ -28,7 +31,7 @@ describe('subscribers import, export, forget', () => {
     const list = join(project.dir, 'subscribers', 'weekly-brief.csv');
     writeFileSync(list, rows.join('\n') + '\n');
     expect(statSync(list).size).toBeGreaterThan(4 * 1024 * 1024);
-    const r = await runCli(['send', '--dry-run', '--json', '--config', project.configFile], { timeoutMs: 60_000 });
+    const r = await runCli(['send', '--dry-run', '--json', '--at', PINNED_AT, '--config', project.configFile], { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('applying the subscriber list in a thread of its own');
     expect(r.stderr).toContain(`${list}:6: "not-an-address" is not a valid email address`);
@@ -36,7 +39,7 @@ describe('subscribers import, export, forget', () => {
     expect(summary!.wouldSend).toBe(24_000);
     expect(summary!.audience.consent).toBe(24_000);
     // Applied and marked as synced by the thread: the next command only hashes the file.
-    const again = await runCli(['send', '--dry-run', '--config', project.configFile], { timeoutMs: 60_000 });
+    const again = await runCli(['send', '--dry-run', '--at', PINNED_AT, '--config', project.configFile], { timeoutMs: 60_000 });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('in a thread of its own');
     expect(again.stderr).toContain(`${list}:6: "not-an-address" is not a valid email address`);
@@ -60,7 +63,7 @@ describe('subscribers import, export, forget', () => {
     expect(first.stderr).toContain('2 consent change(s) recorded');
     expect((await cli('subscribers', 'import', list)).stderr).toContain('0 consent change(s) recorded');
 
-    const send = await cli('send');
+    const send = await cli('send', '--at', PINNED_AT);
     expect(send.code, send.stderr).toBe(0);
     const byTo = new Map(await Promise.all(sink.received.map(async (r) => [r.to[0]!, await simpleParser(r.raw)] as const)));
     expect(byTo.get('kim@example.com')!.html).toContain('Acme &amp; Sons');

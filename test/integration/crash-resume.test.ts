@@ -4,6 +4,9 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { killSpawned } from '../helpers/cli.js';
 
+/** A fixed time: the first and the resumed `send` must see the same slot, whatever today is. */
+const PINNED_AT = '2026-11-28T12:00:00Z';
+
 const READERS = 2000;
 
 describe('crash mid-send (SIGKILL) and resume', () => {
@@ -22,7 +25,7 @@ describe('crash mid-send (SIGKILL) and resume', () => {
     sink = await startSmtpSink();
     const env = { SMTP_URL: sink.url };
 
-    const first = spawnCli(['send', '--config', project.configFile], { env });
+    const first = spawnCli(['send', '--at', PINNED_AT, '--config', project.configFile], { env });
     // Wait for the send to be well under way, then kill it without warning.
     const deadline = Date.now() + 60_000;
     while (sink.received.length < 300) {
@@ -36,7 +39,7 @@ describe('crash mid-send (SIGKILL) and resume', () => {
     expect(beforeRestart).toBeLessThan(READERS);
 
     // The restart waits for the dead process's leases, marks its in-flight rows unknown, and finishes.
-    const second = await runCli(['send', '--config', project.configFile], { env, timeoutMs: 90_000 });
+    const second = await runCli(['send', '--at', PINNED_AT, '--config', project.configFile], { env, timeoutMs: 90_000 });
     // Killed mid-batch, the rows in flight are in doubt and `send` exits 1; killed between two
     // batches (possible on a loaded machine), nothing is in doubt and it exits 0. Either way it says so.
     const inDoubt = Number(/in doubt (\d+)/.exec(second.stderr)?.[1]);
@@ -74,7 +77,7 @@ describe('crash mid-send (SIGKILL) and resume', () => {
     project = makeProject({ subscribers: rows.join('\n') });
     sink = await startSmtpSink();
     const env = { SMTP_URL: sink.url };
-    const first = spawnCli(['send', '--config', project.configFile], { env });
+    const first = spawnCli(['send', '--at', PINNED_AT, '--config', project.configFile], { env });
     const deadline = Date.now() + 60_000;
     while (sink.received.length < 200) {
       if (Date.now() > deadline || first.child.exitCode !== null) throw new Error(`send did not get under way\n${first.stderr()}`);
@@ -87,7 +90,7 @@ describe('crash mid-send (SIGKILL) and resume', () => {
     expect(report.counts.unknown).toBe(0);
     expect(report.counts.sent).toBe(sink.received.length);
     expect(report.counts.queued).toBeGreaterThan(0);
-    const second = await runCli(['send', '--config', project.configFile], { env, timeoutMs: 90_000 });
+    const second = await runCli(['send', '--at', PINNED_AT, '--config', project.configFile], { env, timeoutMs: 90_000 });
     expect(second.code, second.stderr).toBe(0);
     const to = sink.received.flatMap((m) => m.to);
     expect(to).toHaveLength(READERS);
