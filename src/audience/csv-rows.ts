@@ -18,7 +18,7 @@ export type CsvRow = { line: number; fields: string[] } | { line: number; error:
 /** How many lines one quoted field may span before its quote counts as never closed. */
 export const MAX_SPAN = 20;
 
-type Parsed = { fields: string[] } | { error: string } | 'open';
+type Parsed = { fields: string[] } | 'open';
 
 /** One record from `s` (which may hold line breaks of a quoted field), or 'open' when a quote is not closed yet. */
 function parseRecord(s: string): Parsed {
@@ -106,7 +106,7 @@ export class CsvRowReader {
     this.pending.push([line, text]);
     const parsed = parseRecord(this.pending.map(([, t]) => t).join('\n'));
     if (parsed === 'open') return this.pending.length >= MAX_SPAN ? this.giveUp() : [];
-    if ('error' in parsed || this.pending.some(([, t]) => NOT_TEXT.test(t))) return this.giveUp();
+    if (this.pending.some(([, t]) => NOT_TEXT.test(t))) return this.giveUp();
     const start = this.pending[0]![0];
     this.pending = [];
     return [{ line: start, ...parsed }];
