@@ -4,9 +4,10 @@ import { createHttpApp, type HttpApp } from '../../src/http/app.js';
 import { signToken } from '../../src/domain/tokens.js';
 import { silentLogger } from '../../src/domain/logger.js';
 import type { App } from '../../src/app.js';
-import { joinRaw, type OutgoingMessage, type SendResult, type Transport } from '../../src/transport/transport.js';
+import { joinRaw, type OutgoingMessage } from '../../src/transport/transport.js';
 import { makeProject, TEST_ENV, type TestProject } from '../helpers/project.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
+import { recordingTransport } from '../helpers/recording-transport.js';
 import { dropSchema, pgSchemaUrl } from '../helpers/postgres.js';
 
 /**
@@ -30,15 +31,8 @@ describe.each(stores)('confirmation links on $name', (kind) => {
   let app: App;
   let teardown: () => Promise<void>;
   const clock = fixedClock('2026-11-28T15:00:00Z');
-  const sent: OutgoingMessage[] = [];
-  const recording: Transport = {
-    name: 'recording',
-    async send(m): Promise<SendResult> {
-      sent.push(m);
-      return { messageId: m.messageId, response: '250 ok' };
-    },
-    async close() {},
-  };
+  const recording = recordingTransport();
+  const sent = recording.sent;
   let h: HttpApp;
 
   beforeEach(async () => {

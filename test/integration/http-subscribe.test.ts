@@ -4,9 +4,10 @@ import { createHttpApp, type HttpApp } from '../../src/http/app.js';
 import { syncListFile } from '../../src/audience/sync.js';
 import type { App } from '../../src/app.js';
 import type { Logger } from '../../src/domain/logger.js';
-import type { OutgoingMessage, SendResult, Transport } from '../../src/transport/transport.js';
+import type { SendResult, Transport } from '../../src/transport/transport.js';
 import { makeProject, type TestProject } from '../helpers/project.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
+import { recordingTransport } from '../helpers/recording-transport.js';
 import { until } from '../helpers/wait.js';
 
 /** POST /subscribe as an attacker probes it, and what the reader gets (issue 19, "Data and secrets"). */
@@ -16,20 +17,13 @@ describe('POST /subscribe', () => {
   let project: TestProject;
   let app: App;
   const clock = fixedClock(NOW);
-  const sent: OutgoingMessage[] = [];
+  const recording = recordingTransport();
+  const sent = recording.sent;
   const logged: string[] = [];
   const logger: Logger = {
     info: (m, f) => void logged.push(`${m} ${JSON.stringify(f ?? {})}`),
     warn: (m, f) => void logged.push(`${m} ${JSON.stringify(f ?? {})}`),
     error: (m, f) => void logged.push(`${m} ${JSON.stringify(f ?? {})}`),
-  };
-  const recording: Transport = {
-    name: 'recording',
-    async send(m): Promise<SendResult> {
-      sent.push(m);
-      return { messageId: m.messageId, response: '250 ok' };
-    },
-    async close() {},
   };
   beforeEach(async () => {
     clock.set(NOW);
