@@ -6,6 +6,14 @@ import { formatProblem } from '../domain/errors.js';
 import { renderIssue } from '../service/render-issue.js';
 import { openApp, parseAt, parseTimeZone, withAt, withConfig, type CommonOptions } from './options.js';
 
+/** Gmail shows "[Message clipped]" past 102 KB of HTML, hiding the rest (footer and unsubscribe link included). */
+export const GMAIL_CLIP_BYTES = 102 * 1024;
+
+export function htmlSize(html: string): { bytes: number; text: string; clipped: boolean } {
+  const bytes = Buffer.byteLength(html, 'utf8');
+  return { bytes, text: `${(bytes / 1024).toFixed(1)} KB of Gmail's 102 KB`, clipped: bytes > GMAIL_CLIP_BYTES };
+}
+
 export function renderCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('render')
     .description('Write the issue of the current (or --at) slot as .html, .txt and .eml per locale, for checking by hand or by tools. Sends nothing.')
@@ -28,7 +36,12 @@ export function renderCommand(setExit: (code: number) => void): Command {
           await writeFile(`${base}.html`, l.html);
           await writeFile(`${base}.txt`, l.text);
           await writeFile(`${base}.eml`, l.eml);
-          process.stderr.write(`${n.id} [${l.locale}] "${l.subject}" -> ${base}.{html,txt,eml}\n`);
+          const size = htmlSize(l.html);
+          process.stderr.write(`${n.id} [${l.locale}] "${l.subject}" -> ${base}.{html,txt,eml} (HTML ${size.text})\n`);
+          if (size.clipped)
+            process.stderr.write(
+              `  warning: Gmail clips an HTML part above 102 KB: readers see "[Message clipped]" and lose the footer with the unsubscribe link; lower maxArticles or shorten the template\n`,
+            );
         }
         const what = r.draft ? 'a draft (no issue is stored for this slot yet)' : `stored issue #${r.issue.id}`;
         process.stderr.write(`${n.id}: slot ${r.slot}, ${r.issue.articles.length} articles, ${what}\n`);

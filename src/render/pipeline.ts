@@ -2,7 +2,8 @@
  * Rendering, as pure steps in this order:
  *   1. view      buildIssueView: issue data for one locale, reader values as sentinels   (view.ts)
  *   2. fill      Handlebars (strict) fills the layout with the view → MJML text
- *   3. compile   MJML 5 in strict validation → minified HTML, once per (issue, locale); preheader made neutral
+ *   3. compile   MJML 5 in strict validation → minified HTML, once per (issue, locale); then corrected
+ *                (correctMjmlHtml: neutral preheader, valid <img>, the dark-mode class on the wrapper)
  *   4. text      html-to-text on that HTML → the plain-text part, links listed
  *   5. reader    per recipient, only the reader's values go in                          (reader-fill.ts)
  * Steps 1-4 run once per (issue, locale); step 5 runs per reader and costs microseconds.
@@ -144,6 +145,31 @@ export function neutralPreheader(html: string): string {
   return html.replace(MJML_PREHEADER, '<div style="display:none;font-size:0;line-height:0;max-height:0;max-width:0;opacity:0;overflow:hidden;mso-hide:all;">');
 }
 
+/**
+ * MJML writes `height="auto"` on every image without a fixed height: not a valid attribute value
+ * (html-validate: attribute-allowed-values). Without it the image keeps its aspect ratio
+ * everywhere (`height:auto` stays in the style; Outlook sizes by the width attribute).
+ */
+export function validImageHeights(html: string): string {
+  return html.replace(/(<img\b[^>]*?) height="auto"/g, '$1');
+}
+
+/**
+ * MJML repeats mj-body's light background inline on the div it wraps the mail in (for Gmail,
+ * which drops <body>), but puts mj-body's css-class on <body> only: in dark mode that div stays
+ * light under the masthead and footer while their links turn pale. The div gets the class too.
+ */
+export function darkModeWrapper(html: string): string {
+  const bodyClass = /<body class="([^"]+)"/.exec(html)?.[1];
+  if (!bodyClass) return html;
+  return html.replace(/<div (aria-label="[^"]*" aria-roledescription="email" role="article")/, `<div class="${bodyClass}" $1`);
+}
+
+/** What step 3 does to MJML's HTML, in order. */
+export function correctMjmlHtml(html: string): string {
+  return darkModeWrapper(validImageHeights(neutralPreheader(html)));
+}
+
 /** Step 3: MJML in strict validation (in a worker thread: mjml-thread.ts); any validation error refuses the template. */
 export async function compileMjml(mjml: string, file: string): Promise<{ html: string; warnings: string[] }> {
   try {
@@ -151,7 +177,7 @@ export async function compileMjml(mjml: string, file: string): Promise<{ html: s
     // indentation was a quarter of the HTML, paid per reader on the wire and in the inbox
     // (Gmail clips a message past 102 KB): 55 to 43 KB per sample message, (d) about +30 %.
     const result = await compileInThread(mjml, { validationLevel: 'strict', keepComments: false, filePath: file, minify: true, minifyOptions: { minifyCss: false } });
-    return { html: neutralPreheader(result.html), warnings: result.warnings };
+    return { html: correctMjmlHtml(result.html), warnings: result.warnings };
   } catch (e) {
     // The worker gone is not the template's fault: thrown on as it is, not as a broken template.
     if (!(e instanceof MjmlCompileError)) throw e;

@@ -1,6 +1,7 @@
 import type { Article, Issue, IssueArticle } from '../domain/types.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import { isRtl } from '../domain/locale.js';
+import { textDirection } from '../domain/bidi.js';
 import { READER_FIELDS, sentinel } from './reader-fill.js';
 
 export interface ArticleView {
@@ -12,8 +13,10 @@ export interface ArticleView {
   author: string | null;
   image: { url: string; alt: string } | null;
   lang: string | null;
-  /** The article's own writing direction, so an English story reads right in an Arabic issue. */
+  /** The article's own writing direction, so an English story reads right in an Arabic issue ('auto' only for text without letters). */
   textDir: 'ltr' | 'rtl' | 'auto';
+  /** The side the article's card is aligned to: its own start side (the reader's when its language is unknown). */
+  align: 'left' | 'right';
 }
 
 export interface IssueView {
@@ -49,6 +52,8 @@ export function buildIssueView(issue: Issue, newsletter: NewsletterConfig, local
   const dateFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: timezone || newsletter.timezone });
   const articles = issue.articles.map((ia): ArticleView => {
     const a = articleFor(ia, locale);
+    // Unknown language: the text's first strong character decides, as dir="auto" would.
+    const textDir = a.lang ? (isRtl(a.lang) ? 'rtl' : 'ltr') : (textDirection(`${a.title} ${a.excerpt}`) ?? 'auto');
     return {
       id: a.id,
       title: a.title,
@@ -56,10 +61,11 @@ export function buildIssueView(issue: Issue, newsletter: NewsletterConfig, local
       date: dateFmt.format(new Date(a.publishedAt)),
       excerpt: a.excerpt,
       author: a.author ?? null,
-      image: a.image ?? null,
+      // A picture that says nothing in words would be read out as its file name: the title stands in.
+      image: a.image ? { url: a.image.url, alt: a.image.alt.trim() || a.title } : null,
       lang: a.lang ?? null,
-      // Unknown language: let the text's first strong character decide.
-      textDir: a.lang ? (isRtl(a.lang) ? 'rtl' : 'ltr') : 'auto',
+      textDir,
+      align: textDir === 'auto' ? (rtl ? 'right' : 'left') : textDir === 'rtl' ? 'right' : 'left',
     };
   });
   return {

@@ -148,6 +148,9 @@ describe('newsletter CLI', { timeout: 120_000 }, () => {
     for (const l of ['en', 'fr', 'ar']) for (const ext of ['html', 'txt', 'eml']) expect(existsSync(join(out, `weekly-brief.${l}.${ext}`))).toBe(true);
     expect(readFileSync(join(out, 'weekly-brief.ar.html'), 'utf8')).toMatch(/<html[^>]*dir="rtl"/);
     expect(readFileSync(join(out, 'weekly-brief.fr.txt'), 'utf8')).toContain('Bonjour Sample Reader,');
+    // The HTML size is reported against Gmail's clipping limit, as the file on disk measures it.
+    const size = Buffer.byteLength(readFileSync(join(out, 'weekly-brief.ar.html')));
+    expect(r.stderr).toContain(`weekly-brief.ar.{html,txt,eml} (HTML ${(size / 1024).toFixed(1)} KB of Gmail's 102 KB)`);
     expect(emlFiles(project.dir)).toHaveLength(0);
     const one = await runCli(['render', '--config', project.configFile, '--out', join(project.dir, 'one'), '--locale', 'fr-CA', '--at', PINNED_AT]);
     expect(one.code).toBe(0);

@@ -142,4 +142,38 @@ describe('render pipeline', () => {
     expect((err as Error).message).toMatch(/layout\.mjml\.hbs: MJML validation failed/);
     expect((err as Error).message).toContain('not-a-colour');
   });
+
+  it('gives an Arabic mail rtl on every section and column, and each card its own direction and start side', async () => {
+    const { newsletter, files } = setup();
+    const withArabic = issue();
+    withArabic.articles[0] = { ...withArabic.articles[0]!, title: 'تحلية المياه', excerpt: 'نص عربي', image: { url: 'https://example.org/a.jpg', alt: ' ' } };
+    withArabic.articles.push({
+      id: 'scraped',
+      title: 'A scraped page in English',
+      publishedAt: '2026-11-18T00:00:00.000Z',
+      topics: [],
+      excerpt: 'No language given',
+      paragraphs: [],
+      origin: 'x.txt',
+      translations: {},
+    });
+    const ar = renderForReader(await renderLocale({ issue: withArabic, newsletter, locale: 'ar', files: files(), publicUrl: 'https://n.test' }), {
+      name: 'ليلى',
+      email: 'layla@example.net',
+      unsubscribeUrl: 'https://n.test/u/t',
+      preferencesUrl: 'https://n.test/p/t',
+    });
+    // MJML's default is direction:ltr inline on every section cell and column.
+    expect(ar.html).not.toContain('direction:ltr');
+    expect(ar.html.match(/direction:rtl/g)?.length).toBeGreaterThan(10);
+    // The Arabic lead (language unknown, Arabic letters) reads rtl; the English cards left-aligned, the reader's words (date, "read more") in Arabic.
+    expect(ar.html).toMatch(/<h2 [^>]*dir="rtl"><a [^>]*>تحلية المياه<\/a><\/h2>/);
+    expect(ar.html).toMatch(/text-align:left;[^"]*"><h3 [^>]*dir="ltr"><a [^>]*>A scraped page in English/);
+    expect(ar.html).toMatch(/<a href="https:\/\/example.org\/two\?[^"]*" lang="ar" dir="rtl">اقرأ المزيد<\/a>/);
+    // A picture without words is described by its article's title; no invalid height="auto".
+    expect(ar.html).toMatch(/<img alt="تحلية المياه" /);
+    expect(ar.html).not.toMatch(/<img [^>]*height="auto"/);
+    // The div MJML wraps the mail in carries the dark-mode class, or it stays light under the masthead.
+    expect(ar.html).toMatch(/<div class="body-bg" aria-label="[^"]*" aria-roledescription="email" role="article" lang="ar" dir="rtl"/);
+  });
 });
