@@ -15,7 +15,8 @@ import type { Transport } from './transport/transport.js';
 import { createCaptureTransport } from './transport/capture.js';
 import { createSmtpTransport } from './transport/smtp/client.js';
 import type { DeliverySettings } from './delivery/deliver.js';
-import type { MessageOptions } from './delivery/message.js';
+import { DKIM_HEADERS, type MessageOptions } from './delivery/message.js';
+import { signingTransport } from './delivery/dkim.js';
 import { ErrorCodes, NewsletterError } from './domain/errors.js';
 import { resolve } from 'node:path';
 
@@ -62,8 +63,8 @@ function generatedSecret(dataDir: string): string {
 }
 
 function messageOptions(config: Config): MessageOptions {
-  const { dkim, bounceAddress } = config.delivery;
-  if (!dkim) return { bounceAddress };
+  const { dkim, bounceAddress, complaintAddress } = config.delivery;
+  if (!dkim) return { bounceAddress, complaintAddress };
   const file = resolve(config.baseDir, dkim.privateKeyFile);
   let privateKey: string;
   try {
@@ -74,7 +75,7 @@ function messageOptions(config: Config): MessageOptions {
   if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKey)) {
     throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `delivery.dkim.privateKeyFile: ${file} is not a PEM private key`, { place: config.file });
   }
-  return { bounceAddress, dkim: { domainName: dkim.domain, keySelector: dkim.selector, privateKey } };
+  return { bounceAddress, complaintAddress, dkim: { domainName: dkim.domain, keySelector: dkim.selector, privateKey } };
 }
 
 export async function createApp(options: AppOptions): Promise<App> {
@@ -82,7 +83,7 @@ export async function createApp(options: AppOptions): Promise<App> {
   for (const w of config.warnings) options.logger.warn(w);
   const message = messageOptions(config);
   const store = await openStore(config.database);
-  const transport =
+  const carrier =
     options.transport ??
     (config.smtp
       ? createSmtpTransport({
@@ -99,6 +100,7 @@ export async function createApp(options: AppOptions): Promise<App> {
           rateLimit: config.delivery.rateLimit && { messages: config.delivery.rateLimit.messages, perMs: config.delivery.rateLimit.per },
         })
       : createCaptureTransport(config.paths.mail));
+  const transport = message.dkim ? signingTransport(carrier, { ...message.dkim, headerFieldNames: DKIM_HEADERS }) : carrier;
   return {
     config,
     store,

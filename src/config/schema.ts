@@ -151,6 +151,14 @@ export const configSchema = z
           .prefault({}),
         /** Name given in EHLO/HELO; default: this host's name. An IP literal is warned about. */
         heloName: z.string().min(1).optional(),
+        /**
+         * RFC 9477 complaint feedback loop: digests carry `CFBL-Address: <this>; report=arf`,
+         * covered by the DKIM signature. Its domain must align with delivery.dkim.domain.
+         */
+        complaintAddress: z
+          .string()
+          .regex(/^[^@\s;<>]+@[^@\s;<>]+\.[^@\s;<>]+$/, 'must be a plain address such as fbl@news.example.org')
+          .optional(),
         /** DKIM signing with a private key file (PEM); the selector's public key must be in DNS. */
         dkim: z.strictObject({ domain: z.string().min(3), selector: z.string().min(1), privateKeyFile: z.string().min(1) }).optional(),
       })

@@ -33,7 +33,17 @@ export interface MessageOptions {
   /** Envelope sender; `{id}` is replaced by the outbox id (VERP), e.g. bounces+{id}@news.example.org. */
   bounceAddress?: string;
   dkim?: { domainName: string; keySelector: string; privateKey: string };
+  /**
+   * Where mailbox providers send complaint reports (RFC 9477 CFBL-Address). Its domain must align
+   * with the DKIM signing domain, and the header must be signed, or receivers ignore it.
+   */
+  complaintAddress?: string;
 }
 
-/** Headers DKIM signs; List-Unsubscribe and List-Unsubscribe-Post must be covered (RFC 8058). */
-export const DKIM_HEADERS = 'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Feedback-ID';
+/**
+ * Headers DKIM signs (those a message has): List-Unsubscribe and List-Unsubscribe-Post must be
+ * covered (RFC 8058), CFBL-Address and CFBL-Feedback-ID too (RFC 9477), and Auto-Submitted so a
+ * relay cannot turn a confirmation into something that looks personal.
+ */
+export const DKIM_HEADERS =
+  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Feedback-ID:Auto-Submitted:CFBL-Address:CFBL-Feedback-ID';

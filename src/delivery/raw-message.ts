@@ -146,6 +146,7 @@ export class RawMessageTemplate {
         header('List-Unsubscribe-Post', 'List-Unsubscribe=One-Click') +
         header('Auto-Submitted', 'auto-generated') +
         header('Feedback-ID', `${issue.id}:${newsletter.id}:digest:${this.domain}`) +
+        (options.complaintAddress ? header('CFBL-Address', `${options.complaintAddress}; report=arf`) + header('CFBL-Feedback-ID', `${newsletter.id}/${issue.id}`) : '') +
         header('X-Newsletter-Issue', `${newsletter.id}/${issue.id}`) +
         header('MIME-Version', '1.0') +
         header('Content-Type', `multipart/alternative; boundary="${this.boundary}"`),

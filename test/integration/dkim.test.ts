@@ -4,6 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { sendNewsletter } from '../../src/service/send-issue.js';
+import { createHttpApp } from '../../src/http/app.js';
+import { silentLogger } from '../../src/domain/logger.js';
 import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
@@ -22,7 +24,10 @@ describe('DKIM signing', () => {
   beforeEach(async () => {
     project = makeProject({
       config: (y) =>
-        y.replace('retryLifetime: 3d', 'retryLifetime: 3d\n  bounceAddress: "bounces+{id}@news.example.org"\n  dkim: { domain: news.example.org, selector: nl2026, privateKeyFile: dkim.pem }'),
+        y.replace(
+          'retryLifetime: 3d',
+          'retryLifetime: 3d\n  bounceAddress: "bounces+{id}@news.example.org"\n  complaintAddress: fbl@news.example.org\n  dkim: { domain: news.example.org, selector: nl2026, privateKeyFile: dkim.pem }',
+        ),
     });
     writeFileSync(join(project.dir, 'dkim.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     sink = await startSmtpSink();
@@ -46,12 +51,37 @@ describe('DKIM signing', () => {
         .toLowerCase()
         .split(':')
         .map((h: string) => h.trim());
-      for (const h of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'message-id']) expect(signed).toContain(h);
+      for (const h of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'message-id', 'auto-submitted', 'cfbl-address', 'cfbl-feedback-id']) expect(signed).toContain(h);
       expect(m.from).toMatch(/^bounces\+\d+@news\.example\.org$/);
+      // RFC 9477: the complaint address, in a header the signature covers (checked above).
+      expect(m.raw.toString('utf8')).toMatch(/^CFBL-Address: fbl@news\.example\.org; report=arf\r$/m);
     }
     // Altering a signed header breaks the signature: the check is real.
     const tampered = Buffer.from(sink.received[0]!.raw.toString('utf8').replace(/^Subject: .*$/m, 'Subject: changed'));
     const bad = await dkimVerify(tampered, { resolver });
     expect(bad.results[0]!.status.result).not.toBe('pass');
+  });
+
+  it('signs the confirmation mail of a sign-up too, Auto-Submitted included', async () => {
+    const app = await openTestApp(project, { env: { SMTP_URL: sink.url }, clock: fixedClock('2026-11-28T15:00:00Z') });
+    const http = createHttpApp({ store: app.store, config: app.config, clock: app.clock, logger: silentLogger, transport: app.transport });
+    const res = await http.request('/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'new.reader@example.org', newsletter: 'weekly-brief', locale: 'ar' }),
+    });
+    expect(res.status).toBe(202);
+    await http.settled();
+    await app.close();
+    expect(sink.received.map((m) => m.to)).toEqual([['new.reader@example.org']]);
+    const raw = sink.received[0]!.raw;
+    const sig = (await dkimVerify(raw, { resolver })).results[0]!;
+    expect(sig.status.result, JSON.stringify(sig.status)).toBe('pass');
+    const signed = (sig as unknown as { signingHeaders: { keys: string } }).signingHeaders.keys
+      .toLowerCase()
+      .split(':')
+      .map((h) => h.trim());
+    expect(signed).toContain('auto-submitted');
+    expect(raw.toString('utf8')).toMatch(/^Auto-Submitted: auto-generated\r$/m);
   });
 });
