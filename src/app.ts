@@ -64,7 +64,8 @@ function generatedSecret(dataDir: string): string {
 
 function messageOptions(config: Config): MessageOptions {
   const { dkim, bounceAddress, complaintAddress } = config.delivery;
-  if (!dkim) return { bounceAddress, complaintAddress };
+  const base: MessageOptions = { bounceAddress, complaintAddress, tagSecret: config.secrets[0], unsubscribeAddress: config.bounces.unsubscribeAddress };
+  if (!dkim) return base;
   const file = resolve(config.baseDir, dkim.privateKeyFile);
   let privateKey: string;
   try {
@@ -75,7 +76,7 @@ function messageOptions(config: Config): MessageOptions {
   if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKey)) {
     throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `delivery.dkim.privateKeyFile: ${file} is not a PEM private key`, { place: config.file });
   }
-  return { bounceAddress, complaintAddress, dkim: { domainName: dkim.domain, keySelector: dkim.selector, privateKey } };
+  return { ...base, dkim: { domainName: dkim.domain, keySelector: dkim.selector, privateKey } };
 }
 
 export async function createApp(options: AppOptions): Promise<App> {

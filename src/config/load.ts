@@ -16,6 +16,12 @@ export interface Environment {
   PORT?: string;
   /** Editors' password for a preview that is not on loopback (overrides preview.password). */
   PREVIEW_PASSWORD?: string;
+  /** The password of bounces.imap.user. */
+  IMAP_PASSWORD?: string;
+  /** The Basic auth password in Postmark's webhook URL (bounces.webhooks.postmark). */
+  POSTMARK_WEBHOOK_PASSWORD?: string;
+  /** Mailgun's webhook signing key (bounces.webhooks.mailgun). */
+  MAILGUN_WEBHOOK_SIGNING_KEY?: string;
 }
 
 /** Validated configuration with every path absolute; read once, then passed down. */
@@ -33,6 +39,8 @@ export interface Config extends Omit<FileConfig, 'delivery'> {
   secrets: string[];
   /** True when NEWSLETTER_SECRET was not set and a per-store secret is used. */
   generatedSecret: boolean;
+  /** The bounce intake's secrets, from the environment; never logged. */
+  bounceSecrets: { imapPassword?: string; postmarkPassword?: string; mailgunSigningKey?: string };
   port: number;
   warnings: string[];
 }
@@ -180,6 +188,21 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
     generatedSecret = true;
   }
 
+  const bounces = { ...parsed.bounces };
+  const need = (set: unknown, value: string | undefined, name: string, key: string) => {
+    if (set && !value) throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `${key} is set, but ${name} is not: set ${name} in the environment`, { place: `${path}: ${key}` });
+  };
+  need(bounces.imap, env.IMAP_PASSWORD, 'IMAP_PASSWORD', 'bounces.imap');
+  need(bounces.webhooks.postmark, env.POSTMARK_WEBHOOK_PASSWORD, 'POSTMARK_WEBHOOK_PASSWORD', 'bounces.webhooks.postmark');
+  need(bounces.webhooks.mailgun, env.MAILGUN_WEBHOOK_SIGNING_KEY, 'MAILGUN_WEBHOOK_SIGNING_KEY', 'bounces.webhooks.mailgun');
+  if ((bounces.smtp || bounces.imap) && !parsed.delivery.bounceAddress) {
+    warnings.push(`${path}: bounces.smtp/imap is set but delivery.bounceAddress is not: bounces then go to the From address, and only those that quote our Message-ID can be matched`);
+  }
+  // The mailto unsubscribe address needs the receiver: by default on the bounce address's domain.
+  if (!bounces.unsubscribeAddress && bounces.smtp && parsed.delivery.bounceAddress) {
+    bounces.unsubscribeAddress = `unsubscribe+{id}@${parsed.delivery.bounceAddress.split('@')[1]}`;
+  }
+
   const { pauseAfterFailures, stopAfterFailures, ...delivery } = parsed.delivery;
   if (pauseAfterFailures !== undefined) {
     warnings.push(
@@ -190,6 +213,8 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
   return {
     ...parsed,
     delivery: { ...delivery, stopAfterFailures: stopAfterFailures ?? pauseAfterFailures ?? 20 },
+    bounces,
+    bounceSecrets: { imapPassword: env.IMAP_PASSWORD, postmarkPassword: env.POSTMARK_WEBHOOK_PASSWORD, mailgunSigningKey: env.MAILGUN_WEBHOOK_SIGNING_KEY },
     file: path,
     baseDir,
     paths: { data, subscribers: dir(parsed.subscribersDir), templates: dir(parsed.templatesDir), mail: resolve(data, 'mail') },

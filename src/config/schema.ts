@@ -207,6 +207,53 @@ export const configSchema = z
       })
       .prefault({}),
     /** The public HTTP server that `start` runs. */
+    /**
+     * Reports that come back after the relay's 250 (README § Bounces and complaints): how they
+     * reach us, and what they change. Secrets come from the environment (IMAP_PASSWORD,
+     * POSTMARK_WEBHOOK_PASSWORD, MAILGUN_WEBHOOK_SIGNING_KEY).
+     */
+    bounces: z
+      .strictObject({
+        /** The built-in SMTP receiver for the bounce domain, served by `start` (its MX points here). */
+        smtp: z.strictObject({ host: z.string().min(1).default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(2525) }).optional(),
+        /** A mailbox polled over IMAP, for those who cannot run an MX. */
+        imap: z
+          .strictObject({
+            host: z.string().min(1),
+            port: z.number().int().min(1).max(65535).default(993),
+            /** TLS from the start (993); false: plain, upgraded with STARTTLS when offered. */
+            secure: z.boolean().default(true),
+            user: z.string().min(1),
+            mailbox: z.string().min(1).default('INBOX'),
+            /** Where processed mail is moved; it is never deleted. */
+            processedMailbox: z.string().min(1).default('Processed'),
+            every: duration('bounces.imap.every').prefault('5m'),
+          })
+          .optional(),
+        /** The mailto List-Unsubscribe address, with {id}; default unsubscribe+{id}@ the domain of delivery.bounceAddress. */
+        unsubscribeAddress: z
+          .string()
+          .regex(/^[^@\s]*\{id\}[^@\s]*@[^@\s]+\.[^@\s]+$/, 'must be an address with {id} in its local part, such as unsubscribe+{id}@bounces.example.org')
+          .optional(),
+        /** Soft bounces that suppress an address: `limit` within `within` (listmonk-style). */
+        softBounces: z.strictObject({ limit: z.number().int().min(1).default(3), within: duration('bounces.softBounces.within').prefault('30d') }).prefault({}),
+        /** Complaint rate over an issue: above `pause` the newsletter's next sends wait (Gmail's limit is 0.3 %); above `warn`, a warning. */
+        complaints: z.strictObject({ warnRate: z.number().min(0).max(1).default(0.001), pauseRate: z.number().min(0).max(1).default(0.003) }).prefault({}),
+        /** Provider webhooks on the HTTP server, under /webhooks/<provider>; each verifies its signature. */
+        webhooks: z
+          .strictObject({
+            /** Amazon SES through SNS: the topic ARNs to accept. */
+            ses: z.strictObject({ topics: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN')).min(1) }).optional(),
+            /** Postmark: HTTP Basic auth in the webhook URL; the password is POSTMARK_WEBHOOK_PASSWORD. */
+            postmark: z.strictObject({ username: z.string().min(1) }).optional(),
+            /** SendGrid signed event webhook: the verification key (base64) SendGrid shows. */
+            sendgrid: z.strictObject({ publicKey: z.string().min(40) }).optional(),
+            /** Mailgun: the signing key is MAILGUN_WEBHOOK_SIGNING_KEY. */
+            mailgun: z.strictObject({}).optional(),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
     http: z
       .strictObject({
         /**

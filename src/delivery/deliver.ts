@@ -55,7 +55,7 @@ type Templates = WeakMap<LocaleRendering, RawMessageTemplate>;
 
 async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: ClaimedDelivery, throttled: Map<string, number>, templates: Templates, cancel: AbortSignal): Promise<Attempt> {
   const { issue, newsletter } = renderer;
-  const messageId = messageIdFor(issue, d.outboxId, listDomain(newsletter));
+  const messageId = messageIdFor(issue, d.outboxId, listDomain(newsletter), deps.message?.tagSecret);
   const now = deps.clock.now();
   const ctx: OutcomeContext = { now, retryLifetimeMs: deps.settings.retryLifetimeMs, throttled };
   const hold = throttled.get(domainOf(d.subscriber.email));
@@ -212,7 +212,10 @@ export async function deliverIssue(
     const done = new Set(finished.map((a) => a.outcome.outboxId));
     for (const d of held.values()) {
       if (done.has(d.outboxId)) continue;
-      finished.push({ claimed: d, outcome: { outboxId: d.outboxId, state: 'unknown', messageId: messageIdFor(issue, d.outboxId, listDomain(newsletter)), error: IN_DOUBT_AT_STOP } });
+      finished.push({
+        claimed: d,
+        outcome: { outboxId: d.outboxId, state: 'unknown', messageId: messageIdFor(issue, d.outboxId, listDomain(newsletter), deps.message?.tagSecret), error: IN_DOUBT_AT_STOP },
+      });
     }
     await recordFinished();
   };

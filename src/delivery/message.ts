@@ -1,4 +1,5 @@
 import addrs from 'email-addresses';
+import { outboxTag, readOutboxTag } from '../domain/outbox-tags.js';
 import type { Issue } from '../domain/types.js';
 import type { NewsletterConfig } from '../config/schema.js';
 
@@ -22,16 +23,33 @@ export function outboxKey(newsletterId: string, issueId: number, outboxId: numbe
 
 /**
  * Fixed per outbox row, so a retry reuses it and receivers can recognise a duplicate; the
- * issue's creation time keeps ids unique across stores that reuse row numbers.
+ * issue's creation time keeps ids unique across stores that reuse row numbers. With a secret the
+ * row's number is a signed tag (domain/outbox-tags.ts), so a bounce or complaint that quotes the
+ * Message-ID names its row in a way nobody else can forge.
  */
-export function messageIdFor(issue: Issue, outboxId: number, domain: string): string {
-  return `<${issue.newsletterId}.${issue.id}.${outboxId}.${Date.parse(issue.createdAt).toString(36)}@${domain}>`;
+export function messageIdFor(issue: Issue, outboxId: number, domain: string, tagSecret?: string): string {
+  const row = tagSecret ? outboxTag('message', outboxId, tagSecret) : String(outboxId);
+  return `<${issue.newsletterId}.${issue.id}.${row}.${Date.parse(issue.createdAt).toString(36)}@${domain}>`;
+}
+
+/** The outbox row a Message-ID of ours names with a valid signed tag (see messageIdFor), else undefined. */
+export function outboxOfMessageId(messageId: string, secrets: readonly string[]): { issueId: number; outboxId: number } | undefined {
+  const local = /^<?([^<>@\s]{1,200})@[^<>@\s]+>?$/.exec(messageId.trim())?.[1];
+  const parts = local?.split('.');
+  if (!parts || parts.length < 4) return undefined;
+  const issueId = Number(parts.at(-3));
+  const outboxId = readOutboxTag('message', parts.at(-2)!, secrets);
+  return Number.isSafeInteger(issueId) && outboxId !== undefined ? { issueId, outboxId } : undefined;
 }
 
 /** Operator settings that shape every message: bounce address (VERP) and DKIM signing. */
 export interface MessageOptions {
-  /** Envelope sender; `{id}` is replaced by the outbox id (VERP), e.g. bounces+{id}@news.example.org. */
+  /** Envelope sender; `{id}` is replaced by the row's signed tag (VERP), e.g. bounces+{id}@news.example.org. */
   bounceAddress?: string;
+  /** Signs the row tags in the VERP address, the mailto unsubscribe address and the Message-ID (the newsletter secret). */
+  tagSecret?: string;
+  /** `unsubscribe+{id}@bounce-domain`, offered in List-Unsubscribe beside the https link when the bounce receiver runs. */
+  unsubscribeAddress?: string;
   dkim?: { domainName: string; keySelector: string; privateKey: string };
   /**
    * Where mailbox providers send complaint reports (RFC 9477 CFBL-Address). Its domain must align

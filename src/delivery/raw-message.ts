@@ -21,6 +21,7 @@ import type { LocaleRendering } from '../render/pipeline.js';
 import { type FillTemplate, type ReaderField, type ReaderValues } from '../render/reader-fill.js';
 import { escapeHtml } from '../domain/html.js';
 import { constantParts, type OutgoingMessage, type RawPieces } from '../transport/transport.js';
+import { taggedAddress } from '../domain/outbox-tags.js';
 import { DKIM_HEADERS, listDomain, messageIdFor, outboxKey, type MessageOptions } from './message.js';
 
 const CRLF = '\r\n';
@@ -155,13 +156,16 @@ export class RawMessageTemplate {
 
   build(outboxId: number, subscriber: Subscriber, values: Omit<ReaderValues, 'greeting'>, date: Date): OutgoingMessage {
     const all: ReaderValues = { ...values, greeting: this.rendering.greeting(values.name) };
-    const messageId = messageIdFor(this.issue, outboxId, this.domain);
+    const { tagSecret, unsubscribeAddress } = this.options;
+    const messageId = messageIdFor(this.issue, outboxId, this.domain, tagSecret);
+    // RFC 2369/8058: the https link first (one-click); a mailto for clients that only mail.
+    const mailto = unsubscribeAddress && tagSecret ? `, <mailto:${taggedAddress(unsubscribeAddress, 'unsubscribe', outboxId, tagSecret)}>` : '';
     // utf8: an internationalised address (SMTPUTF8) goes in the To header as it is
     const head = Buffer.from(
       header('To', formatAddress(subscriber.name, subscriber.email)) +
         header('Message-ID', messageId) +
         header('Date', date.toUTCString().replace(/GMT/, '+0000')) +
-        header('List-Unsubscribe', `<${values.unsubscribeUrl}>`),
+        header('List-Unsubscribe', `<${values.unsubscribeUrl}>${mailto}`),
       'utf8',
     );
     const parts = new PartList();
@@ -172,7 +176,8 @@ export class RawMessageTemplate {
     parts.add(this.htmlHead);
     fillEncoded(parts, this.html, all, escapeHtml);
     parts.add(this.tail);
-    const bounce = this.options.bounceAddress?.replace('{id}', String(outboxId));
+    const template = this.options.bounceAddress;
+    const bounce = template && (tagSecret ? taggedAddress(template, 'bounce', outboxId, tagSecret) : template.replace('{id}', String(outboxId)));
     return {
       key: outboxKey(this.newsletter.id, this.issue.id, outboxId),
       messageId,

@@ -45,13 +45,14 @@ export interface Issue {
   pausedReason?: string;
 }
 
-export const DeliveryStates = ['queued', 'sending', 'sent', 'deferred', 'failed', 'skipped', 'unknown'] as const;
+/** `bounced` and `complained` come after `sent`, from reports that arrive later (bounces/intake.ts). */
+export const DeliveryStates = ['queued', 'sending', 'sent', 'deferred', 'failed', 'skipped', 'unknown', 'bounced', 'complained'] as const;
 export type DeliveryState = (typeof DeliveryStates)[number];
 
 export type StateCounts = Record<DeliveryState, number>;
 
 export function emptyCounts(): StateCounts {
-  return { queued: 0, sending: 0, sent: 0, deferred: 0, failed: 0, skipped: 0, unknown: 0 };
+  return { queued: 0, sending: 0, sent: 0, deferred: 0, failed: 0, skipped: 0, unknown: 0, bounced: 0, complained: 0 };
 }
 
 /** A person on a list, as the store holds them. */

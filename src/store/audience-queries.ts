@@ -191,6 +191,14 @@ export abstract class AudienceQueries {
         .onConflict((oc) => oc.column('email_hash').doNothing())
         .execute();
       if (subscriberId === undefined) return;
+      // Reports about the person (bounces, complaints) keep their counts, not their words: the
+      // address is in the recipient, the diagnostic and the raw text. Unmatched ones by address.
+      const person = await db.selectFrom('subscribers').select('email').where('id', '=', subscriberId).executeTakeFirst();
+      await db
+        .updateTable('delivery_events')
+        .set({ recipient: null, diagnostic: null, raw: '[erased on request]' })
+        .where((eb) => eb.or([eb('subscriber_id', '=', subscriberId), ...(person ? [eb('recipient', '=', person.email.toLowerCase())] : [])]))
+        .execute();
       await db.deleteFrom('consent_events').where('subscriber_id', '=', subscriberId).execute();
       await db.deleteFrom('subscriptions').where('subscriber_id', '=', subscriberId).execute();
       // Rows not yet sent are skipped at their next claim (no subscription any more).

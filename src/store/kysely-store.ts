@@ -4,17 +4,18 @@ import type { Dialect } from './migrations.js';
 import type { ClaimedDelivery, DeliveryOutcome, OutboxRow, Store } from './store.js';
 import { emptyCounts, type DeliveryState, type StateCounts } from '../domain/types.js';
 import { OUTBOX_ROW_COLUMNS, claimable, toSubscriber, type Db } from './rows.js';
-import { IssueQueries } from './issue-queries.js';
+import { EventQueries } from './event-queries.js';
 
 /** Outcomes per statement (a power of two): 6 parameters each, well under SQLite's 32,766 and PostgreSQL's 65,535. */
 const RECORD_CHUNK = 1024;
 
 /**
  * The store's queries, written once in kysely for both adapters, by concern: audience
- * (audience-queries.ts), issues (issue-queries.ts), and here the outbox, the delivery log.
+ * (audience-queries.ts), issues (issue-queries.ts), reports after the 250 (event-queries.ts),
+ * and here the outbox, the delivery log.
  * Claims are one `UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING`.
  */
-export class KyselyStore extends IssueQueries implements Store {
+export class KyselyStore extends EventQueries implements Store {
   constructor(
     db: Db,
     dialect: Dialect,
@@ -119,7 +120,7 @@ export class KyselyStore extends IssueQueries implements Store {
    * and later) and PostgreSQL both take. One UPDATE per outcome was 1.8–2.2 ms a window of 25 on
    * SQLite (a sixth of the main thread at 1,400 msgs/s) and would be 25 round trips on
    * PostgreSQL. A row changes while still in `sending`; besides, `sent` wins over any state but
-   * `sent`: a 250 that arrives after another process took the row over (marked it `unknown` when
+   * `sent` and what a later report made of it (`bounced`, `complained`: a bounce can overtake a slow 250): a 250 that arrives after another process took the row over (marked it `unknown` when
    * our lease looked expired, queued it again for `retry --unknown`, or skipped it) still
    * records that the reader was mailed, so nobody mails them twice. Other late outcomes change
    * nothing. `sent` keeps the relay's reply and the time; the other states leave both as they
@@ -161,7 +162,7 @@ export class KyselyStore extends IssueQueries implements Store {
         last_response = case when v.v_state = 'sent' then v.v_response else outbox.last_response end,
         sent_at = case when v.v_state = 'sent' then ${now} else outbox.sent_at end
       from v
-      where outbox.id = v.v_id and (outbox.state = 'sending' or (v.v_state = 'sent' and outbox.state <> 'sent'))`.execute(this.db);
+      where outbox.id = v.v_id and (outbox.state = 'sending' or (v.v_state = 'sent' and outbox.state not in ('sent', 'bounced', 'complained')))`.execute(this.db);
   }
 
   async counts(issueId: number): Promise<StateCounts> {

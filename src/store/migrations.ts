@@ -143,6 +143,36 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.deleteFrom('list_files' as never).execute();
       },
     },
+    '0007_delivery_events': {
+      async up(db: Kysely<unknown>) {
+        // What came back after the relay's 250: bounces, complaints, mailto unsubscribes, and the
+        // reports nobody could match (kept and listed, never dropped). A row's id is its report's
+        // dedupe key, so the same report twice is one event.
+        await db.schema
+          .createTable('delivery_events')
+          .addColumn('id', idType, id)
+          .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('outbox_id', 'integer')
+          .addColumn('issue_id', 'integer')
+          .addColumn('subscriber_id', 'integer')
+          .addColumn('newsletter_id', 'text')
+          .addColumn('matched_by', 'text')
+          .addColumn('verified', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('effect', 'text')
+          .addColumn('recipient', 'text')
+          .addColumn('status', 'text')
+          .addColumn('diagnostic', 'text')
+          .addColumn('raw', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('delivery_events_by_subscriber').on('delivery_events').columns(['subscriber_id', 'kind', 'at']).execute();
+        await db.schema.createIndex('delivery_events_by_issue').on('delivery_events').columns(['issue_id', 'kind']).execute();
+        await db.schema.createIndex('delivery_events_by_time').on('delivery_events').columns(['recorded_at']).execute();
+      },
+    },
   };
 }
 

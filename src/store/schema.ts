@@ -81,4 +81,25 @@ export interface Database {
     not_before: string | null;
     claimed_by: string | null;
   };
+  delivery_events: {
+    id: Generated<number>;
+    dedupe_key: string;
+    kind: string;
+    channel: string;
+    outbox_id: number | null;
+    issue_id: number | null;
+    subscriber_id: number | null;
+    newsletter_id: string | null;
+    matched_by: string | null;
+    /** 1 when the match was proven (signed tag, verified provider): only then did it change anything. */
+    verified: Generated<number>;
+    /** What it changed: 'bounced', 'complained', 'suppressed', 'withdrawn', … or null. */
+    effect: string | null;
+    recipient: string | null;
+    status: string | null;
+    diagnostic: string | null;
+    raw: string;
+    at: string;
+    recorded_at: string;
+  };
 }

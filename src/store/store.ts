@@ -73,6 +73,52 @@ export interface OutboxRow {
   leaseUntil: string | null;
 }
 
+/** A report that came back after the relay's 250 (bounces/intake.ts), as the store keeps it. */
+export interface DeliveryEventInput {
+  /** Same key, same report: recorded once. */
+  dedupeKey: string;
+  kind: string;
+  channel: string;
+  outboxId?: number;
+  issueId?: number;
+  subscriberId?: number;
+  newsletterId?: string;
+  /** How it was matched to its row: 'verp', 'message-id', 'recipient-issue', 'unsubscribe-address'. */
+  matchedBy?: string;
+  /** The match is proven (a signed tag, or a provider's verified webhook); only then does it change anything. */
+  verified: boolean;
+  recipient?: string;
+  status?: string;
+  diagnostic?: string;
+  raw: string;
+  at: string;
+}
+
+export interface StoredDeliveryEvent {
+  id: number;
+  kind: string;
+  channel: string;
+  outboxId: number | null;
+  issueId: number | null;
+  subscriberId: number | null;
+  newsletterId: string | null;
+  matchedBy: string | null;
+  verified: boolean;
+  effect: string | null;
+  recipient: string | null;
+  status: string | null;
+  diagnostic: string | null;
+  raw: string;
+  at: string;
+  recordedAt: string;
+}
+
+export interface DomainCount {
+  domain: string;
+  state: DeliveryState;
+  count: number;
+}
+
 /**
  * The persistence port. The delivery log is the outbox: one row per (issue, subscriber).
  * Every method is atomic on its own; `transaction` groups several.
@@ -167,4 +213,23 @@ export interface Store {
   outboxRows(issueId: number): Promise<OutboxRow[]>;
   /** One row by its id (a bounce names it, through the VERP address), or undefined. */
   outboxRow(outboxId: number): Promise<OutboxRow | undefined>;
+  /** The row of a reader in an issue, or undefined. */
+  outboxRowFor(issueId: number, subscriberId: number): Promise<OutboxRow | undefined>;
+  /** Rows by recipient domain and state, for bounce and complaint rates per domain. */
+  domainCounts(issueId: number): Promise<DomainCount[]>;
+
+  // reports after the 250 (bounces, complaints, mailto unsubscribes)
+  /** Records a report; returns its id, or undefined when the same report (dedupe key) was recorded before. */
+  recordDeliveryEvent(event: DeliveryEventInput, now: string): Promise<number | undefined>;
+  /** Notes what a recorded report changed. */
+  setDeliveryEventEffect(eventId: number, effect: string): Promise<void>;
+  /**
+   * A later report's verdict on a row: `bounced` for mail that left (sent, in doubt, deferred,
+   * failed, or still sending), `complained` over any of those and `bounced`. Returns whether it changed.
+   */
+  markReported(outboxId: number, state: 'bounced' | 'complained', note: string, now: string): Promise<boolean>;
+  /** Verified events of a kind for a reader since a time (soft bounces in a period). */
+  countDeliveryEvents(subscriberId: number, kind: string, since: string): Promise<number>;
+  /** Recorded reports, newest first: a reader's, an issue's, or those that matched nothing (or nothing proven). */
+  deliveryEvents(filter: { subscriberId?: number; issueId?: number; unmatched?: boolean; limit?: number }): Promise<StoredDeliveryEvent[]>;
 }

@@ -6,7 +6,8 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { sendNewsletter } from '../../src/service/send-issue.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { silentLogger } from '../../src/domain/logger.js';
-import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
+import { readTaggedAddress } from '../../src/domain/outbox-tags.js';
+import { makeProject, CONSENTING, TEST_ENV, type TestProject } from '../helpers/project.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
 
@@ -52,7 +53,9 @@ describe('DKIM signing', () => {
         .split(':')
         .map((h: string) => h.trim());
       for (const h of ['from', 'subject', 'list-unsubscribe', 'list-unsubscribe-post', 'list-id', 'message-id', 'auto-submitted', 'cfbl-address', 'cfbl-feedback-id']) expect(signed).toContain(h);
-      expect(m.from).toMatch(/^bounces\+\d+@news\.example\.org$/);
+      // VERP with a signed tag: the bounce names its row, and nobody can forge a name.
+      expect(m.from).toMatch(/^bounces\+\d+-[a-z2-7]{10}@news\.example\.org$/);
+      expect(readTaggedAddress('bounces+{id}@news.example.org', 'bounce', m.from, [TEST_ENV.NEWSLETTER_SECRET])).toBeGreaterThan(0);
       // RFC 9477: the complaint address, in a header the signature covers (checked above).
       expect(m.raw.toString('utf8')).toMatch(/^CFBL-Address: fbl@news\.example\.org; report=arf\r$/m);
     }

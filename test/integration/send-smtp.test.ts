@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
 import { sendNewsletter, exitCodeFor } from '../../src/service/send-issue.js';
-import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
+import { makeProject, CONSENTING, TEST_ENV, type TestProject } from '../helpers/project.js';
+import { outboxOfMessageId } from '../../src/delivery/message.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
 
@@ -46,7 +47,10 @@ describe('send through a real SMTP server', () => {
       expect(m.headerLines.filter((h) => h.key === 'list-unsubscribe')).toHaveLength(1);
       expect(headerText(m, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
       expect(headerText(m, 'List-ID')).toContain('<weekly-brief.news.example.org>');
-      expect(m.messageId).toMatch(/^<weekly-brief\.\d+\.\d+\.[a-z0-9]+@news\.example\.org>$/);
+      // The row's number in the Message-ID is a signed tag: a bounce quoting it names the row, a forged one nothing.
+      expect(m.messageId).toMatch(/^<weekly-brief\.\d+\.\d+-[a-z2-7]{10}\.[a-z0-9]+@news\.example\.org>$/);
+      expect(outboxOfMessageId(m.messageId!, [TEST_ENV.NEWSLETTER_SECRET])?.outboxId).toBeGreaterThan(0);
+      expect(outboxOfMessageId(m.messageId!, ['another-secret'])).toBeUndefined();
       ids.add(m.messageId!);
       // No reader's address in any link (spam filters penalise it; links carry opaque tokens).
       const to = (m.to as { value: { address: string }[] }).value[0]!.address;

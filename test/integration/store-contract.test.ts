@@ -265,6 +265,59 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await s.outboxRow(c!.outboxId + 1000)).toBeUndefined();
   });
 
+  it('records a later report once per dedupe key, turns a sent row bounced then complained (never back), and a late 250 does not undo it', async () => {
+    const s = await openStore();
+    const ann = await subscribe(s, 'ann@Example.com');
+    await subscribe(s, 'bob@other.org');
+    const { issue } = await s.createIssue(draft());
+    const [a, b] = await s.claim(issue.id, 'nl', 2, T0, '2026-11-23T07:01:00.000Z');
+    await s.record([{ outboxId: a!.outboxId, state: 'sent', messageId: '<a@t>', response: '250 ok' }], T0);
+    const event = {
+      dedupeKey: 'k1',
+      kind: 'hard-bounce',
+      channel: 'import',
+      outboxId: a!.outboxId,
+      issueId: issue.id,
+      subscriberId: ann,
+      newsletterId: 'nl',
+      matchedBy: 'verp',
+      verified: true,
+      recipient: 'ann@example.com',
+      status: '5.1.1',
+      diagnostic: 'user unknown',
+      raw: 'raw text',
+      at: T0,
+    };
+    const id = await s.recordDeliveryEvent(event, T0);
+    expect(id).toBeGreaterThan(0);
+    expect(await s.recordDeliveryEvent(event, T0)).toBeUndefined();
+    await s.setDeliveryEventEffect(id!, 'bounced');
+    expect(await s.markReported(a!.outboxId, 'bounced', '5.1.1 user unknown', T0)).toBe(true);
+    expect(await s.markReported(a!.outboxId, 'bounced', 'again', T0)).toBe(false);
+    expect(await s.markReported(a!.outboxId, 'complained', 'abuse', T0)).toBe(true);
+    expect(await s.markReported(a!.outboxId, 'bounced', 'after the complaint', T0)).toBe(false);
+    // b is still sending: a bounce may overtake its 250, which then changes nothing.
+    expect(await s.markReported(b!.outboxId, 'bounced', '5.1.1', T0)).toBe(true);
+    await s.record([{ outboxId: b!.outboxId, state: 'sent', messageId: '<b@t>', response: '250 late' }], T0);
+    expect((await s.outboxRow(b!.outboxId))?.state).toBe('bounced');
+    expect((await s.outboxRow(a!.outboxId))?.state).toBe('complained');
+    expect(await s.counts(issue.id)).toMatchObject({ complained: 1, bounced: 1, sent: 0 });
+    expect(await s.countDeliveryEvents(ann, 'hard-bounce', '2026-01-01T00:00:00.000Z')).toBe(1);
+    expect(await s.countDeliveryEvents(ann, 'hard-bounce', '2026-12-01T00:00:00.000Z')).toBe(0);
+    await s.recordDeliveryEvent({ dedupeKey: 'k2', kind: 'unknown', channel: 'smtp', verified: false, raw: 'junk', at: T0 }, T0);
+    expect((await s.deliveryEvents({ subscriberId: ann })).map((e) => [e.kind, e.effect, e.verified])).toEqual([['hard-bounce', 'bounced', true]]);
+    expect((await s.deliveryEvents({ unmatched: true })).map((e) => e.raw)).toEqual(['junk']);
+    expect((await s.outboxRowFor(issue.id, ann))?.outboxId).toBe(a!.outboxId);
+    expect((await s.domainCounts(issue.id)).sort((x, y) => x.domain.localeCompare(y.domain))).toEqual([
+      { domain: 'example.com', state: 'complained', count: 1 },
+      { domain: 'other.org', state: 'bounced', count: 1 },
+    ]);
+    // Erasure keeps the event's counts, not the person's words.
+    await s.erase(ann, 'hash', T0);
+    const [erased] = await s.deliveryEvents({ subscriberId: ann });
+    expect(erased).toMatchObject({ kind: 'hard-bounce', recipient: null, diagnostic: null, raw: '[erased on request]' });
+  });
+
   it('records 1,100 outcomes in one call (two statements in one transaction)', async () => {
     const s = await openStore();
     const at = '2026-01-01T00:00:00.000Z';
