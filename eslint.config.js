@@ -4,10 +4,10 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Stages below the entry points: none of them may import an entry point or a use case. */
-const CORE = ['domain', 'compose', 'config', 'articles', 'render', 'audience', 'delivery', 'transport', 'store'];
+const CORE = ['domain', 'compose', 'config', 'articles', 'render', 'audience', 'bounces', 'delivery', 'transport', 'store'];
 
 const ENTRY_POINTS = {
-  group: ['**/cli/**', '**/http/**', '**/preview/**', '**/service/**', '**/app.js'],
+  group: ['**/cli/**', '**/http/**', '**/preview/**', '**/inbound/**', '**/service/**', '**/app.js'],
   message: 'a pipeline stage must not import an entry point (cli, http, preview), a use case (service) or the composition root (app.ts): pass what it needs in as an argument',
 };
 const STORE_ADAPTERS = {
@@ -49,7 +49,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**/*.ts', 'src/http/**/*.ts', 'src/preview/**/*.ts', 'src/service/**/*.ts'],
+    files: ['src/cli/**/*.ts', 'src/http/**/*.ts', 'src/preview/**/*.ts', 'src/inbound/**/*.ts', 'src/service/**/*.ts'],
     rules: { 'no-restricted-imports': restrict(STORE_ADAPTERS, TRANSPORT_ADAPTERS) },
   },
   // Adapters see their own folder; the composition root and a thread entry pick adapters.
