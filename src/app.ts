@@ -64,7 +64,14 @@ function generatedSecret(dataDir: string): string {
 
 function messageOptions(config: Config): MessageOptions {
   const { dkim, bounceAddress, complaintAddress } = config.delivery;
-  const base: MessageOptions = { bounceAddress, complaintAddress, tagSecret: config.secrets[0], unsubscribeAddress: config.bounces.unsubscribeAddress };
+  const hooks = config.bounces.webhooks;
+  const base: MessageOptions = {
+    bounceAddress,
+    complaintAddress,
+    tagSecret: config.secrets[0],
+    unsubscribeAddress: config.bounces.unsubscribeAddress,
+    ...(hooks.postmark || hooks.sendgrid || hooks.mailgun ? { providerTags: { postmark: !!hooks.postmark, sendgrid: !!hooks.sendgrid, mailgun: !!hooks.mailgun } } : {}),
+  };
   if (!dkim) return base;
   const file = resolve(config.baseDir, dkim.privateKeyFile);
   let privateKey: string;

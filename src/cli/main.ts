@@ -9,6 +9,7 @@ import { subscribersCommand } from './subscribers.js';
 import { workerCommand } from './worker.js';
 import { previewCommand } from './preview.js';
 import { articlesCommand } from './articles.js';
+import { bouncesCommand } from './bounces.js';
 
 /**
  * Runs the CLI and returns the exit status: 0 done; 1 readers of the issue are failed,
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     workerCommand(setExit),
     previewCommand(setExit),
     articlesCommand(setExit),
+    bouncesCommand(setExit),
   ]) {
     program.addCommand(cmd);
   }

@@ -16,9 +16,10 @@ export function sendCommand(setExit: (code: number) => void): Command {
     .option('-n, --newsletter <id>', 'only this newsletter (default: all)')
     .option('--dry-run', 'show what would be sent; write nothing and send nothing')
     .option('--json', 'print the summary as JSON on standard output')
-    .option('--no-deliver', 'make the issue and queue its readers only; `newsletter worker` processes deliver it');
+    .option('--no-deliver', 'make the issue and queue its readers only; `newsletter worker` processes deliver it')
+    .option('--despite-complaints', "send a new issue although the previous one's complaint rate is above bounces.complaints.pauseRate (0.3 % by default)");
   withAt(withConfig(cmd));
-  return cmd.action(async (opts: CommonOptions & { newsletter?: string; dryRun?: boolean; json?: boolean; at?: string; deliver: boolean }) => {
+  return cmd.action(async (opts: CommonOptions & { newsletter?: string; dryRun?: boolean; json?: boolean; at?: string; deliver: boolean; despiteComplaints?: boolean }) => {
     const at = parseAt(opts.at);
     const app = await openApp(opts);
     const controller = new AbortController();
@@ -30,7 +31,14 @@ export function sendCommand(setExit: (code: number) => void): Command {
       const summaries: SendSummary[] = [];
       for (const n of findNewsletter(app.config, opts.newsletter)) {
         const progress = progressReporter(n.id, app.logger);
-        const s = await sendNewsletter(app, n, { at, dryRun: opts.dryRun, noDeliver: !opts.deliver, signal: controller.signal, onProgress: progress.update }).finally(progress.stop);
+        const s = await sendNewsletter(app, n, {
+          at,
+          dryRun: opts.dryRun,
+          noDeliver: !opts.deliver,
+          despiteComplaints: opts.despiteComplaints,
+          signal: controller.signal,
+          onProgress: progress.update,
+        }).finally(progress.stop);
         summaries.push(s);
         process.stderr.write(formatSummary(s));
       }

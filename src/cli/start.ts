@@ -8,6 +8,8 @@ import { CLOSE_BUDGET_MS, onShutdownSignal, SHUTDOWN_DEADLINE_MS, withDeadline }
 import { startPreview, type RunningPreview } from '../preview/serve.js';
 import type { App } from '../app.js';
 import { NewsletterError } from '../domain/errors.js';
+import { startBounceReceiver } from '../inbound/smtp-receiver.js';
+import { startImapPoller } from '../inbound/imap-poller.js';
 
 export function startCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('start')
@@ -35,6 +37,8 @@ export function startCommand(setExit: (code: number) => void): Command {
       const scheduler = new Scheduler(app, (s) => process.stderr.write(formatSummary(s)));
       let setupDone: Promise<unknown> = Promise.resolve();
       let preview: RunningPreview | undefined;
+      // The bounce intake's ways in that run with the service (the receiver, the IMAP poller).
+      const intake: { close(): Promise<void> }[] = [];
       const http = createHttpApp({ store: app.store, config: app.config, clock: app.clock, logger: app.logger, transport: app.transport });
       const server = serve({ fetch: http.fetch, port: app.config.port, hostname: opts.host }, (info) => {
         app.logger.info('listening', { url: `http://${info.address === '::1' ? '[::1]' : info.address}:${info.port}/` });
@@ -49,7 +53,7 @@ export function startCommand(setExit: (code: number) => void): Command {
         await withDeadline(stopped, SHUTDOWN_DEADLINE_MS - CLOSE_BUDGET_MS, () =>
           app.logger.warn(`messages still in flight after ${(SHUTDOWN_DEADLINE_MS - CLOSE_BUDGET_MS) / 1000}s; stopping anyway (the next run reports them as in doubt)`),
         );
-        await closeAll(app, server, preview, http);
+        await closeAll(app, server, preview, http, intake);
       };
       setupDone = (async () => {
         await new Promise<void>((resolve) => {
@@ -70,6 +74,23 @@ export function startCommand(setExit: (code: number) => void): Command {
           });
           if (preview) process.stderr.write(`Preview: ${preview.url} (editors only; ${app.config.preview.host})\n`);
         }
+        const receiver = app.config.bounces.smtp;
+        if (receiver && !stopping) {
+          const running = await startBounceReceiver(app, receiver).catch((e: Error) => {
+            app.logger.error(`the bounce receiver cannot listen on ${receiver.host}:${receiver.port}: ${e.message}; set bounces.smtp.port to a free port`);
+            return undefined;
+          });
+          if (running) {
+            intake.push(running);
+            process.stderr.write(`Bounces: SMTP on ${receiver.host}:${running.port} (the MX of ${app.config.delivery.bounceAddress?.split('@')[1] ?? 'the bounce domain'})\n`);
+          }
+        }
+        const mailbox = app.config.bounces.imap;
+        if (mailbox && !stopping) {
+          const poller = startImapPoller(app);
+          intake.push({ close: () => poller.stop() });
+          process.stderr.write(`Bounces: polling ${mailbox.user}@${mailbox.host}:${mailbox.port}/${mailbox.mailbox} every ${mailbox.every / 1000}s\n`);
+        }
       })();
       // Only now: a shutdown awaits this setup, so that what it starts is closed too.
       begin = (signal) => void (stopping ??= shutdown(signal));
@@ -87,7 +108,7 @@ export function startCommand(setExit: (code: number) => void): Command {
         if (!stopping) {
           // Not a stop: the error is the command's (exit 2), after everything is closed.
           await scheduler.stop();
-          await closeAll(app, server, preview, http);
+          await closeAll(app, server, preview, http, intake);
           throw e;
         }
       }
@@ -100,8 +121,9 @@ export function startCommand(setExit: (code: number) => void): Command {
   });
 }
 
-async function closeAll(app: App, server: ReturnType<typeof serve>, preview: RunningPreview | undefined, http: HttpApp): Promise<void> {
+async function closeAll(app: App, server: ReturnType<typeof serve>, preview: RunningPreview | undefined, http: HttpApp, intake: { close(): Promise<void> }[]): Promise<void> {
   await preview?.close();
+  for (const way of intake.splice(0)) await way.close();
   await new Promise<void>((r) => server.close(() => r()));
   // Sign-ups already answered finish (their store writes and mails) before the store closes.
   await withDeadline(http.settled(), CLOSE_BUDGET_MS, () => app.logger.warn('sign-ups still being handled at the stop; they are dropped'));

@@ -21,6 +21,8 @@ export function formatSummary(s: SendSummary): string {
         ? `${s.newsletter}: dry run: issue #${s.issue.id} (slot ${s.slot}) already exists: ${c.sent} sent, ${c.queued + c.deferred} still to send.`
         : `${s.newsletter}: dry run: would make an issue of ${s.issue?.articles ?? 0} articles for the slot of ${s.slot} and send it to ${s.wouldSend ?? 0} readers. Nothing was written.`,
     );
+  } else if (s.status === 'paused' && !s.issue) {
+    lines.push(`${s.newsletter}: PAUSED, no issue made for the slot of ${s.slot}: ${s.paused}`);
   } else if (s.status === 'queued') {
     lines.push(`${s.newsletter}: issue #${s.issue!.id} (slot ${s.slot}, ${s.issue!.articles} articles): ${c.queued} readers queued for \`newsletter worker\` processes (${c.sent} already sent).`);
   } else {
@@ -43,7 +45,7 @@ export function formatSummary(s: SendSummary): string {
     lines.push(`  ${s.problems.length} problem(s) in the input, skipped or fixed up:`);
     for (const p of s.problems) lines.push(`    ${formatProblem(p)}`);
   }
-  if (s.status !== 'no-articles' && s.status !== 'dry-run' && s.status !== 'queued') {
+  if (s.issue && s.status !== 'dry-run' && s.status !== 'queued') {
     lines.push(s.location ? `  messages: ${s.location} (capture transport: one .eml file per message; open them in a mail client)` : `  transport: ${s.transport}`);
   }
   return lines.join('\n') + '\n';

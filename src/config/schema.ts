@@ -221,7 +221,7 @@ export const configSchema = z
           .strictObject({
             host: z.string().min(1),
             port: z.number().int().min(1).max(65535).default(993),
-            /** TLS from the start (993); false: plain, upgraded with STARTTLS when offered. */
+            /** TLS from the start (993); false: STARTTLS, required except on loopback (no password in clear). */
             secure: z.boolean().default(true),
             user: z.string().min(1),
             mailbox: z.string().min(1).default('INBOX'),

@@ -50,6 +50,11 @@ export interface MessageOptions {
   tagSecret?: string;
   /** `unsubscribe+{id}@bounce-domain`, offered in List-Unsubscribe beside the https link when the bounce receiver runs. */
   unsubscribeAddress?: string;
+  /**
+   * Relays whose webhooks report bounces (bounces.webhooks): each gets the issue, and Postmark
+   * our Message-ID, in the header it hands back in its events (its events carry no headers).
+   */
+  providerTags?: { postmark?: boolean; sendgrid?: boolean; mailgun?: boolean };
   dkim?: { domainName: string; keySelector: string; privateKey: string };
   /**
    * Where mailbox providers send complaint reports (RFC 9477 CFBL-Address). Its domain must align

@@ -113,6 +113,17 @@ function fillEncoded(out: PartList, t: EncodedTemplate, values: ReaderValues, es
   }
 }
 
+/** The issue, where each relay's webhook events hand it back (they do not return our headers). */
+function providerIssueHeaders(issue: string, tags: MessageOptions['providerTags']): string {
+  if (!tags) return '';
+  const json = JSON.stringify({ 'newsletter-issue': issue });
+  return (
+    (tags.postmark ? header('X-PM-Metadata-newsletter-issue', issue) : '') +
+    (tags.sendgrid ? header('X-SMTPAPI', JSON.stringify({ unique_args: { 'newsletter-issue': issue } })) : '') +
+    (tags.mailgun ? header('X-Mailgun-Variables', json) : '')
+  );
+}
+
 export class RawMessageTemplate {
   private readonly text: EncodedTemplate;
   private readonly html: EncodedTemplate;
@@ -149,6 +160,7 @@ export class RawMessageTemplate {
         header('Feedback-ID', `${issue.id}:${newsletter.id}:digest:${this.domain}`) +
         (options.complaintAddress ? header('CFBL-Address', `${options.complaintAddress}; report=arf`) + header('CFBL-Feedback-ID', `${newsletter.id}/${issue.id}`) : '') +
         header('X-Newsletter-Issue', `${newsletter.id}/${issue.id}`) +
+        providerIssueHeaders(`${newsletter.id}/${issue.id}`, options.providerTags) +
         header('MIME-Version', '1.0') +
         header('Content-Type', `multipart/alternative; boundary="${this.boundary}"`),
     );
@@ -165,7 +177,8 @@ export class RawMessageTemplate {
       header('To', formatAddress(subscriber.name, subscriber.email)) +
         header('Message-ID', messageId) +
         header('Date', date.toUTCString().replace(/GMT/, '+0000')) +
-        header('List-Unsubscribe', `<${values.unsubscribeUrl}>${mailto}`),
+        header('List-Unsubscribe', `<${values.unsubscribeUrl}>${mailto}`) +
+        (this.options.providerTags?.postmark ? header('X-PM-Metadata-message-id', messageId) : ''),
       'utf8',
     );
     const parts = new PartList();

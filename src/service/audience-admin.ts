@@ -58,5 +58,7 @@ export async function showPerson(app: App, email: string) {
     subscriptions: await app.store.subscriptionsOf(sub.id),
     consentEvents: await app.store.consentEvents(sub.id),
     deliveries: await app.store.deliveriesOf(sub.id),
+    /** Bounces, complaints and mailto unsubscribes that came back after the 250. */
+    reports: await app.store.deliveryEvents({ subscriberId: sub.id, limit: 1000 }),
   };
 }

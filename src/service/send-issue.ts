@@ -10,6 +10,7 @@ import { releaseMjmlThread } from '../render/mjml-thread.js';
 import { listSyncThreadsRunning } from '../audience/list-sync-thread.js';
 import { readTemplateFiles } from '../render/template-files.js';
 import { composeIssue } from './compose-issue.js';
+import { complaintVerdict, percent, ratesOf } from '../bounces/rates.js';
 import type { App } from '../app.js';
 
 export interface SendSummary {
@@ -46,6 +47,25 @@ export interface SendOptions {
   noDeliver?: boolean;
   /** Once `signal` aborts, how long messages in flight may take before they are cancelled (delivery's STOP_GRACE_MS). */
   stopGraceMs?: number;
+  /** Send a new issue although the previous one's complaint rate is above bounces.complaints.pauseRate. */
+  despiteComplaints?: boolean;
+}
+
+/**
+ * The complaint guard: a new issue is not made while the newsletter's previous issue drew more
+ * complaints than `bounces.complaints.pauseRate` of the mail that left (Gmail's limit is 0.3 %;
+ * past it, a sender's mail goes to spam for everyone). Above `warnRate`, a warning.
+ */
+async function complaintHold(app: App, newsletter: NewsletterConfig, beforeSlot: string): Promise<string | undefined> {
+  const previous = await app.store.latestIssue(newsletter.id, beforeSlot);
+  if (!previous) return undefined;
+  const rates = ratesOf(await app.store.counts(previous.id));
+  const verdict = complaintVerdict(rates, app.config.bounces.complaints);
+  const said = `issue #${previous.id} drew complaints from ${rates.complained} of ${rates.left} readers (${percent(rates.complaintRate)})`;
+  if (verdict === 'warn')
+    app.logger.warn(`${said}, above bounces.complaints.warnRate ${percent(app.config.bounces.complaints.warnRate)}; Gmail and Yahoo start filtering at 0.3 %`, { newsletter: newsletter.id });
+  if (verdict !== 'pause') return undefined;
+  return `${said}, above bounces.complaints.pauseRate ${percent(app.config.bounces.complaints.pauseRate)} (Gmail's limit): no new issue is sent until you look (\`newsletter report --issue ${previous.id}\`), then \`newsletter send --despite-complaints\``;
 }
 
 /**
@@ -72,6 +92,11 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
   let created = false;
   const problems: Problem[] = [];
   if (!issue) {
+    const hold = options.despiteComplaints ? undefined : await complaintHold(app, newsletter, slot.toISOString());
+    if (hold) {
+      logger.error(`not sending: ${hold}`, { newsletter: newsletter.id });
+      return { ...base, status: 'paused', counts: emptyCounts(), audience: await audience(), problems, paused: hold };
+    }
     const composition = await composeIssue(store, newsletter, config, slot, now);
     if (composition.draft.articles.length === 0 && !newsletter.sendWhenEmpty) {
       problems.push(...(await syncAudience()).problems, ...composition.problems);

@@ -56,9 +56,10 @@ export abstract class EventQueries extends IssueQueries {
   }
 
   async countDeliveryEvents(subscriberId: number, kind: string, since: string): Promise<number> {
+    // Per message: a relay reports a delay at each attempt of the same message.
     const row = await this.db
       .selectFrom('delivery_events')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select((eb) => eb.fn.count<number>('outbox_id').distinct().as('n'))
       .where('subscriber_id', '=', subscriberId)
       .where('kind', '=', kind)
       .where('verified', '=', 1)

@@ -228,7 +228,7 @@ export interface Store {
    * failed, or still sending), `complained` over any of those and `bounced`. Returns whether it changed.
    */
   markReported(outboxId: number, state: 'bounced' | 'complained', note: string, now: string): Promise<boolean>;
-  /** Verified events of a kind for a reader since a time (soft bounces in a period). */
+  /** Messages of a reader with a verified event of a kind since a time (soft bounces in a period: a message delayed at each attempt counts once). */
   countDeliveryEvents(subscriberId: number, kind: string, since: string): Promise<number>;
   /** Recorded reports, newest first: a reader's, an issue's, or those that matched nothing (or nothing proven). */
   deliveryEvents(filter: { subscriberId?: number; issueId?: number; unmatched?: boolean; limit?: number }): Promise<StoredDeliveryEvent[]>;

@@ -304,8 +304,18 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await s.counts(issue.id)).toMatchObject({ complained: 1, bounced: 1, sent: 0 });
     expect(await s.countDeliveryEvents(ann, 'hard-bounce', '2026-01-01T00:00:00.000Z')).toBe(1);
     expect(await s.countDeliveryEvents(ann, 'hard-bounce', '2026-12-01T00:00:00.000Z')).toBe(0);
+    // Counted per message: a relay reports a delay at each attempt.
+    for (const key of ['s1', 's2']) await s.recordDeliveryEvent({ ...event, dedupeKey: key, kind: 'soft-bounce' }, T0);
+    expect(await s.countDeliveryEvents(ann, 'soft-bounce', '2026-01-01T00:00:00.000Z')).toBe(1);
+    await s.recordDeliveryEvent({ ...event, dedupeKey: 's3', kind: 'soft-bounce', outboxId: b!.outboxId }, T0);
+    expect(await s.countDeliveryEvents(ann, 'soft-bounce', '2026-01-01T00:00:00.000Z')).toBe(2);
     await s.recordDeliveryEvent({ dedupeKey: 'k2', kind: 'unknown', channel: 'smtp', verified: false, raw: 'junk', at: T0 }, T0);
-    expect((await s.deliveryEvents({ subscriberId: ann })).map((e) => [e.kind, e.effect, e.verified])).toEqual([['hard-bounce', 'bounced', true]]);
+    expect((await s.deliveryEvents({ subscriberId: ann })).map((e) => [e.kind, e.effect, e.verified])).toEqual([
+      ['soft-bounce', null, true],
+      ['soft-bounce', null, true],
+      ['soft-bounce', null, true],
+      ['hard-bounce', 'bounced', true],
+    ]);
     expect((await s.deliveryEvents({ unmatched: true })).map((e) => e.raw)).toEqual(['junk']);
     expect((await s.outboxRowFor(issue.id, ann))?.outboxId).toBe(a!.outboxId);
     expect((await s.domainCounts(issue.id)).sort((x, y) => x.domain.localeCompare(y.domain))).toEqual([
@@ -314,8 +324,8 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     ]);
     // Erasure keeps the event's counts, not the person's words.
     await s.erase(ann, 'hash', T0);
-    const [erased] = await s.deliveryEvents({ subscriberId: ann });
-    expect(erased).toMatchObject({ kind: 'hard-bounce', recipient: null, diagnostic: null, raw: '[erased on request]' });
+    const erased = await s.deliveryEvents({ subscriberId: ann });
+    expect(erased.at(-1)).toMatchObject({ kind: 'hard-bounce', recipient: null, diagnostic: null, raw: '[erased on request]' });
   });
 
   it('records 1,100 outcomes in one call (two statements in one transaction)', async () => {

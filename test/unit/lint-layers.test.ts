@@ -23,8 +23,9 @@ describe('the lint gate keeps the layers', { timeout: 60_000 }, () => {
   });
 
   it('refuses a pipeline stage importing an entry point, a use case or the composition root', async () => {
-    for (const target of ['../cli/send.js', '../http/app.js', '../preview/serve.js', '../service/send-issue.js', '../app.js']) {
+    for (const target of ['../cli/send.js', '../http/app.js', '../preview/serve.js', '../inbound/smtp-receiver.js', '../service/send-issue.js', '../app.js']) {
       expect(await violations('src/delivery/planted.ts', `import * as x from '${target}';\nexport { x };\n`), target).toHaveLength(1);
+      expect(await violations('src/bounces/planted.ts', `import * as x from '${target}';\nexport { x };\n`), target).toHaveLength(1);
     }
   });
 
@@ -32,6 +33,7 @@ describe('the lint gate keeps the layers', { timeout: 60_000 }, () => {
     expect(await violations('src/service/planted.ts', "import { openStore } from '../store/open.js';\nexport const x = openStore;\n")).toHaveLength(1);
     expect(await violations('src/cli/planted.ts', "import { createSmtpTransport } from '../transport/smtp/client.js';\nexport const x = createSmtpTransport;\n")).toHaveLength(1);
     expect(await violations('src/service/planted.ts', "import type { Store } from '../store/store.js';\nexport type X = Store;\n")).toEqual([]);
+    expect(await violations('src/inbound/planted.ts', "import { openStore } from '../store/open.js';\nexport const x = openStore;\n")).toHaveLength(1);
     expect(await violations('src/app.ts', "import { openStore } from './store/open.js';\nexport const x = openStore;\n")).toEqual([]);
   });
 });

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 import { showPerson } from '../../service/audience-admin.js';
+import { formatEvent } from '../../service/report.js';
 import { openApp, withConfig, type CommonOptions } from '../options.js';
 
 /** `newsletter subscribers show` */
 export function subscribersShowCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('show')
-    .description('Print everything held about one address: profile, consent events, current state per newsletter, suppression, and every delivery (the per-recipient log).')
+    .description('Print everything held about one address: profile, consent events, current state per newsletter, suppression, every delivery (the per-recipient log) and the bounces and complaints that came back.')
     .argument('<email>', 'the address (compared case-insensitively)')
     .option('--json', 'print JSON on standard output');
   withConfig(cmd);
@@ -29,6 +30,8 @@ export function subscribersShowCommand(setExit: (code: number) => void): Command
           ...(record.deliveries.length
             ? record.deliveries.map((d) => `    ${d.newsletterId} issue #${d.issueId} (${d.slot}): ${d.state}, ${d.attempts} attempt(s), ${d.sentAt ?? d.updatedAt}${d.messageId ? ` ${d.messageId}` : ''}${d.lastResponse ?? d.lastError ? ` — ${d.lastResponse ?? d.lastError}` : ''}`)
             : ['    none']),
+          '  reports after delivery (bounces, complaints):',
+          ...(record.reports.length ? record.reports.map((e) => `    ${formatEvent(e)}`) : ['    none']),
         ];
         process.stdout.write(out.join('\n') + '\n');
       }
