@@ -6,6 +6,7 @@ import type { HttpDeps } from './common.js';
 import { unsubscribeRoutes } from './unsubscribe-routes.js';
 import { subscribeRoutes } from './subscribe-routes.js';
 import { preferencesRoutes } from './preferences-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
 import { articleFor } from '../render/view.js';
 import { readerLocale } from '../domain/locale.js';
 import { page } from './pages.js';
@@ -17,6 +18,7 @@ import { AfterResponse } from './after-response.js';
  *   GET  /healthz                              liveness
  *   GET  /                                     list of issues
  *   /u/:token, /subscribe, /c/:token, /p/:token  unsubscribe, double opt-in, preferences (see their files)
+ *   POST /webhooks/ses|postmark|sendgrid|mailgun  bounce and complaint events of the configured providers (webhook-routes.ts)
  *   GET  /archive/:newsletter/issues/:id       web version of an issue (?lang=fr)
  *   GET  /archive/:newsletter/articles/:id     an article that has no URL of its own
  */
@@ -44,6 +46,7 @@ export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVers
   unsubscribeRoutes(app, deps);
   subscribeRoutes(app, deps, after);
   preferencesRoutes(app, deps);
+  webhookRoutes(app, deps);
 
   app.get('/archive/:newsletter/issues/:id', async (c) => {
     const n = newsletterOf(c.req.param('newsletter'));
