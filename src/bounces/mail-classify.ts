@@ -21,15 +21,22 @@ const SOFT_PHRASES = [
   /mail ?box (is )?full|mailbox.{0,30}(full|over (the )?quota)|over ?quota|quota (exceeded|exceed)|exceeded (the |his |her |their )?(storage|quota)/i,
   /insufficient (system )?storage|not enough (disk )?space|out of (disk )?(space|storage)|exceed(s|ed)? (the )?(allowed|maximum|quota|storage)/i,
   /try (again )?later|please retry|temporar(il)?y|deferred|greylist|graylist/i,
-  /(envelope|message) (has )?expired|expired after|retry timeout exceeded|(in|too long in) the queue too long|been in the queue too long|still being retried|has been delayed|delivery (is )?delayed|will retry/i,
+  /(envelope|message) (has )?expired|expired after|retry timeout exceeded|in the queue too long|too long in the queue|still being retried|has been delayed|delivery (is )?delayed|will retry/i,
 ];
 
 const HARD_PHRASES = [
   /user unknown|unknown user|no such (user|mailbox|recipient|address|account|person)|user not found|recipient not found|mailbox not found/i,
-  /mailbox (is )?unavailable|does ?n[o']t exist|doesn'?t exist|not exist|no mailbox|invalid (recipient|mailbox|address|user)/i,
+  /mailbox (is )?unavailable|n[o']t exist|no mailbox|invalid (recipient|mailbox|address|user)/i,
   /unknown (recipient|mailbox|address|local part)|recipient (address )?rejected|address rejected|unrouteable address|not (a )?valid (recipient|mailbox)/i,
   /(recipient|address|name) (is )?not recognized|account (has been |is )?(disabled|deactivated|closed|suspended)|host or domain name not found|domain (name )?not found|no such domain|unknown host|host unknown/i,
 ];
+
+/** Words of a notice that reports a delivery, not a failure (Exchange, Notes and others write them in prose). */
+const SUCCESS = /\b(was|were|has been|have been) (successfully )?(delivered|relayed)\b|delivery to .{0,80}(is|was|has been) (complete|successful)|successfully delivered/i;
+
+export function saysDelivered(words: string): boolean {
+  return SUCCESS.test(words.slice(0, 4000));
+}
 
 /** The first enhanced status code of class 4 or 5 in `text` (a 2.x.x is no failure and is skipped). */
 export function findStatus(text: string): string | undefined {

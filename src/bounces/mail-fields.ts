@@ -22,6 +22,8 @@ export type Fields = Map<string, string[]>;
 export const MAX_BLOCKS = 100;
 /** How many lines of one part are read: a status part is a few dozen lines, headers a few hundred. */
 const MAX_LINES = 5000;
+/** The longest field value read for addresses or ids: a real one is far shorter, and a long one costs time. */
+const MAX_VALUE = 4000;
 
 /**
  * Header-shaped text split into blocks at blank lines, folded lines joined (RFC 5322 §2.2.3).
@@ -100,7 +102,10 @@ const ADDRESS = /^[^\s@<>()[\]",;:\\]{1,64}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?
  */
 export function readAddress(value: string | undefined): string | undefined {
   if (!value) return undefined;
-  let s = value.trim().replace(/^rfc822\s*;\s*/i, '');
+  let s = value
+    .slice(0, MAX_VALUE)
+    .trim()
+    .replace(/^rfc822\s*;\s*/i, '');
   const bracketed = /<([^<>\s]+)>/.exec(s);
   if (bracketed) s = bracketed[1]!;
   s = s.replace(/^mailto:/i, '').toLowerCase();
@@ -110,13 +115,14 @@ export function readAddress(value: string | undefined): string | undefined {
 /** Every address in a list (`To: a@b, "C" <c@d>`), in order, without repeats. */
 export function readAddresses(value: string | undefined): string[] {
   if (!value) return [];
-  const found = value.match(/<[^<>\s]+@[^<>\s]+>|[^\s<>(),;:"]+@[^\s<>(),;:"]+/g) ?? [];
+  const found = value.slice(0, MAX_VALUE).match(/<[^<>\s]+@[^<>\s]+>|[^\s<>(),;:"]+@[^\s<>(),;:"]+/g) ?? [];
   return [...new Set(found.map(readAddress).filter((a): a is string => a !== undefined))].slice(0, MAX_BLOCKS);
 }
 
 /** The first `<…@…>` of a Message-ID (or In-Reply-To) field, brackets kept; a bare `…@…` (RFC 5965's own example has one) gets them. */
 export function readMessageId(value: string | undefined): string | undefined {
-  const m = /<([^<>\s@]{1,250}@[^<>\s@]{1,250})>/.exec(value ?? '') ?? /^\s*([^<>\s@]{1,250}@[^<>\s@]{1,250})\s*$/.exec(value ?? '');
+  const v = (value ?? '').slice(0, MAX_VALUE);
+  const m = /<([^<>\s@]{1,250}@[^<>\s@]{1,250})>/.exec(v) ?? /^\s*([^<>\s@]{1,250}@[^<>\s@]{1,250})\s*$/.exec(v);
   return m ? cleanLine(`<${m[1]}>`, 510) : undefined;
 }
 

@@ -1,4 +1,4 @@
-import { classifyFailure, findStatus } from './mail-classify.js';
+import { classifyFailure, findStatus, saysDelivered } from './mail-classify.js';
 import { cleanLine, MAX_BLOCKS, readAddress, type Finding } from './mail-fields.js';
 
 /**
@@ -7,7 +7,8 @@ import { cleanLine, MAX_BLOCKS, readAddress, type Finding } from './mail-fields.
  * shapes, not by vendor:
  *   - the copy starts at a dashed line ("--- Below this line is a copy of the message.",
  *     "------ This is a copy of the message, including all the headers. ------",
- *     "----- Original message -----", "----- Unsent message follows -----")
+ *     "----- Original message -----", "----- Unsent message follows -----") or at a line
+ *     "Original message follows."
  *   - a failed recipient is a line of its own in the notice: `  a@b` (Exim, Gmail), `<a@b>:`
  *     (qmail, Yahoo), `a@b<mailto:a@b>` (Office 365), `a@b on <date>` (Exchange 2003),
  *     `<a@b>: reason` (Postfix without DSN), `550 5.1.1 <a@b>... reason` (Sendmail transcript);
@@ -18,10 +19,14 @@ import { cleanLine, MAX_BLOCKS, readAddress, type Finding } from './mail-fields.
  * finding without one (the caller may know the recipient from the copy's To).
  */
 
-const COPY_MARKERS = [
-  /^[ \t>|]*[-=_]{2,}[^\n]*\b(copy of|original message|unsent message|returned message|message text follows|message follows|headers? follow|undelivered message)\b[^\n]*$/im,
-  /^[ \t>]*(original message follows|original message|below is a copy of the original message|the original message (is attached|follows))[.:]?[ \t]*$/im,
-];
+/**
+ * A line that starts the copy: a dashed line naming it, or one of a few whole lines. Tested line
+ * by line, on lines of at most 200 characters, with no pattern that can backtrack far.
+ */
+const DASHED = /^[ \t>|]*[-=_]{2}/;
+const DASHED_WORDS = /\b(copy of|original message|unsent message|returned message|message text follows|message follows|headers? follow|undelivered message)\b/i;
+const WHOLE_LINE = /^[ \t>]*(original message follows|original message|below is a copy of the original message|the original message (is attached|follows))[.:]?[ \t]*$/i;
+const isCopyMarker = (line: string) => line.length <= 200 && ((DASHED.test(line) && DASHED_WORDS.test(line)) || WHOLE_LINE.test(line));
 const ADDR = String.raw`[^\s@<>()[\]",;:]{1,64}@[A-Za-z0-9.-]{1,253}`;
 /** Shapes of a line naming a failed recipient: `addr` is the recipient, `reason` what the line says of it. */
 const RECIPIENT_LINE = [
@@ -38,9 +43,15 @@ const RCPT_TO = new RegExp(String.raw`RCPT TO:\s*<(${ADDR})>`, 'gi');
 
 /** The notice, and the copy of the returned message when a marker shows where it starts. */
 export function splitAtCopy(text: string): { notice: string; copy?: string } {
-  const m = COPY_MARKERS.map((r) => r.exec(text)).reduce<RegExpExecArray | null>((a, b) => (a && (!b || a.index <= b.index) ? a : b), null);
-  if (!m) return { notice: text };
-  return { notice: text.slice(0, m.index), copy: text.slice(m.index + m[0].length).replace(/^\s*\n/, '') };
+  let start = 0;
+  for (let n = 0; n < 20_000 && start < text.length; n++) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl + 1;
+    const line = text.slice(start, end).trimEnd();
+    if (isCopyMarker(line)) return { notice: text.slice(0, start), copy: text.slice(end) };
+    start = end;
+  }
+  return { notice: text };
 }
 
 interface Block {
@@ -77,7 +88,10 @@ export function readTextBounce(notice: string, ours: ReadonlySet<string>): Findi
     const finding = judge(preamble.join('\n'), undefined);
     return finding ? [finding] : [];
   }
-  return blocks.map((b) => judge(b.reason.join('\n'), b.recipient) ?? judge(notice, b.recipient) ?? { kind: 'soft-bounce', recipient: b.recipient, diagnostic: reasonText(b.reason.join('\n')) });
+  // A recipient named with no failure said of it: a delivery when the notice says so, else a
+  // failure of no known kind, which is soft (mail-classify.ts).
+  const unsaid = saysDelivered(notice) ? 'delivered' : 'soft-bounce';
+  return blocks.map((b) => judge(b.reason.join('\n'), b.recipient) ?? judge(notice, b.recipient) ?? { kind: unsaid, recipient: b.recipient, diagnostic: reasonText(b.reason.join('\n')) });
 }
 
 function recipientOf(line: string, ours: ReadonlySet<string>): Block | undefined {

@@ -15,6 +15,7 @@ import { readTextBounce, splitAtCopy } from './mail-text.js';
  *      soft-bounce or delivered per recipient (mail-dsn.ts)
  *   3. an auto-reply (RFC 3834, X-Autoreply, "Out of Office" …) from a person → auto-reply
  *   4. a bounce in prose from a mail system (mail-text.ts) → hard-bounce or soft-bounce
+ *      (delivered when its words say so)
  *   5. anything else, or anything that could not be read → one `unknown`
  * A mail is never dropped: the result is never empty, and bad input gives `unknown`, not an
  * error. Every report carries the clues for matching it to an outbox row (envelopeTo,
@@ -64,7 +65,9 @@ interface MailView {
 
 export async function parseReportMail(raw: Buffer | string, ctx: ReportMailContext): Promise<DeliveryReport[]> {
   // A string is cut in characters first so that a huge one is never encoded whole.
-  const source = (typeof raw === 'string' ? Buffer.from(raw.slice(0, MAX_MAIL_BYTES)) : raw).subarray(0, MAX_MAIL_BYTES);
+  let source = (typeof raw === 'string' ? Buffer.from(raw.slice(0, MAX_MAIL_BYTES)) : raw).subarray(0, MAX_MAIL_BYTES);
+  // A file saved with bare CRs (old Mac tools) has no lines for the parser; CR is one byte in UTF-8 too.
+  if (!source.includes(0x0a) && source.includes(0x0d)) source = Buffer.from(source.toString('latin1').replace(/\r/g, '\n'), 'latin1');
   let view: MailView | undefined;
   try {
     view = viewOf(await simpleParser(source, PARSER_OPTIONS));
@@ -111,13 +114,17 @@ function reportsOf(mail: MailView, ctx: ReportMailContext): DeliveryReport[] {
 }
 
 function findingsOf(mail: MailView, from: string | undefined, fromField: string, ctx: ReportMailContext): Finding[] {
-  // Our messages have one recipient each: where a complaint or a bounce in prose names none, the
-  // To of the copy it returns is the reader. A DSN always names one, so it gets no such guess.
+  // Our messages have one recipient each: where a report names none that is an address (a
+  // complaint without Original-Rcpt-To, a bounce in prose, a DSN about a pipe a .forward led to),
+  // the To of the copy it returns is the reader.
   const returnedTo = readAddresses(first(mail.returned, 'to'));
   const orCopyTo = (findings: Finding[]) => findings.map((f) => (f.recipient || returnedTo.length !== 1 ? f : { ...f, recipient: returnedTo[0] }));
   if (mail.feedbackParts.length > 0) return orCopyTo(readArf(mail.feedbackParts.join('\n\n')));
-  const dsn = [...mail.statusParts, ...(hasDsnFields(mail.text) ? [mail.text] : [])].flatMap(readDsn);
-  if (dsn.length > 0) return dsn;
+  // The notice of a real DSN often repeats its fields in prose: the text counts only without a status part.
+  const dsn = mail.statusParts.flatMap(readDsn);
+  if (dsn.length > 0) return orCopyTo(dsn);
+  const dsnInText = hasDsnFields(mail.text) ? readDsn(mail.text) : [];
+  if (dsnInText.length > 0) return orCopyTo(dsnInText);
   const jmrp = mail.returned && readJmrp(mail.returned);
   if (jmrp) return [jmrp];
 
@@ -156,15 +163,17 @@ function viewOf(parsed: ParsedMail): MailView {
   const statusParts = partText(STATUS_TYPES);
   const feedbackParts = partText(new Set(['message/feedback-report']));
   const heads = ['from', 'to', 'subject', 'date'].map((k) => parsed.headerLines.find((h) => h.key === k)?.line).filter((l) => l !== undefined);
-  const rawText = [heads.join('\n'), '', text, ...statusParts, ...feedbackParts, returnedText ? returnedText.slice(0, Math.max(0, returnedText.search(/\r?\n\r?\n/))) : ''];
+  // Of the returned message, its headers: they name the message; its body is our own text.
+  const returnedHead = returnedText?.split(/\r?\n\r?\n/, 1)[0]?.slice(0, 4096) ?? '';
+  const rawText = [heads.join('\n'), text, ...statusParts, ...feedbackParts, returnedHead];
   return {
     header,
     subject: parsed.subject ?? '',
     text,
     statusParts,
     feedbackParts,
-    returned: copy === undefined ? undefined : readHeaderBlock(copy.replace(/^\s+/, '')),
-    raw: cleanText(rawText.filter((s) => s !== '').join('\n\n')),
+    returned: copy === undefined ? undefined : readHeaderBlock(copy.trimStart()),
+    raw: cleanText(rawText.filter((s) => s.trim() !== '').join('\n\n')),
   };
 }
 
@@ -173,13 +182,14 @@ function plainView(source: string): MailView {
   const headers = readHeaderBlock(source);
   const end = source.search(/\r?\n\r?\n/);
   const text = end < 0 ? '' : source.slice(end).trim();
+  const copy = splitAtCopy(text).copy;
   return {
     header: (name) => first(headers, name),
     subject: first(headers, 'subject') ?? '',
     text,
     statusParts: [],
     feedbackParts: [],
-    returned: splitAtCopy(text).copy === undefined ? undefined : readHeaderBlock(splitAtCopy(text).copy!.replace(/^\s+/, '')),
+    returned: copy === undefined ? undefined : readHeaderBlock(copy.trimStart()),
     raw: cleanText(source),
   };
 }

@@ -94,6 +94,12 @@ describe('DSNs from a real Postfix (RFC 3464)', () => {
     expect(new Set(reports.map((r) => r.originalMessageId))).toEqual(new Set(['<weekly.3.22.xyz@news.example.test>']));
   });
 
+  it('reads the same mail with CRLF line ends (as SMTP carries it) or bare CRs (old Mac files)', async () => {
+    const lf = (await parse(fixture('postfix/two-recipients.eml'))).map(withoutRaw);
+    expect((await parse(fixture('postfix/two-recipients.eml').replace(/\n/g, '\r\n'))).map(withoutRaw)).toEqual(lf);
+    expect((await parse(Buffer.from(fixture('postfix/two-recipients.eml').replace(/\n/g, '\r')))).map(withoutRaw)).toEqual(lf);
+  });
+
   it('is a bounce though Postfix marks it Auto-Submitted: auto-replied', async () => {
     const mail = fixture('postfix/user-unknown.eml');
     expect(mail).toMatch(/^Auto-Submitted: auto-replied$/m);
@@ -231,6 +237,13 @@ describe('anything else, and what strangers send', () => {
     ['a multipart whose boundary never comes', 'Content-Type: multipart/report; report-type=delivery-status; boundary="nope"\n\n--other\n\ntext'],
     ['a multipart with no boundary', 'Content-Type: multipart/mixed\n\n--x\n\ntext'],
     ['parts nested past the parser limit', `Content-Type: multipart/mixed; boundary="b"\n\n${'--b\nContent-Type: text/plain\n\nx\n'.repeat(500)}--b--\n`],
+    // Shapes that make a careless pattern backtrack for minutes (a test timeout, not a clock, catches them).
+    ['a line of a million dashes', `From: MAILER-DAEMON@mx.example.org\nSubject: failure notice\n\n${'-'.repeat(MAX_MAIL_BYTES)}`],
+    [
+      'a To field of 200,000 letters',
+      `From: MAILER-DAEMON@mx.example.org\nTo: ${'a'.repeat(200_000)}\nSubject: failure notice\n\n--- Below this line is a copy of the message.\nTo: ${'b'.repeat(200_000)}\n\n`,
+    ],
+    ['thousands of lines that look like reasons', `From: MAILER-DAEMON@mx.example.org\nSubject: failure notice\n\n${`${'word '.repeat(60)}: x@y\n`.repeat(3000)}`],
     [
       'a broken encoded word and charset',
       'From: =?x-unknown?B?####?= <a@b>\nSubject: =?UTF-8?Q?=FF=FE?=\nContent-Type: text/plain; charset=x-nonsense\nContent-Transfer-Encoding: base64\n\n!!!not base64!!!',
@@ -249,9 +262,14 @@ describe('anything else, and what strangers send', () => {
     for (const c of ['\u0007', '\u001b', '\u202e']) expect(r!.raw).not.toContain(c);
   });
 
-  it('drops a recipient that is not an address instead of passing it on', async () => {
-    const reports = await parse(dsn('Final-Recipient: rfc822; <script>alert(1)</script>\nAction: failed\nStatus: 5.1.1\n\nFinal-Recipient: x400; /G=A/S=B/\nAction: failed\nStatus: 5.1.1\n'));
-    expect(reports.map((r) => [r.kind, r.recipient])).toEqual([
+  it("passes on no recipient that is not an address; the copy's To, when it names one reader, stands in", async () => {
+    const junk = 'Final-Recipient: rfc822; <script>alert(1)</script>\nAction: failed\nStatus: 5.1.1\n\nFinal-Recipient: rfc822;|/usr/bin/procmail\nAction: failed\nStatus: 5.0.0\n';
+    expect((await parse(dsn(junk))).map((r) => [r.kind, r.recipient])).toEqual([
+      ['hard-bounce', 'reader@example.org'],
+      ['hard-bounce', 'reader@example.org'],
+    ]);
+    const noCopyTo = await parse(dsn(junk, { returned: 'Message-ID: <weekly.3.5.xyz@news.example.test>\nTo: a@example.org, b@example.org' }));
+    expect(noCopyTo.map((r) => [r.kind, r.recipient])).toEqual([
       ['hard-bounce', undefined],
       ['hard-bounce', undefined],
     ]);
