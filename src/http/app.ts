@@ -8,8 +8,9 @@ import { subscribeRoutes } from './subscribe-routes.js';
 import { preferencesRoutes } from './preferences-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { articleFor } from '../render/view.js';
-import { readerLocale } from '../domain/locale.js';
 import { page } from './pages.js';
+import { pageFor } from './common.js';
+import { PageLanguages } from './page-language.js';
 import { ArchivePages, webVersionRenderer } from './archive-pages.js';
 import { AfterResponse } from './after-response.js';
 
@@ -28,32 +29,40 @@ export type HttpApp = Hono & { settled(): Promise<void> };
 export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVersionRenderer(deps.config.paths.templates, deps.config.publicUrl))): HttpApp {
   const { store, config } = deps;
   const app = new Hono();
+  const languages = new PageLanguages(config.paths.templates);
+  const first = config.newsletters[0]!;
   const after = new AfterResponse(() => deps.logger.error('too many sign-ups waiting; one was dropped (the reader can sign up again)'));
   const newsletterOf = (id: string) => config.newsletters.find((n) => n.id === id);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   app.get('/', async (c) => {
+    const text = languages.for(c, first, { explicit: c.req.query('lang') });
+    const date = new Intl.DateTimeFormat(text.lang, { dateStyle: 'long', timeZone: 'UTC' });
     const items: string[] = [];
     for (const n of config.newsletters) {
       const issues = await store.listIssues(n.id, 20);
-      const links = issues.map((i) => `<li><a href="/archive/${encodeURIComponent(n.id)}/issues/${i.id}">${escapeHtml(i.slot.slice(0, 10))}</a> · ${i.articles.length} articles</li>`);
-      items.push(`<h2>${escapeHtml(n.name)}</h2>${links.length ? `<ul>${links.join('')}</ul>` : '<p class="muted">No issue yet.</p>'}`);
+      const links = issues.map(
+        (i) =>
+          `<li><a href="/archive/${encodeURIComponent(n.id)}/issues/${i.id}?lang=${encodeURIComponent(text.lang)}">${escapeHtml(date.format(new Date(i.slot)))}</a> · ${escapeHtml(text.t('page_index_articles', { count: i.articles.length }))}</li>`,
+      );
+      items.push(`<h2>${escapeHtml(n.name)}</h2>${links.length ? `<ul>${links.join('')}</ul>` : `<p class="muted">${escapeHtml(text.t('page_index_no_issue'))}</p>`}`);
     }
-    return c.html(page('Newsletters', `<h1>Newsletters</h1>${items.join('')}<p><a href="/subscribe">Subscribe</a></p>`));
+    return c.html(pageFor(text, text.t('page_index_title'), `${items.join('')}<p><a href="/subscribe">${escapeHtml(text.t('page_subscribe_title'))}</a></p>`));
   });
 
-  unsubscribeRoutes(app, deps);
-  subscribeRoutes(app, deps, after);
-  preferencesRoutes(app, deps);
+  unsubscribeRoutes(app, deps, languages);
+  subscribeRoutes(app, deps, after, languages);
+  preferencesRoutes(app, deps, languages);
   webhookRoutes(app, deps);
 
   app.get('/archive/:newsletter/issues/:id', async (c) => {
     const n = newsletterOf(c.req.param('newsletter'));
     const issue = n ? await store.getIssue(Number(c.req.param('id'))) : undefined;
-    if (!n || !issue || issue.newsletterId !== n.id) return c.html(page('Not found', '<h1>No such issue</h1>'), 404);
+    const text = languages.for(c, n ?? first, { explicit: c.req.query('lang') });
+    if (!n || !issue || issue.newsletterId !== n.id) return c.html(pageFor(text, text.t('page_no_such_issue'), ''), 404);
     // The web version is the same for everyone, so it is rendered once per language (archive-pages.ts).
-    return c.html(await archive.get(issue, n, readerLocale(n.locales, c.req.query('lang'))));
+    return c.html(await archive.get(issue, n, text.lang));
   });
 
   app.get('/archive/:newsletter/articles/:id', async (c) => {
@@ -61,12 +70,14 @@ export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVers
     const articleId = c.req.param('id');
     const issue = n ? await store.issueOfArticle(n.id, articleId) : undefined;
     const original = issue?.articles.find((a) => a.id === articleId);
-    if (!n || !original) return c.html(page('Not found', '<h1>No such article</h1>'), 404);
-    const a = articleFor(original, c.req.query('lang') ?? original.lang ?? n.locales.default);
-    const date = new Intl.DateTimeFormat(a.lang ?? n.locales.default, { dateStyle: 'long', timeZone: n.timezone }).format(new Date(a.publishedAt));
+    const text = languages.for(c, n ?? first, { explicit: c.req.query('lang') });
+    if (!n || !original) return c.html(pageFor(text, text.t('page_no_such_article'), ''), 404);
+    // The reader's language for the page, the article's own for its words (its translation when there is one).
+    const a = articleFor(original, text.lang);
+    const date = new Intl.DateTimeFormat(text.lang, { dateStyle: 'long', timeZone: n.timezone }).format(new Date(a.publishedAt));
     const paras = a.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
-    const lang = a.lang ?? n.locales.default;
-    return c.html(page(a.title, `<p class="muted">${escapeHtml(n.name)} · ${escapeHtml(date)}</p><h1>${escapeHtml(a.title)}</h1>\n${paras}`, lang, isRtl(lang) ? 'rtl' : 'ltr'));
+    const own = a.lang ? ` lang="${escapeHtml(a.lang)}" dir="${isRtl(a.lang) ? 'rtl' : 'ltr'}"` : ' dir="auto"';
+    return c.html(page(a.title, `<p class="muted">${escapeHtml(n.name)} · ${escapeHtml(date)}</p>\n<article${own}><h1>${escapeHtml(a.title)}</h1>\n${paras}</article>`, text.lang, text.dir));
   });
 
   return Object.assign(app, { settled: () => after.settled() });

@@ -9,6 +9,8 @@ import type { Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
 import { verifyToken, type TokenCheck } from '../domain/tokens.js';
 import { page } from './pages.js';
+import { escapeHtml } from '../domain/html.js';
+import type { PageText } from './page-language.js';
 
 export interface HttpDeps {
   store: Store;
@@ -22,19 +24,27 @@ export interface HttpDeps {
 /** Form posts are small; anything larger is refused before it is read. */
 export const smallBody = bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('request body too large', 413) });
 
+/** What a link that does not verify is told, by reason (locale keys). */
 export const TOKEN_PROBLEMS: Record<string, string> = {
-  malformed: 'This link is incomplete. Copy the whole link from the email.',
-  'bad-signature': 'This link is not valid: it was changed or was not made by this service. Nothing was changed.',
-  expired: 'This link has expired. Nothing was changed.',
-  'wrong-purpose': 'This link is not meant for this page. Nothing was changed.',
+  malformed: 'page_link_malformed',
+  'bad-signature': 'page_link_bad_signature',
+  expired: 'page_link_expired',
+  'wrong-purpose': 'page_link_wrong_purpose',
 };
 
 export function checkToken(deps: HttpDeps, token: string, purpose: string): TokenCheck {
   return verifyToken(token, deps.config.secrets, purpose, deps.clock.now().getTime());
 }
 
-export function badLink(c: Context, reason: string): Response {
-  return c.html(page('Link not valid', `<h1>Link not valid</h1><p>${TOKEN_PROBLEMS[reason] ?? 'This link is not valid.'}</p>`), 400);
+/** A link that does not verify names no reader we can trust: the page speaks the browser's language. */
+export function badLink(c: Context, reason: string, text: PageText): Response {
+  const title = text.t('page_link_invalid_title');
+  return c.html(page(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(text.t(TOKEN_PROBLEMS[reason] ?? 'page_link_bad_signature'))}</p>`, text.lang, text.dir), 400);
+}
+
+/** A page in a reader's language: the title is also its one <h1>. */
+export function pageFor(text: PageText, title: string, body: string): string {
+  return page(title, `<h1>${escapeHtml(title)}</h1>\n${body}`, text.lang, text.dir);
 }
 
 /** Form (urlencoded or multipart) or JSON body as plain fields; arrays kept for repeated fields. */

@@ -1,54 +1,57 @@
 import type { Hono } from 'hono';
 import { escapeHtml } from '../domain/html.js';
 import { isValidLocaleTag } from '../domain/locale.js';
-import { page } from './pages.js';
-import { badLink, checkToken, clientIp, field, list, readFields, smallBody, type HttpDeps } from './common.js';
+import { badLink, checkToken, clientIp, field, list, pageFor, readFields, smallBody, type HttpDeps } from './common.js';
+import type { PageLanguages } from './page-language.js';
 
 /**
  *   GET  /p/:token   the reader's preferences: language, topics, which newsletters
  *   POST /p/:token   saves them (action=save), or withdraws from every newsletter (action=unsubscribe-all)
  */
-export function preferencesRoutes(app: Hono, deps: HttpDeps): void {
+export function preferencesRoutes(app: Hono, deps: HttpDeps, languages: PageLanguages): void {
   const { store, config, clock, logger } = deps;
+  const newsletterOf = (id: string) => config.newsletters.find((n) => n.id === id) ?? config.newsletters[0]!;
 
   app.get('/p/:token', async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'preferences');
-    if (!v.ok) return badLink(c, v.reason);
+    if (!v.ok) return badLink(c, v.reason, languages.for(c, config.newsletters[0]!));
     const sub = await store.getSubscriber(v.payload.s);
-    if (!sub) return badLink(c, 'bad-signature');
+    if (!sub) return badLink(c, 'bad-signature', languages.for(c, config.newsletters[0]!));
     const states = new Map((await store.subscriptionsOf(sub.id)).map((x) => [x.newsletterId, x.state]));
-    const newsletter = config.newsletters.find((n) => n.id === v.payload.n) ?? config.newsletters[0]!;
-    const languages = newsletter.locales.supported
+    const newsletter = newsletterOf(v.payload.n);
+    const text = languages.for(c, newsletter, { reader: sub.locale });
+    // Each language named in itself, marked as such, so a reader finds theirs whatever the page's.
+    const choices = newsletter.locales.supported
       .map(
         (l) =>
-          `<option value="${escapeHtml(l)}"${sub.locale.toLowerCase().startsWith(l.toLowerCase()) ? ' selected' : ''}>${escapeHtml(new Intl.DisplayNames([l], { type: 'language' }).of(l) ?? l)}</option>`,
+          `<option value="${escapeHtml(l)}" lang="${escapeHtml(l)}"${sub.locale.toLowerCase().startsWith(l.toLowerCase()) ? ' selected' : ''}>${escapeHtml(new Intl.DisplayNames([l], { type: 'language' }).of(l) ?? l)}</option>`,
       )
       .join('');
     const boxes = config.newsletters
       .map((n) => `<p><label><input type="checkbox" name="newsletters" value="${escapeHtml(n.id)}"${states.get(n.id) === 'consent' ? ' checked' : ''}> ${escapeHtml(n.name)}</label></p>`)
       .join('');
     return c.html(
-      page(
-        'Your preferences',
-        `<h1>Your preferences</h1>
-<p class="muted">${escapeHtml(sub.email)}</p>
+      pageFor(
+        text,
+        text.t('page_prefs_title'),
+        `<p class="muted">${escapeHtml(sub.email)}</p>
 <form method="post">
   <input type="hidden" name="action" value="save">
-  <p><label>Language <select name="locale">${languages}</select></label></p>
-  <p><label>Topics (comma-separated; empty for everything) <input name="topics" value="${escapeHtml(sub.topics.join(', '))}" maxlength="500"></label></p>
-  <fieldset><legend>Newsletters</legend>${boxes}</fieldset>
-  <p><button type="submit">Save</button></p>
+  <p><label>${escapeHtml(text.t('page_prefs_language'))} <select name="locale">${choices}</select></label></p>
+  <p><label>${escapeHtml(text.t('page_prefs_topics'))} <input type="text" name="topics" value="${escapeHtml(sub.topics.join(', '))}" maxlength="500"></label></p>
+  <fieldset><legend>${escapeHtml(text.t('page_prefs_newsletters'))}</legend>${boxes}</fieldset>
+  <p><button type="submit">${escapeHtml(text.t('page_prefs_save'))}</button></p>
 </form>
-<form method="post"><input type="hidden" name="action" value="unsubscribe-all"><button type="submit">Unsubscribe from everything</button></form>`,
+<form method="post"><input type="hidden" name="action" value="unsubscribe-all"><button type="submit">${escapeHtml(text.t('page_prefs_unsubscribe_all'))}</button></form>`,
       ),
     );
   });
 
   app.post('/p/:token', smallBody, async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'preferences');
-    if (!v.ok) return badLink(c, v.reason);
+    if (!v.ok) return badLink(c, v.reason, languages.for(c, config.newsletters[0]!));
     const sub = await store.getSubscriber(v.payload.s);
-    if (!sub) return badLink(c, 'bad-signature');
+    if (!sub) return badLink(c, 'bad-signature', languages.for(c, config.newsletters[0]!));
     const fields = await readFields(c);
     const now = clock.now().toISOString();
     const action = field(fields, 'action');
@@ -92,6 +95,8 @@ export function preferencesRoutes(app: Hono, deps: HttpDeps): void {
       }
     }
     logger.info('preferences saved', { subscriber: sub.id, action });
-    return c.html(page('Preferences saved', action === 'unsubscribe-all' ? '<h1>You are unsubscribed from everything</h1>' : '<h1>Your preferences are saved</h1>'));
+    // In the language just chosen, if it changed.
+    const text = languages.for(c, newsletterOf(v.payload.n), { reader: (await store.getSubscriber(sub.id))?.locale });
+    return c.html(pageFor(text, text.t(action === 'unsubscribe-all' ? 'page_prefs_unsubscribed_all' : 'page_prefs_saved'), ''));
   });
 }

@@ -5,8 +5,8 @@ import { checkSubscription, requestSubscription } from '../audience/subscribe.js
 import { addressKey, withoutAddresses } from '../audience/email.js';
 import type { AfterResponse } from './after-response.js';
 import { clientKey, RateLimiter } from './rate-limit.js';
-import { page } from './pages.js';
-import { badLink, checkToken, clientIp, field, list, readFields, smallBody, wantsJson, type HttpDeps } from './common.js';
+import { badLink, checkToken, clientIp, field, list, pageFor, readFields, smallBody, wantsJson, type HttpDeps } from './common.js';
+import type { PageLanguages, PageText } from './page-language.js';
 
 const HOUR = 3_600_000;
 
@@ -21,26 +21,33 @@ const HOUR = 3_600_000;
  * Limits: 10 sign-ups an hour per client (an IPv4 address, an IPv6 /64; see common.ts clientIp
  * for `http.trustProxy`), 3 confirmation mails a day per mailbox (audience/email.ts addressKey).
  */
-export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse): void {
+export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse, languages: PageLanguages): void {
   const { store, config, clock, logger, transport } = deps;
   const trustProxy = config.http.trustProxy;
   const perClient = new RateLimiter(10, HOUR);
   const perAddress = new RateLimiter(3, 24 * HOUR);
   const accepted = 'Thank you. If this address can subscribe, a confirmation email is on its way: open it and confirm.';
+  // The form is not yet about one newsletter: the first one's languages answer the browser's.
+  const browserText = (c: Context) => languages.for(c, config.newsletters[0]!);
+  const readerText = async (c: Context, subscriberId: number, newsletterId: string) =>
+    languages.for(c, config.newsletters.find((n) => n.id === newsletterId) ?? config.newsletters[0]!, { reader: (await store.getSubscriber(subscriberId))?.locale });
 
   app.get('/subscribe', (c) => {
+    const text = browserText(c);
     const options = config.newsletters.map((n) => `<option value="${escapeHtml(n.id)}">${escapeHtml(n.name)}</option>`).join('');
+    // The chosen language goes with the sign-up, so the confirmation mail speaks it too.
     return c.html(
-      page(
-        'Subscribe',
-        `<h1>Subscribe</h1>
-<form method="post">
-  <p><label>Newsletter <select name="newsletter">${options}</select></label></p>
-  <p><label>Email <input type="email" name="email" required maxlength="254"></label></p>
-  <p><label>Name <input name="name" maxlength="200"></label></p>
-  <p><button type="submit">Subscribe</button></p>
+      pageFor(
+        text,
+        text.t('page_subscribe_title'),
+        `<form method="post">
+  <input type="hidden" name="locale" value="${escapeHtml(text.lang)}">
+  <p><label>${escapeHtml(text.t('page_subscribe_newsletter'))} <select name="newsletter">${options}</select></label></p>
+  <p><label>${escapeHtml(text.t('page_subscribe_email'))} <input type="email" name="email" required maxlength="254" autocomplete="email"></label></p>
+  <p><label>${escapeHtml(text.t('page_subscribe_name'))} <input type="text" name="name" maxlength="200" autocomplete="name"></label></p>
+  <p><button type="submit">${escapeHtml(text.t('page_subscribe_button'))}</button></p>
 </form>
-<p class="muted">We will send you one email to confirm. Nothing else until you do.</p>`,
+<p class="muted">${escapeHtml(text.t('page_subscribe_note'))}</p>`,
       ),
     );
   });
@@ -49,11 +56,16 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse)
     const json = wantsJson(c);
     const now = clock.now();
     if (!perClient.take(clientKey(clientIp(c, trustProxy)), now.getTime())) {
-      return json ? c.json({ error: 'too many requests; try again later' }, 429) : c.html(page('Too many requests', '<h1>Too many requests</h1><p>Please try again later.</p>'), 429);
+      const text = browserText(c);
+      return json ? c.json({ error: 'too many requests; try again later' }, 429) : c.html(pageFor(text, text.t('page_too_many_title'), `<p>${escapeHtml(text.t('page_too_many_body'))}</p>`), 429);
     }
     const fields = await readFields(c);
     const newsletter = config.newsletters.find((n) => n.id === (field(fields, 'newsletter') || config.newsletters[0]!.id));
-    if (!newsletter) return json ? c.json({ error: 'unknown newsletter' }, 400) : c.html(page('Unknown newsletter', '<h1>Unknown newsletter</h1>'), 400);
+    if (!newsletter) {
+      const text = browserText(c);
+      return json ? c.json({ error: 'unknown newsletter' }, 400) : c.html(pageFor(text, text.t('page_unknown_newsletter'), ''), 400);
+    }
+    const text = languages.for(c, newsletter, { explicit: field(fields, 'locale') });
     const checked = checkSubscription({
       email: field(fields, 'email'),
       name: field(fields, 'name'),
@@ -64,7 +76,8 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse)
       userAgent: c.req.header('user-agent'),
     });
     if (checked.kind === 'invalid') {
-      return json ? c.json({ error: checked.message, field: checked.field }, 400) : c.html(page('Please check the form', `<h1>Please check the form</h1><p>${escapeHtml(checked.message)}</p>`), 400);
+      const said = checked.field === 'email' ? text.t('page_form_error_email') : checked.message;
+      return json ? c.json({ error: checked.message, field: checked.field }, 400) : c.html(pageFor(text, text.t('page_form_error_title'), `<p>${escapeHtml(said)}</p>`), 400);
     }
     // Everything that depends on the address (known or not, mailed or not, relay up or down)
     // happens after the answer, which is therefore the same, and as quick, in every case.
@@ -90,33 +103,40 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse)
         logger.warn('a sign-up could not be completed (the reader was told to check their inbox)', { newsletter: newsletter.id, error: withoutAddresses(String((e as Error)?.message ?? e)) });
       }
     });
-    return json ? c.json({ status: 'check-your-inbox', message: accepted }, 202) : c.html(page('Check your inbox', `<h1>Check your inbox</h1><p>${accepted}</p>`), 202);
+    // The same words for everyone (the browser's language), so the answer tells nothing about the address.
+    return json
+      ? c.json({ status: 'check-your-inbox', message: accepted }, 202)
+      : c.html(pageFor(text, text.t('page_check_inbox_title'), `<p>${escapeHtml(text.t('page_check_inbox_body'))}</p>`), 202);
   });
 
   /** Only the pending sign-up a link was made for can be confirmed (its time is in the token). */
-  const staleLink = (c: Context) => c.html(page('Link no longer valid', '<h1>This link is no longer valid</h1><p>Nothing was changed. Subscribe again if you wish.</p>'), 400);
+  const staleLink = (c: Context, text: PageText) => c.html(pageFor(text, text.t('page_stale_title'), `<p>${escapeHtml(text.t('page_stale_body'))}</p>`), 400);
+  const alreadySubscribed = (c: Context, text: PageText, newsletter: string) =>
+    c.html(pageFor(text, text.t('page_already_subscribed', { newsletter }), `<p>${escapeHtml(text.t('page_nothing_changed'))}</p>`));
 
   app.get('/c/:token', async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'confirm');
-    if (!v.ok) return badLink(c, v.reason);
+    if (!v.ok) return badLink(c, v.reason, browserText(c));
     const current = await store.getSubscription(v.payload.s, v.payload.n);
-    const name = escapeHtml(config.newsletters.find((n) => n.id === v.payload.n)?.name ?? v.payload.n);
-    if (current?.state === 'consent') return c.html(page('Already confirmed', `<h1>You are already subscribed to ${name}</h1><p>Nothing was changed.</p>`));
-    if (current?.state !== 'pending' || current.stateAt !== v.payload.w) return staleLink(c);
-    return c.html(page('Confirm your subscription', `<h1>Confirm your subscription to ${name}</h1><form method="post"><button type="submit">Confirm</button></form>`));
+    const text = await readerText(c, v.payload.s, v.payload.n);
+    const name = config.newsletters.find((n) => n.id === v.payload.n)?.name ?? v.payload.n;
+    if (current?.state === 'consent') return alreadySubscribed(c, text, name);
+    if (current?.state !== 'pending' || current.stateAt !== v.payload.w) return staleLink(c, text);
+    return c.html(pageFor(text, text.t('page_confirm_title', { newsletter: name }), `<form method="post"><button type="submit">${escapeHtml(text.t('page_confirm_button'))}</button></form>`));
   });
 
   app.post('/c/:token', smallBody, async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'confirm');
-    if (!v.ok) return badLink(c, v.reason);
+    if (!v.ok) return badLink(c, v.reason, browserText(c));
     const { s: subscriberId, n: newsletterId, w: signedUpAt } = v.payload;
     const newsletter = config.newsletters.find((n) => n.id === newsletterId);
     const current = await store.getSubscription(subscriberId, newsletterId);
-    const name = escapeHtml(newsletter?.name ?? newsletterId);
-    if (current?.state === 'consent') return c.html(page('Already confirmed', `<h1>You are already subscribed to ${name}</h1><p>Nothing was changed.</p>`));
+    const text = await readerText(c, subscriberId, newsletterId);
+    const name = newsletter?.name ?? newsletterId;
+    if (current?.state === 'consent') return alreadySubscribed(c, text, name);
     // Only the pending sign-up this link was made for can be confirmed: a link cannot undo a
     // later unsubscribe or bounce, nor confirm a newer sign-up (whose own link was mailed).
-    if (!newsletter || current?.state !== 'pending' || current.stateAt !== signedUpAt) return staleLink(c);
+    if (!newsletter || current?.state !== 'pending' || current.stateAt !== signedUpAt) return staleLink(c, text);
     const now = clock.now().toISOString();
     await store.appendConsentEvent(
       {
@@ -132,6 +152,6 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse)
       now,
     );
     logger.info('subscription confirmed', { newsletter: newsletterId, subscriber: subscriberId });
-    return c.html(page('Subscribed', `<h1>You are subscribed to ${name}</h1><p>The next issue will come to your inbox.</p>`));
+    return c.html(pageFor(text, text.t('page_subscribed_title', { newsletter: name }), `<p>${escapeHtml(text.t('page_subscribed_body'))}</p>`));
   });
 }

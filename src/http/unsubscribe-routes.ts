@@ -1,33 +1,38 @@
 import type { Hono } from 'hono';
 import { escapeHtml } from '../domain/html.js';
-import { page } from './pages.js';
-import { badLink, checkToken, readFields, smallBody, type HttpDeps } from './common.js';
+import { badLink, checkToken, pageFor, readFields, smallBody, type HttpDeps } from './common.js';
+import type { PageLanguages } from './page-language.js';
 
 /**
  *   GET  /u/:token   confirmation page with a button; changes nothing (link scanners follow GETs)
  *   POST /u/:token   RFC 8058 one-click (List-Unsubscribe=One-Click) or the page's button: 200, no redirect
+ * Both in the reader's language (the token's subscriber), right to left where due.
  */
-export function unsubscribeRoutes(app: Hono, deps: HttpDeps): void {
+export function unsubscribeRoutes(app: Hono, deps: HttpDeps, languages: PageLanguages): void {
   const { store, config, clock, logger } = deps;
+  const newsletterOf = (id: string) => config.newsletters.find((n) => n.id === id) ?? config.newsletters[0]!;
   const nameOf = (id: string) => config.newsletters.find((n) => n.id === id)?.name ?? id;
+  const readerText = async (c: Parameters<typeof badLink>[0], subscriberId: number, newsletterId: string) =>
+    languages.for(c, newsletterOf(newsletterId), { reader: (await store.getSubscriber(subscriberId))?.locale });
 
-  app.get('/u/:token', (c) => {
+  app.get('/u/:token', async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'unsubscribe');
-    if (!v.ok) return badLink(c, v.reason);
-    const name = escapeHtml(nameOf(v.payload.n));
+    if (!v.ok) return badLink(c, v.reason, languages.for(c, config.newsletters[0]!));
+    const text = await readerText(c, v.payload.s, v.payload.n);
+    const newsletter = nameOf(v.payload.n);
     return c.html(
-      page(
-        `Unsubscribe from ${nameOf(v.payload.n)}`,
-        `<h1>Unsubscribe from ${name}?</h1>
-<form method="post"><input type="hidden" name="confirm" value="yes"><button type="submit">Unsubscribe</button></form>
-<p class="muted">You will get no further issues of ${name}.</p>`,
+      pageFor(
+        text,
+        text.t('page_unsubscribe_title', { newsletter }),
+        `<form method="post"><input type="hidden" name="confirm" value="yes"><button type="submit">${escapeHtml(text.t('page_unsubscribe_button'))}</button></form>
+<p class="muted">${escapeHtml(text.t('page_unsubscribe_note', { newsletter }))}</p>`,
       ),
     );
   });
 
   app.post('/u/:token', smallBody, async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'unsubscribe');
-    if (!v.ok) return badLink(c, v.reason);
+    if (!v.ok) return badLink(c, v.reason, languages.for(c, config.newsletters[0]!));
     const fields = await readFields(c);
     const oneClick = fields['List-Unsubscribe'] === 'One-Click';
     if (!oneClick && fields.confirm !== 'yes') {
@@ -40,6 +45,7 @@ export function unsubscribeRoutes(app: Hono, deps: HttpDeps): void {
       await store.appendConsentEvent({ subscriberId, newsletterId, kind: 'withdrawn', at: now, source: oneClick ? 'one-click' : 'unsubscribe-page' }, now);
       logger.info('reader unsubscribed', { newsletter: newsletterId, subscriber: subscriberId, channel: oneClick ? 'one-click' : 'page' });
     }
-    return c.html(page('Unsubscribed', `<h1>You are unsubscribed</h1><p>You will get no further issues of ${escapeHtml(nameOf(newsletterId))}.</p>`), 200);
+    const text = await readerText(c, subscriberId, newsletterId);
+    return c.html(pageFor(text, text.t('page_unsubscribed_title'), `<p>${escapeHtml(text.t('page_unsubscribe_note', { newsletter: nameOf(newsletterId) }))}</p>`), 200);
   });
 }

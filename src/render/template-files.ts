@@ -12,16 +12,17 @@ export interface TemplateFiles {
   localeFile: (locale: string) => string;
 }
 
+function read(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `cannot read template file: ${(e as Error).message}`, { place: file, cause: e });
+  }
+}
+
 export function readTemplateFiles(templatesDir: string, name: string): TemplateFiles {
   const dir = join(templatesDir, name);
   const layoutFile = join(dir, 'layout.mjml.hbs');
-  const read = (file: string) => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, `cannot read template file: ${(e as Error).message}`, { place: file, cause: e });
-    }
-  };
   const partialsDir = join(dir, 'partials');
   const partials = existsSync(partialsDir)
     ? readdirSync(partialsDir)
@@ -29,6 +30,12 @@ export function readTemplateFiles(templatesDir: string, name: string): TemplateF
         .sort()
         .map((f) => ({ name: basename(f, '.hbs'), file: join(partialsDir, f), source: read(join(partialsDir, f)) }))
     : [];
+  const { catalogs, localeFile } = readLocaleCatalogs(templatesDir);
+  return { name, layout: { file: layoutFile, source: read(layoutFile) }, partials, catalogs, localeFile };
+}
+
+/** The locale catalogues of a templates folder: `locales/<locale>.json`, flat keys to ICU messages. */
+export function readLocaleCatalogs(templatesDir: string): { catalogs: Record<string, Catalog>; localeFile: (locale: string) => string } {
   const localesDir = join(templatesDir, 'locales');
   const localeFile = (locale: string) => join(localesDir, `${locale}.json`);
   const catalogs: Record<string, Catalog> = {};
@@ -47,5 +54,5 @@ export function readTemplateFiles(templatesDir: string, name: string): TemplateF
       catalogs[basename(f, '.json')] = data as Catalog;
     }
   }
-  return { name, layout: { file: layoutFile, source: read(layoutFile) }, partials, catalogs, localeFile };
+  return { catalogs, localeFile };
 }

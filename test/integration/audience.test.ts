@@ -48,12 +48,14 @@ describe('audience over HTTP: double opt-in, preferences, unsubscribe mid-send',
     expect(pending).toMatchObject({ kind: 'pending', source: 'subscribe-form', userAgent: 'TestBrowser/1.0', wording: 'signup-form-v1' });
 
     const path = linkIn(confirm!, 'c');
-    expect((await h.request(path)).status).toBe(200); // a GET changes nothing
+    const page = await h.request(path); // a GET changes nothing, and speaks Zoé's language
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<html lang="fr" dir="ltr">[\s\S]*<h1>Confirmez votre abonnement à The Weekly Brief<\/h1>/);
     expect((await app.store.getSubscription(zoe.id, 'weekly-brief'))?.state).toBe('pending');
     expect((await h.request(path, { method: 'POST' })).status).toBe(200);
     expect((await app.store.getSubscription(zoe.id, 'weekly-brief'))?.state).toBe('consent');
     const again = await h.request(path, { method: 'POST' }); // replayed
-    expect(await again.text()).toContain('already subscribed');
+    expect(await again.text()).toContain('Vous êtes déjà abonné·e à The Weekly Brief');
     expect((await app.store.consentEvents(zoe.id)).filter((e) => e.kind === 'consent')).toHaveLength(1);
 
     // Re-subscribing an active address sends nothing new, and answers exactly as before.
