@@ -22,7 +22,7 @@ export function confirmationMail(input: { newsletter: NewsletterConfig; email: s
   // A whole document (head, title, charset) that reads in light and dark mode: clients without
   // prefers-color-scheme keep the light colours, which are the fallback. Text at 16 px, the
   // address line at 14; every colour pair at 4.5:1 or more in both modes.
-  const html = `<!doctype html>
+  const html = `<!DOCTYPE html>
 <html lang="${escapeHtml(locale)}" dir="${dir}">
 <head>
 <meta charset="utf-8">

@@ -165,9 +165,9 @@ export function darkModeWrapper(html: string): string {
   return html.replace(/<div (aria-label="[^"]*" aria-roledescription="email" role="article")/, `<div class="${bodyClass}" $1`);
 }
 
-/** What step 3 does to MJML's HTML, in order. */
+/** What step 3 does to MJML's HTML, in order (the doctype as HTML writes it: html-validate's doctype-style). */
 export function correctMjmlHtml(html: string): string {
-  return darkModeWrapper(validImageHeights(neutralPreheader(html)));
+  return darkModeWrapper(validImageHeights(neutralPreheader(html))).replace(/^<!doctype html>/, '<!DOCTYPE html>');
 }
 
 /** Step 3: MJML in strict validation (in a worker thread: mjml-thread.ts); any validation error refuses the template. */

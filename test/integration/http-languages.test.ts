@@ -22,7 +22,7 @@ import { htmlErrors, seriousAxeViolations, textReport } from '../helpers/page-ch
 const NOW = '2026-11-28T15:00:00Z';
 const SCREENSHOTS = join(REPO, 'test-output', 'screenshots');
 
-describe('service pages in the reader language', () => {
+describe('service pages in the reader language', { timeout: 120_000 }, () => {
   let project: TestProject;
   let app: App;
   let http: HttpApp;
