@@ -8,6 +8,11 @@ import type { App } from '../../src/app.js';
 import { makeProject, REPO, type TestProject } from '../helpers/project.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
 import { launchChromium } from '../helpers/browser.js';
+import { confirmationMail } from '../../src/audience/confirmation-mail.js';
+import { createMessages } from '../../src/render/messages.js';
+import { readTemplateFiles } from '../../src/render/template-files.js';
+import { composeMessage } from '../../src/delivery/mime.js';
+import { joinRaw } from '../../src/transport/transport.js';
 
 const SCREENSHOTS = join(REPO, 'test-output', 'screenshots');
 
@@ -41,10 +46,18 @@ describe('the sample issue as readers and filters see it', () => {
     expect(en.html).toContain('prefers-color-scheme: dark');
   });
 
-  it("scores below 1.0 with SpamAssassin's local rules in every locale", () => {
+  it("scores below 1.0 with SpamAssassin's local rules in every locale, and so does the confirmation mail", async () => {
     const bin = ['/usr/bin/spamassassin', '/usr/local/bin/spamassassin'].find(existsSync);
     expect(bin, 'SpamAssassin is missing: apt-get install spamassassin (.ci/run installs it)').toBeTruthy();
-    for (const l of rendered.locales) {
+    const newsletter = app.config.newsletters[0]!;
+    const files = readTemplateFiles(app.config.paths.templates, newsletter.template);
+    const confirmations = [];
+    for (const locale of ['en', 'ar']) {
+      const t = createMessages(locale, files.catalogs, 'en', files.localeFile).t;
+      const mail = confirmationMail({ newsletter, email: 'reader@example.org', name: 'Reader', confirmUrl: 'https://news.example.test/c/token', t, locale, id: '1.abc' });
+      confirmations.push({ locale: `confirmation.${locale}`, eml: joinRaw((await composeMessage(mail.key, mail.fields)).raw) });
+    }
+    for (const l of [...rendered.locales, ...confirmations]) {
       const out = spawnSync(bin!, ['-L', '-t'], { input: l.eml, encoding: 'utf8', timeout: 60_000 });
       const m = /X-Spam-Status: \w+, score=(-?[\d.]+)/.exec(out.stdout);
       expect(m, out.stderr).toBeTruthy();
