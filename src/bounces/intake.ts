@@ -106,39 +106,44 @@ export async function takeReport(deps: IntakeDeps, r: DeliveryReport, now: Date)
   const at = now.toISOString();
   const m = await match(deps, r);
   const issue = m ? await store.getIssue(m.row.issueId) : undefined;
-  const eventId = await store.recordDeliveryEvent(
-    {
-      dedupeKey: dedupeKey(r),
-      kind: r.kind,
-      channel: r.channel,
-      outboxId: m?.row.outboxId,
-      issueId: m?.row.issueId,
-      subscriberId: m?.row.subscriberId,
-      newsletterId: issue?.newsletterId,
-      matchedBy: m?.by,
-      verified: m?.verified ?? false,
-      recipient: r.recipient,
-      status: r.status,
-      diagnostic: r.diagnostic,
-      raw: r.raw,
-      at: r.at,
-    },
-    at,
-  );
-  const result: IntakeResult = { recorded: eventId !== undefined, kind: r.kind, matchedBy: m?.by, verified: m?.verified ?? false, outboxId: m?.row.outboxId };
-  if (eventId === undefined) return result;
-  if (!m || !m.verified || !issue) {
-    if (r.kind !== 'auto-reply' && r.kind !== 'delivered') {
-      logger.warn(m ? 'a report named a reader without proof; recorded, nothing changed' : 'a report matched no message of ours; recorded', { kind: r.kind, channel: r.channel, matchedBy: m?.by });
+  // The event and what it changes are one transaction: a store error in between (the caller
+  // answers 500 or 451, the sender retries) must not leave the event recorded and its effects
+  // undone, or the retry would be a duplicate and the bounce lost.
+  return store.transaction(async (tx) => {
+    const eventId = await tx.recordDeliveryEvent(
+      {
+        dedupeKey: dedupeKey(r),
+        kind: r.kind,
+        channel: r.channel,
+        outboxId: m?.row.outboxId,
+        issueId: m?.row.issueId,
+        subscriberId: m?.row.subscriberId,
+        newsletterId: issue?.newsletterId,
+        matchedBy: m?.by,
+        verified: m?.verified ?? false,
+        recipient: r.recipient,
+        status: r.status,
+        diagnostic: r.diagnostic,
+        raw: r.raw,
+        at: r.at,
+      },
+      at,
+    );
+    const result: IntakeResult = { recorded: eventId !== undefined, kind: r.kind, matchedBy: m?.by, verified: m?.verified ?? false, outboxId: m?.row.outboxId };
+    if (eventId === undefined) return result;
+    if (!m || !m.verified || !issue) {
+      if (r.kind !== 'auto-reply' && r.kind !== 'delivered') {
+        logger.warn(m ? 'a report named a reader without proof; recorded, nothing changed' : 'a report matched no message of ours; recorded', { kind: r.kind, channel: r.channel, matchedBy: m?.by });
+      }
+      return result;
     }
-    return result;
-  }
-  const effect = await act(deps, r, m.row, issue.newsletterId, at);
-  if (effect) {
-    await store.setDeliveryEventEffect(eventId, effect);
-    logger.info('report taken', { kind: r.kind, channel: r.channel, outbox: m.row.outboxId, subscriber: m.row.subscriberId, effect });
-  }
-  return { ...result, effect };
+    const effect = await act({ ...deps, store: tx }, r, m.row, issue.newsletterId, at);
+    if (effect) {
+      await tx.setDeliveryEventEffect(eventId, effect);
+      logger.info('report taken', { kind: r.kind, channel: r.channel, outbox: m.row.outboxId, subscriber: m.row.subscriberId, effect });
+    }
+    return { ...result, effect };
+  });
 }
 
 async function act(deps: IntakeDeps, r: DeliveryReport, row: OutboxRow, newsletterId: string, now: string): Promise<string | undefined> {

@@ -98,12 +98,13 @@ export function webhookRoutes(app: Hono, deps: HttpDeps, options: WebhookOptions
   app.post('/webhooks/mailgun', limit, async (c) => {
     if (!hooks.mailgun) return c.notFound();
     const result = verifyMailgun(await input(c, { signingKey: config.bounceSecrets.mailgunSigningKey ?? '' }));
-    if (result.ok) {
-      const now = clock.now().getTime();
-      for (const [token, until] of seenTokens) if (until < now) seenTokens.delete(token);
-      if (seenTokens.has(result.replayKey)) return take(c, 'mailgun', { ok: false, reason: 'token already used (a replayed request)' });
-      if (seenTokens.size < 100_000) seenTokens.set(result.replayKey, Date.parse(result.replayKeyExpiresAt));
-    }
-    return take(c, 'mailgun', result);
+    if (!result.ok) return take(c, 'mailgun', result);
+    const now = clock.now().getTime();
+    for (const [token, until] of seenTokens) if (until < now) seenTokens.delete(token);
+    if (seenTokens.has(result.replayKey)) return take(c, 'mailgun', { ok: false, reason: 'token already used (a replayed request)' });
+    // Remembered once taken: a request that failed on our side (500) is retried by Mailgun with the same token.
+    const answer = await take(c, 'mailgun', result);
+    if (seenTokens.size < 100_000) seenTokens.set(result.replayKey, Date.parse(result.replayKeyExpiresAt));
+    return answer;
   });
 }
