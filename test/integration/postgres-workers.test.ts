@@ -27,7 +27,8 @@ describe('several processes on one PostgreSQL', { timeout: 120_000 }, () => {
     const db = pgSchemaUrl();
     schema = db.schema;
     const env = { SMTP_URL: sink.url, DATABASE_URL: db.url };
-    const runs = await Promise.all([0, 1, 2].map(() => runCli(['send', '--config', project!.configFile, '--json', '--at', PINNED_AT], { env })));
+    // Three processes that each load MJML and the store on a 2-core machine: 20 s was close when it was busy.
+    const runs = await Promise.all([0, 1, 2].map(() => runCli(['send', '--config', project!.configFile, '--json', '--at', PINNED_AT], { env, timeoutMs: 60_000 })));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const issues = runs.map((r) => (JSON.parse(r.stdout) as { issue: { id: number } }[])[0]!.issue.id);
     expect(new Set(issues).size).toBe(1);
