@@ -52,7 +52,8 @@ I am away until 7 December with no access to mail.
 `);
 }
 
-describe('bounces and complaints from an IMAP mailbox (a real Dovecot)', () => {
+// Each test sends an issue and talks to Dovecot before it starts: give the hooks room on a busy machine.
+describe('bounces and complaints from an IMAP mailbox (a real Dovecot)', { timeout: 60_000 }, () => {
   let dovecot: Dovecot;
   let project: TestProject;
   let app: App;
@@ -99,7 +100,7 @@ describe('bounces and complaints from an IMAP mailbox (a real Dovecot)', () => {
     await imap.messageDelete('1:*').catch(() => undefined);
     // STATUS of a selected mailbox is the session's view, which misses other sessions' moves.
     await imap.mailboxClose();
-  });
+  }, 60_000);
   afterEach(async () => {
     await imap.logout();
     for (const a of [app, ...others.splice(0)]) await a.close().catch(() => undefined);
