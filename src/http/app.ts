@@ -1,5 +1,8 @@
 export type { HttpDeps } from './common.js';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { routePath } from 'hono/route';
+import { withoutAddresses } from '../audience/email.js';
 import { escapeHtml } from '../domain/html.js';
 import { isRtl } from '../domain/locale.js';
 import type { HttpDeps } from './common.js';
@@ -9,7 +12,7 @@ import { preferencesRoutes } from './preferences-routes.js';
 import { webhookRoutes } from './webhook-routes.js';
 import { articleFor } from '../render/view.js';
 import { page } from './pages.js';
-import { pageFor } from './common.js';
+import { pageFor, wantsJson } from './common.js';
 import { PageLanguages } from './page-language.js';
 import { ArchivePages, webVersionRenderer } from './archive-pages.js';
 import { AfterResponse } from './after-response.js';
@@ -29,12 +32,32 @@ export type HttpApp = Hono & { settled(): Promise<void> };
 export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVersionRenderer(deps.config.paths.templates, deps.config.publicUrl))): HttpApp {
   const { store, config } = deps;
   const app = new Hono();
-  const languages = new PageLanguages(config.paths.templates);
+  const languages = new PageLanguages(config.paths.templates, config.newsletters);
   const first = config.newsletters[0]!;
   const after = new AfterResponse(() => deps.logger.error('too many sign-ups waiting; one was dropped (the reader can sign up again)'));
   const newsletterOf = (id: string) => config.newsletters.find((n) => n.id === id);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  // Every answer a browser may see is a page in its language; machines (JSON) get JSON.
+  app.notFound((c) => {
+    if (wantsJson(c)) return c.json({ error: 'not found' }, 404);
+    const text = languages.browser(c);
+    return c.html(pageFor(text, text.t('page_not_found_title'), `<p>${escapeHtml(text.t('page_not_found_body'))}</p>\n<p><a href="/">${escapeHtml(text.t('page_index_title'))}</a></p>`), 404);
+  });
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse();
+    // The route, not the path: a path may hold a reader's token. Never an address either.
+    deps.logger.error('request failed', { method: c.req.method, route: routePath(c), error: withoutAddresses(String(err?.message ?? err)) });
+    if (wantsJson(c)) return c.json({ error: 'internal error' }, 500);
+    try {
+      const text = languages.browser(c);
+      return c.html(pageFor(text, text.t('page_error_title'), `<p>${escapeHtml(text.t('page_error_body'))}</p>`), 500);
+    } catch {
+      // The locale files themselves cannot be read: the log says why.
+      return c.text('Internal Server Error', 500);
+    }
+  });
 
   app.get('/', async (c) => {
     const text = languages.for(c, first, { explicit: c.req.query('lang') });

@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { isIP } from 'node:net';
 import { bodyLimit } from 'hono/body-limit';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -10,7 +10,7 @@ import type { Transport } from '../transport/transport.js';
 import { verifyToken, type TokenCheck } from '../domain/tokens.js';
 import { page } from './pages.js';
 import { escapeHtml } from '../domain/html.js';
-import type { PageText } from './page-language.js';
+import type { PageLanguages, PageText } from './page-language.js';
 
 export interface HttpDeps {
   store: Store;
@@ -21,8 +21,20 @@ export interface HttpDeps {
   transport: Transport;
 }
 
-/** Form posts are small; anything larger is refused before it is read. */
-export const smallBody = bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('request body too large', 413) });
+/**
+ * Form posts are small; anything larger is refused before it is read: JSON for JSON clients, else
+ * a page in the browser's language (the body, and so any token's reader, is not read).
+ */
+export function smallBody(languages: PageLanguages): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: 16 * 1024,
+    onError: (c) => {
+      if (wantsJson(c)) return c.json({ error: 'request body too large' }, 413);
+      const text = languages.browser(c);
+      return c.html(pageFor(text, text.t('page_too_large_title'), `<p>${escapeHtml(text.t('page_too_large_body'))}</p>`), 413);
+    },
+  });
+}
 
 /** What a link that does not verify is told, by reason (locale keys). */
 export const TOKEN_PROBLEMS: Record<string, string> = {
@@ -38,8 +50,7 @@ export function checkToken(deps: HttpDeps, token: string, purpose: string): Toke
 
 /** A link that does not verify names no reader we can trust: the page speaks the browser's language. */
 export function badLink(c: Context, reason: string, text: PageText): Response {
-  const title = text.t('page_link_invalid_title');
-  return c.html(page(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(text.t(TOKEN_PROBLEMS[reason] ?? 'page_link_bad_signature'))}</p>`, text.lang, text.dir), 400);
+  return c.html(pageFor(text, text.t('page_link_invalid_title'), `<p>${escapeHtml(text.t(TOKEN_PROBLEMS[reason] ?? 'page_link_bad_signature'))}</p>`), 400);
 }
 
 /** A page in a reader's language: the title is also its one <h1>. */

@@ -10,16 +10,15 @@ import type { PageLanguages } from './page-language.js';
  */
 export function preferencesRoutes(app: Hono, deps: HttpDeps, languages: PageLanguages): void {
   const { store, config, clock, logger } = deps;
-  const newsletterOf = (id: string) => config.newsletters.find((n) => n.id === id) ?? config.newsletters[0]!;
 
   app.get('/p/:token', async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'preferences');
-    if (!v.ok) return badLink(c, v.reason, languages.for(c, config.newsletters[0]!));
+    if (!v.ok) return badLink(c, v.reason, languages.browser(c));
     const sub = await store.getSubscriber(v.payload.s);
-    if (!sub) return badLink(c, 'bad-signature', languages.for(c, config.newsletters[0]!));
+    if (!sub) return badLink(c, 'bad-signature', languages.browser(c));
     const states = new Map((await store.subscriptionsOf(sub.id)).map((x) => [x.newsletterId, x.state]));
-    const newsletter = newsletterOf(v.payload.n);
-    const text = languages.for(c, newsletter, { reader: sub.locale });
+    const newsletter = config.newsletters.find((n) => n.id === v.payload.n) ?? config.newsletters[0]!;
+    const text = languages.reader(c, newsletter.id, sub.locale);
     // Each language named in itself, marked as such, so a reader finds theirs whatever the page's.
     const choices = newsletter.locales.supported
       .map(
@@ -47,11 +46,11 @@ export function preferencesRoutes(app: Hono, deps: HttpDeps, languages: PageLang
     );
   });
 
-  app.post('/p/:token', smallBody, async (c) => {
+  app.post('/p/:token', smallBody(languages), async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'preferences');
-    if (!v.ok) return badLink(c, v.reason, languages.for(c, config.newsletters[0]!));
+    if (!v.ok) return badLink(c, v.reason, languages.browser(c));
     const sub = await store.getSubscriber(v.payload.s);
-    if (!sub) return badLink(c, 'bad-signature', languages.for(c, config.newsletters[0]!));
+    if (!sub) return badLink(c, 'bad-signature', languages.browser(c));
     const fields = await readFields(c);
     const now = clock.now().toISOString();
     const action = field(fields, 'action');
@@ -96,7 +95,7 @@ export function preferencesRoutes(app: Hono, deps: HttpDeps, languages: PageLang
     }
     logger.info('preferences saved', { subscriber: sub.id, action });
     // In the language just chosen, if it changed.
-    const text = languages.for(c, newsletterOf(v.payload.n), { reader: (await store.getSubscriber(sub.id))?.locale });
+    const text = languages.reader(c, v.payload.n, (await store.getSubscriber(sub.id))?.locale);
     return c.html(pageFor(text, text.t(action === 'unsubscribe-all' ? 'page_prefs_unsubscribed_all' : 'page_prefs_saved'), ''));
   });
 }

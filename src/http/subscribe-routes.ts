@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { escapeHtml } from '../domain/html.js';
-import { readTemplateFiles } from '../render/template-files.js';
+import { readTemplateFiles, type TemplateFiles } from '../render/template-files.js';
+import { acceptedLanguages } from '../domain/accept-language.js';
 import { checkSubscription, requestSubscription } from '../audience/subscribe.js';
 import { addressKey, withoutAddresses } from '../audience/email.js';
 import type { AfterResponse } from './after-response.js';
@@ -26,11 +27,18 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse,
   const trustProxy = config.http.trustProxy;
   const perClient = new RateLimiter(10, HOUR);
   const perAddress = new RateLimiter(3, 24 * HOUR);
+  // The confirmation mail's template, read at the first sign-up that needs it rather than at
+  // each one (as the archive, template edits show after a restart; the preview re-reads them).
+  const templates = new Map<string, TemplateFiles>();
+  const templateFiles = (name: string) => {
+    let files = templates.get(name);
+    if (!files) templates.set(name, (files = readTemplateFiles(config.paths.templates, name)));
+    return files;
+  };
   const accepted = 'Thank you. If this address can subscribe, a confirmation email is on its way: open it and confirm.';
   // The form is not yet about one newsletter: the first one's languages answer the browser's.
-  const browserText = (c: Context) => languages.for(c, config.newsletters[0]!);
-  const readerText = async (c: Context, subscriberId: number, newsletterId: string) =>
-    languages.for(c, config.newsletters.find((n) => n.id === newsletterId) ?? config.newsletters[0]!, { reader: (await store.getSubscriber(subscriberId))?.locale });
+  const browserText = (c: Context) => languages.browser(c);
+  const readerText = async (c: Context, subscriberId: number, newsletterId: string) => languages.reader(c, newsletterId, (await store.getSubscriber(subscriberId))?.locale);
 
   app.get('/subscribe', (c) => {
     const text = browserText(c);
@@ -52,7 +60,7 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse,
     );
   });
 
-  app.post('/subscribe', smallBody, async (c) => {
+  app.post('/subscribe', smallBody(languages), async (c) => {
     const json = wantsJson(c);
     const now = clock.now();
     if (!perClient.take(clientKey(clientIp(c, trustProxy)), now.getTime())) {
@@ -69,7 +77,8 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse,
     const checked = checkSubscription({
       email: field(fields, 'email'),
       name: field(fields, 'name'),
-      locale: field(fields, 'locale') || c.req.header('accept-language')?.split(',')[0]?.split(';')[0]?.trim(),
+      // A JSON client that names no language: the browser's first choice, kept as the reader's own tag (the mail negotiates it).
+      locale: field(fields, 'locale') || acceptedLanguages(c.req.header('accept-language')).find((tag) => tag !== '*'),
       timezone: field(fields, 'timezone'),
       topics: list(fields, 'topics'),
       ip: clientIp(c, trustProxy),
@@ -88,7 +97,7 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse,
             store,
             transport,
             logger,
-            files: readTemplateFiles(config.paths.templates, newsletter.template),
+            files: templateFiles(newsletter.template),
             publicUrl: config.publicUrl,
             secret: config.secrets[0]!,
             allowAddress: (email) => perAddress.take(addressKey(email), now.getTime()),
@@ -125,7 +134,7 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse,
     return c.html(pageFor(text, text.t('page_confirm_title', { newsletter: name }), `<form method="post"><button type="submit">${escapeHtml(text.t('page_confirm_button'))}</button></form>`));
   });
 
-  app.post('/c/:token', smallBody, async (c) => {
+  app.post('/c/:token', smallBody(languages), async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'confirm');
     if (!v.ok) return badLink(c, v.reason, browserText(c));
     const { s: subscriberId, n: newsletterId, w: signedUpAt } = v.payload;

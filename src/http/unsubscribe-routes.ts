@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { escapeHtml } from '../domain/html.js';
 import { badLink, checkToken, pageFor, readFields, smallBody, type HttpDeps } from './common.js';
 import type { PageLanguages } from './page-language.js';
@@ -10,14 +10,12 @@ import type { PageLanguages } from './page-language.js';
  */
 export function unsubscribeRoutes(app: Hono, deps: HttpDeps, languages: PageLanguages): void {
   const { store, config, clock, logger } = deps;
-  const newsletterOf = (id: string) => config.newsletters.find((n) => n.id === id) ?? config.newsletters[0]!;
   const nameOf = (id: string) => config.newsletters.find((n) => n.id === id)?.name ?? id;
-  const readerText = async (c: Parameters<typeof badLink>[0], subscriberId: number, newsletterId: string) =>
-    languages.for(c, newsletterOf(newsletterId), { reader: (await store.getSubscriber(subscriberId))?.locale });
+  const readerText = async (c: Context, subscriberId: number, newsletterId: string) => languages.reader(c, newsletterId, (await store.getSubscriber(subscriberId))?.locale);
 
   app.get('/u/:token', async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'unsubscribe');
-    if (!v.ok) return badLink(c, v.reason, languages.for(c, config.newsletters[0]!));
+    if (!v.ok) return badLink(c, v.reason, languages.browser(c));
     const text = await readerText(c, v.payload.s, v.payload.n);
     const newsletter = nameOf(v.payload.n);
     return c.html(
@@ -30,9 +28,9 @@ export function unsubscribeRoutes(app: Hono, deps: HttpDeps, languages: PageLang
     );
   });
 
-  app.post('/u/:token', smallBody, async (c) => {
+  app.post('/u/:token', smallBody(languages), async (c) => {
     const v = checkToken(deps, c.req.param('token'), 'unsubscribe');
-    if (!v.ok) return badLink(c, v.reason, languages.for(c, config.newsletters[0]!));
+    if (!v.ok) return badLink(c, v.reason, languages.browser(c));
     const fields = await readFields(c);
     const oneClick = fields['List-Unsubscribe'] === 'One-Click';
     if (!oneClick && fields.confirm !== 'yes') {

@@ -82,6 +82,16 @@ describe('service pages in the reader language', { timeout: 120_000 }, () => {
     pages.set('ar archive', await get('/archive/weekly-brief/issues/1', arabic));
     pages.set('ar article', await get('/archive/weekly-brief/articles/heat-pumps-winter', arabic));
     pages.set('ar 404', await get('/archive/weekly-brief/issues/999', arabic));
+    pages.set('ar unknown path', await get('/no/such/page', arabic));
+    pages.set('fr expired link', await get(`/p/${signToken({ p: 'preferences', s: layla.id, n: 'weekly-brief', e: Math.floor(Date.parse(NOW) / 1000) - 60 }, secret)}`, { 'accept-language': 'fr' }));
+    pages.set(
+      'fr body too large',
+      await get('/subscribe', { 'accept-language': 'fr', 'content-type': 'application/x-www-form-urlencoded' }, { method: 'POST', body: `email=x%40example.org&name=${'a'.repeat(40_000)}` }),
+    );
+    pages.set(
+      'ar unknown newsletter',
+      await get('/subscribe', { ...arabic, 'content-type': 'application/x-www-form-urlencoded' }, { method: 'POST', body: 'email=someone%40example.org&newsletter=no-such-letter' }),
+    );
     browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
@@ -115,8 +125,82 @@ describe('service pages in the reader language', { timeout: 120_000 }, () => {
     expectPage('ar 404', 'ar', 'rtl', 'لا يوجد هذا العدد');
     // The article keeps its own language and direction inside the Arabic page.
     expectPage('ar article', 'ar', 'rtl', '<article lang="en" dir="ltr">');
+    expectPage('ar unknown path', 'ar', 'rtl', 'لا توجد صفحة على هذا العنوان');
+    expectPage('fr expired link', 'fr', 'ltr', 'Ce lien a expiré.');
+    expectPage('fr body too large', 'fr', 'ltr', 'Envoi trop volumineux');
+    expectPage('ar unknown newsletter', 'ar', 'rtl', 'نشرة غير معروفة');
     expect(pages.get('ar forged link')!.status).toBe(400);
     expect(pages.get('ar 404')!.status).toBe(404);
+    expect(pages.get('ar unknown path')!.status).toBe(404);
+    expect(pages.get('fr expired link')!.status).toBe(400);
+    expect(pages.get('fr body too large')!.status).toBe(413);
+    expect(pages.get('ar unknown newsletter')!.status).toBe(400);
+  });
+
+  it("a reader's own language wins over the browser's; a reader whose language the newsletter lacks gets the browser's, else the default", async () => {
+    const secret = app.config.secrets[0]!;
+    const layla = (await app.store.findSubscriberByEmail('layla@example.net'))!;
+    const french = await get(path(preferencesUrl(app.config.publicUrl, secret, layla.id, 'weekly-brief')), { 'accept-language': 'fr-FR,fr;q=0.9' });
+    expect(french.html).toMatch(/<html lang="ar" dir="rtl">/);
+    await app.store.updateProfile(layla.id, { locale: 'de-AT' }, NOW);
+    try {
+      const link = path(unsubscribeUrl(app.config.publicUrl, secret, layla.id, 'weekly-brief'));
+      expect((await get(link, { 'accept-language': 'de;q=0.9, fr;q=0.8' })).html).toMatch(/<html lang="fr" dir="ltr">[\s\S]*Se désabonner de The Weekly Brief/);
+      expect((await get(link, { 'accept-language': 'de' })).html).toMatch(/<html lang="en" dir="ltr">[\s\S]*Unsubscribe from The Weekly Brief/);
+      expect((await get(link)).html).toMatch(/<html lang="en" dir="ltr">/);
+    } finally {
+      await app.store.updateProfile(layla.id, { locale: 'ar' }, NOW);
+    }
+  });
+
+  it('the archive index and a sign-up fall back to the first newsletter’s default; a star or junk asks for nothing in particular', async () => {
+    for (const header of ['*', 'de-DE, *;q=0.5, ar;q=0.1', '<script>alert(1)</script>', 'x'.repeat(5000), '']) {
+      const r = await get('/', header ? { 'accept-language': header } : {});
+      expect(r.html, header).toMatch(/<html lang="en" dir="ltr">/);
+    }
+    expect((await get('/', { 'accept-language': 'de-DE, ar-SA;q=0.2, *;q=0.1' })).html).toMatch(/<html lang="ar" dir="rtl">/);
+  });
+
+  it('JSON clients get JSON errors; a JSON sign-up without a locale keeps the browser’s preferred language', async () => {
+    const unknown = await http.request('/no/such/page', { headers: { accept: 'application/json', 'accept-language': 'ar' } });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: 'not found' });
+    const big = await http.request('/subscribe', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x@example.org', name: 'a'.repeat(40_000) }) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toEqual({ error: 'request body too large' });
+    const signUp = await http.request('/subscribe', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-language': 'en;q=0.5, fr-CA;q=0.9, *;q=0.1' },
+      body: JSON.stringify({ email: 'mathis@example.org', newsletter: 'weekly-brief' }),
+    });
+    expect(signUp.status).toBe(202);
+    await http.settled();
+    expect((await app.store.findSubscriberByEmail('mathis@example.org'))?.locale).toBe('fr-CA');
+  });
+
+  it('a failure inside a page is a 500 page in the browser’s language, logged without the reader’s token', async () => {
+    const logged: string[] = [];
+    const logger = { ...app.logger, error: (msg: string, fields?: Record<string, unknown>) => void logged.push(`${msg} ${JSON.stringify(fields)}`) };
+    const store = new Proxy(app.store, {
+      get: (target, key) => {
+        if (key === 'getSubscriber' || key === 'listIssues') return () => Promise.reject(new Error('database is locked'));
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const failing = createHttpApp({ store, config: app.config, clock, logger, transport: recordingTransport() });
+    const layla = (await app.store.findSubscriberByEmail('layla@example.net'))!;
+    const token = path(unsubscribeUrl(app.config.publicUrl, app.config.secrets[0]!, layla.id, 'weekly-brief'));
+    const page = await failing.request(token, { headers: { 'accept-language': 'ar' } });
+    expect(page.status).toBe(500);
+    expect(await page.text()).toMatch(/<html lang="ar" dir="rtl">[\s\S]*حدث خطأ ما/);
+    const json = await failing.request('/', { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(500);
+    expect(await json.json()).toEqual({ error: 'internal error' });
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toContain('/u/:token');
+    expect(logged[0]).toContain('database is locked');
+    expect(logged.join('\n')).not.toContain(token.slice(3));
   });
 
   it('the confirmation mail of a sign-up from the Arabic form is Arabic', async () => {
