@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../domain/types.js';
 import type { Logger } from '../domain/logger.js';
 import { readerLocale } from '../domain/locale.js';
@@ -137,6 +138,8 @@ export async function deliverIssue(
   /** Rows launched and not yet recorded: still `sending` in the store, under our lease. */
   const held = new Map<number, ClaimedDelivery>();
   const cancel = new AbortController();
+  // Every message in flight (at most batchSize) listens to it inside the SMTP pool: not a leak.
+  setMaxListeners(settings.batchSize + 10, cancel.signal);
   const leaseMs = settings.leaseSeconds * 1000;
   const renewEvery = settings.renewEveryMs ?? leaseMs / 3;
   let lastRenewal = performance.now();
