@@ -163,7 +163,8 @@ Les commerçants apprécient la ponctualité ; les riverains, le silence. Reste 
  */
 /**
  * A temp project with `readers` synthetic subscribers. `dkim`: also a fresh RSA-2048 key and
- * `delivery.dkim` in the configuration, so every message is DKIM-signed.
+ * `delivery.dkim` in the configuration, so every message is DKIM-signed; `'dual'`: an Ed25519 key
+ * beside it (delivery.dkim.keys), so every message carries both signatures.
  */
 export function makeProject(readers, label = 'bench', base = tmpdir(), { dkim = false } = {}) {
   const dir = mkdtempSync(join(base, `nl-${label}-`));
@@ -177,7 +178,12 @@ export function makeProject(readers, label = 'bench', base = tmpdir(), { dkim = 
   if (dkim) {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(join(dir, 'dkim.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    config = config.replace(/^delivery:\n/m, 'delivery:\n  dkim: { domain: news.example.test, selector: bench, privateKeyFile: dkim.pem }\n');
+    let setting = '{ domain: news.example.test, selector: bench, privateKeyFile: dkim.pem }';
+    if (dkim === 'dual') {
+      writeFileSync(join(dir, 'dkim-ed25519.pem'), generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+      setting = '{ domain: news.example.test, keys: [{ selector: bench, privateKeyFile: dkim.pem }, { selector: bench-ed, privateKeyFile: dkim-ed25519.pem }] }';
+    }
+    config = config.replace(/^delivery:\n/m, `delivery:\n  dkim: ${setting}\n`);
     if (!config.includes('privateKeyFile: dkim.pem')) throw new Error('newsletter.config.yaml has no delivery: section to add dkim to');
   }
   writeFileSync(configFile, config);
@@ -195,6 +201,21 @@ export function median(xs) {
 export function cpuMs() {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
+}
+
+/**
+ * CPU of this process's main thread alone (the event loop), in ms, from /proc (10 ms steps), or
+ * undefined off Linux: with `cpuMs()` it tells the event loop's share from what threads did (the
+ * MJML and list-sync threads, and DKIM signatures on libuv's thread pool).
+ */
+export function mainThreadCpuMs() {
+  try {
+    const f = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // fields 14 and 15 of stat(5) (utime, stime), counted from the state field (3): USER_HZ is 100
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** VmHWM of this process (peak resident set), in MB, or undefined off Linux. */

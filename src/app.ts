@@ -17,8 +17,15 @@ import { createSmtpTransport } from './transport/smtp/client.js';
 import type { DeliverySettings } from './delivery/deliver.js';
 import { DKIM_HEADERS, type MessageOptions } from './delivery/message.js';
 import { signingTransport } from './delivery/dkim.js';
+import { dkimKeyAlgorithm } from './delivery/dkim-signer.js';
+import { dkimKeys } from './config/schema.js';
 import { ErrorCodes, NewsletterError } from './domain/errors.js';
 import { resolve } from 'node:path';
+import { domainToASCII } from 'node:url';
+import type { NewsletterConfig } from './config/schema.js';
+import { createDns } from './deliverability/dns.js';
+import type { DoctorInput, DoctorPorts, HttpAnswer } from './deliverability/doctor.js';
+import { probeRelay } from './transport/smtp/probe.js';
 
 export interface App {
   config: Config;
@@ -73,17 +80,101 @@ function messageOptions(config: Config): MessageOptions {
     ...(hooks.postmark || hooks.sendgrid || hooks.mailgun ? { providerTags: { postmark: !!hooks.postmark, sendgrid: !!hooks.sendgrid, mailgun: !!hooks.mailgun } } : {}),
   };
   if (!dkim) return base;
-  const file = resolve(config.baseDir, dkim.privateKeyFile);
-  let privateKey: string;
+  // Each key file read and checked once, here: a key DKIM cannot use stops the start (exit 2).
+  const keys = dkimKeys(dkim).map(({ selector, privateKeyFile, algorithm, at }) => {
+    const file = resolve(config.baseDir, privateKeyFile);
+    let privateKey: string;
+    try {
+      privateKey = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `${at}.privateKeyFile: cannot read ${file}: ${(e as Error).message}`, { place: config.file });
+    }
+    let found: 'rsa' | 'ed25519';
+    try {
+      found = dkimKeyAlgorithm(privateKey);
+    } catch (e) {
+      throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `${at}.privateKeyFile: ${file} ${(e as Error).message}`, { place: config.file });
+    }
+    if (algorithm && algorithm !== found) {
+      throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `${at}.algorithm: ${algorithm} is given, but ${file} holds an ${found} key; fix algorithm or point privateKeyFile at the ${algorithm} key`, {
+        place: config.file,
+      });
+    }
+    return { keySelector: selector, privateKey, algorithm: found };
+  });
+  if (!keys.some((k) => k.algorithm === 'rsa')) {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'delivery.dkim.keys: every key is ed25519; receivers that do not know Ed25519 (RFC 8463) would see unsigned mail: add an rsa key beside it', {
+      place: config.file,
+    });
+  }
+  const [first] = keys;
+  return {
+    ...base,
+    dkim: {
+      domainName: domainToASCII(dkim.domain),
+      keySelector: first!.keySelector,
+      privateKey: first!.privateKey,
+      ...(keys.length > 1 ? { keys: keys.map(({ keySelector, privateKey }) => ({ keySelector, privateKey })) } : {}),
+    },
+  };
+}
+
+/**
+ * What `newsletter doctor` needs: the configuration, the DKIM keys as the service signs with them,
+ * and its ports (DNS through the system resolver or `dnsServer`, the relay probe, plain HTTP).
+ * The store is not opened: the doctor reads nothing of it.
+ */
+export function doctorSetup(options: { configFile?: string; env: Environment; dnsServer?: string; sendingIp?: string }): {
+  config: Config;
+  input: (newsletters: NewsletterConfig[]) => DoctorInput;
+  ports: DoctorPorts;
+} {
+  const config = loadConfig({ file: options.configFile, env: options.env, readGeneratedSecret: () => 'doctor' });
+  const message = messageOptions(config);
+  const dkim = message.dkim && {
+    domain: message.dkim.domainName,
+    keys: (message.dkim.keys ?? [message.dkim]).map((k) => ({ selector: k.keySelector, privateKey: k.privateKey })),
+  };
+  const heloName = config.delivery.heloName ?? hostname();
+  const timeouts = { connectionMs: config.delivery.timeouts.connection, greetingMs: config.delivery.timeouts.greeting, socketMs: config.delivery.timeouts.socket };
+  const smtp = config.smtp;
+  return {
+    config,
+    input: (newsletters) => ({
+      newsletters,
+      ...(config.delivery.bounceAddress ? { bounceAddress: config.delivery.bounceAddress } : {}),
+      ...(dkim ? { dkim } : {}),
+      heloName,
+      heloConfigured: config.delivery.heloName !== undefined,
+      bounceReceiver: config.bounces.smtp !== undefined,
+      publicUrl: config.publicUrl,
+      ...(smtp ? { relay: { host: smtp.host, port: smtp.port, shown: smtp.shown, auth: smtp.auth !== undefined } } : {}),
+      ...(options.sendingIp ? { sendingIp: options.sendingIp } : {}),
+    }),
+    ports: {
+      dns: createDns(options.dnsServer),
+      ...(smtp ? { probeRelay: () => probeRelay(smtp, heloName, timeouts) } : {}),
+      http: httpProbe,
+    },
+  };
+}
+
+/** One request for the doctor: no redirect followed, 10 s at most, the body cut at 64 KB. */
+async function httpProbe(method: 'GET' | 'POST', url: string, form?: Record<string, string>): Promise<HttpAnswer> {
   try {
-    privateKey = readFileSync(file, 'utf8');
+    const res = await fetch(url, {
+      method,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+      ...(form ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() } : {}),
+    });
+    const body = (await res.text()).slice(0, 65_536);
+    const location = res.headers.get('location');
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', body, ...(location ? { location } : {}) };
   } catch (e) {
-    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `delivery.dkim.privateKeyFile: cannot read ${file}: ${(e as Error).message}`, { place: config.file });
+    const cause = (e as Error & { cause?: Error & { code?: string } }).cause;
+    throw new Error(cause ? `${cause.code ?? ''} ${cause.message}`.trim() : (e as Error).message, { cause: e });
   }
-  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKey)) {
-    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `delivery.dkim.privateKeyFile: ${file} is not a PEM private key`, { place: config.file });
-  }
-  return { ...base, dkim: { domainName: dkim.domain, keySelector: dkim.selector, privateKey } };
 }
 
 export async function createApp(options: AppOptions): Promise<App> {

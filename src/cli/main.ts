@@ -10,6 +10,7 @@ import { workerCommand } from './worker.js';
 import { previewCommand } from './preview.js';
 import { articlesCommand } from './articles.js';
 import { bouncesCommand } from './bounces.js';
+import { doctorCommand } from './doctor.js';
 
 /**
  * Runs the CLI and returns the exit status: 0 done; 1 readers of the issue are failed,
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     previewCommand(setExit),
     articlesCommand(setExit),
     bouncesCommand(setExit),
+    doctorCommand(setExit),
   ]) {
     program.addCommand(cmd);
   }

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
 import cron from 'node-cron';
@@ -41,6 +42,68 @@ const cronExpression = z.string().superRefine((expr, ctx) => {
 
 const timeZone = z.string().refine(isValidTimeZone, { message: 'unknown IANA time zone; example: "Europe/Paris"' });
 const localeTag = z.string().refine(isValidLocaleTag, { message: 'not a BCP 47 language tag; example: "fr" or "fr-CA"' });
+
+/** DNS labels, as a selector is (the public key is the TXT record at <selector>._domainkey.<domain>). */
+const dkimSelector = z
+  .string()
+  .regex(/^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/, 'must be a DNS name such as nl2026 (letters, digits, hyphens; dots between labels)');
+
+const dkimKey = z.strictObject({
+  selector: dkimSelector,
+  /** PEM private key (PKCS#8 or PKCS#1; RSA of 1024 bits or more, or Ed25519), relative to this file. */
+  privateKeyFile: z.string().min(1),
+  /** rsa or ed25519; optional, the key file says which, and a value given here must agree with it. */
+  algorithm: z.enum(['rsa', 'ed25519']).optional(),
+});
+
+/**
+ * DKIM signing; the public key of each selector must be in DNS. One key, as before:
+ *   dkim: { domain: news.example.org, selector: nl2026, privateKeyFile: dkim.pem }
+ * or several, each message then signed with every one of them, in this order (at most 4):
+ *   dkim:
+ *     domain: news.example.org
+ *     keys:
+ *       - { selector: nl2026, privateKeyFile: dkim-rsa.pem }
+ *       - { selector: nl2026e, privateKeyFile: dkim-ed25519.pem, algorithm: ed25519 }
+ * Ed25519 (RFC 8463) is signed beside an RSA key, never alone: receivers that do not know it
+ * still verify the RSA signature. Rotating a key: publish the new selector, list it beside the
+ * old one (messages carry both signatures, so they verify whichever record a receiver sees),
+ * then, once the new record is everywhere, remove the old key.
+ */
+const dkimSchema = z
+  .strictObject({
+    /** The signing domain (d=); align it with the From domain for DMARC. */
+    domain: z
+      .string()
+      .min(3)
+      .refine((d) => domainToASCII(d) !== '', { message: 'must be a domain name such as news.example.org' }),
+    /** The one key's selector (with privateKeyFile); or list the keys under `keys`. */
+    selector: dkimSelector.optional(),
+    privateKeyFile: z.string().min(1).optional(),
+    keys: z.array(dkimKey).min(1, 'list at least one key').max(4, 'at most 4 keys: each adds a signature to every message').optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.keys) {
+      for (const k of ['selector', 'privateKeyFile'] as const) {
+        if (d[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `give the keys either under keys or as selector and privateKeyFile, not both: move ${k} into keys` });
+      }
+      const seen = new Set<string>();
+      d.keys.forEach((k, i) => {
+        if (seen.has(k.selector.toLowerCase())) ctx.addIssue({ code: 'custom', path: ['keys', i, 'selector'], message: `selector "${k.selector}" is listed twice` });
+        seen.add(k.selector.toLowerCase());
+      });
+      if (d.keys.every((k) => k.algorithm === 'ed25519')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keys'],
+          message: 'an ed25519 key signs beside an rsa key, not alone: receivers that do not know Ed25519 (RFC 8463) would see unsigned mail; add an rsa key',
+        });
+      }
+    } else {
+      if (d.selector === undefined) ctx.addIssue({ code: 'custom', path: ['selector'], message: 'required with privateKeyFile (or list the keys under keys: [{ selector, privateKeyFile }])' });
+      if (d.privateKeyFile === undefined) ctx.addIssue({ code: 'custom', path: ['privateKeyFile'], message: 'required with selector (or list the keys under keys: [{ selector, privateKeyFile }])' });
+    }
+  });
 
 const folderSource = z.strictObject({
   type: z.literal('folder'),
@@ -159,8 +222,8 @@ export const configSchema = z
           .string()
           .regex(/^[^@\s;<>]+@[^@\s;<>]+\.[^@\s;<>]+$/, 'must be a plain address such as fbl@news.example.org')
           .optional(),
-        /** DKIM signing with a private key file (PEM); the selector's public key must be in DNS. */
-        dkim: z.strictObject({ domain: z.string().min(3), selector: z.string().min(1), privateKeyFile: z.string().min(1) }).optional(),
+        /** DKIM signing with one or more private keys (PEM): see dkimSchema above. */
+        dkim: dkimSchema.optional(),
       })
       .prefault({}),
     articles: z
@@ -275,3 +338,11 @@ export const configSchema = z
 
 export type FileConfig = z.infer<typeof configSchema>;
 export type NewsletterConfig = z.infer<typeof newsletterSchema>;
+
+export type DkimConfig = z.infer<typeof dkimSchema>;
+
+/** Each DKIM key as configured, in order, with where it is written (for messages that name the key). */
+export function dkimKeys(dkim: DkimConfig): { selector: string; privateKeyFile: string; algorithm?: 'rsa' | 'ed25519'; at: string }[] {
+  if (dkim.keys) return dkim.keys.map((k, i) => ({ ...k, at: `delivery.dkim.keys[${i}]` }));
+  return [{ selector: dkim.selector!, privateKeyFile: dkim.privateKeyFile!, at: 'delivery.dkim' }];
+}

@@ -42,6 +42,12 @@ export function outboxOfMessageId(messageId: string, secrets: readonly string[])
   return Number.isSafeInteger(issueId) && outboxId !== undefined ? { issueId, outboxId } : undefined;
 }
 
+/** One DKIM key: its selector and its private key (PEM, RSA or Ed25519). */
+export interface DkimKeyPem {
+  keySelector: string;
+  privateKey: string;
+}
+
 /** Operator settings that shape every message: bounce address (VERP) and DKIM signing. */
 export interface MessageOptions {
   /** Envelope sender; `{id}` is replaced by the row's signed tag (VERP), e.g. bounces+{id}@news.example.org. */
@@ -55,7 +61,13 @@ export interface MessageOptions {
    * our Message-ID, in the header it hands back in its events (its events carry no headers).
    */
   providerTags?: { postmark?: boolean; sendgrid?: boolean; mailgun?: boolean };
-  dkim?: { domainName: string; keySelector: string; privateKey: string };
+  /**
+   * DKIM signing (delivery/dkim-signer.ts): the signing domain and the first key in the flat
+   * fields the transport port's DkimKey has; `keys`, when there are several, lists them all (the
+   * first included), and every message is signed with each: RSA and Ed25519, or the old and the
+   * new selector while a key is being rotated.
+   */
+  dkim?: { domainName: string; keySelector: string; privateKey: string; keys?: readonly DkimKeyPem[] };
   /**
    * Where mailbox providers send complaint reports (RFC 9477 CFBL-Address). Its domain must align
    * with the DKIM signing domain, and the header must be signed, or receivers ignore it.

@@ -1,9 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
-import DKIM from 'nodemailer/lib/dkim/index.js';
+import { signMessage } from '../delivery/dkim-signer.js';
 import { joinRaw, TransportError, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
 
 /**
@@ -39,18 +37,12 @@ async function writeWhole(file: string, content: Buffer, dir: string): Promise<v
 }
 
 export function createCaptureTransport(dir: string): Transport {
-  const signers = new Map<string, DKIM>();
   return {
     name: 'capture',
     location: dir,
     async send(message: OutgoingMessage): Promise<SendResult> {
-      let bytes = joinRaw(message.raw);
-      if (message.dkim) {
-        const id = JSON.stringify(message.dkim);
-        let signer = signers.get(id);
-        if (!signer) signers.set(id, (signer = new DKIM(message.dkim)));
-        bytes = await buffer(signer.sign(Readable.from([bytes])));
-      }
+      // Signed here only when handed a key directly (delivery/dkim.ts signs before the carrier).
+      const bytes = joinRaw((await signMessage(message)).raw);
       const file = join(dir, `${message.key}.eml`);
       await writeWhole(file, bytes, dir);
       return { messageId: message.messageId, response: `250 captured to ${file}` };

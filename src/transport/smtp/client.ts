@@ -2,11 +2,11 @@ import { Readable } from 'node:stream';
 import { isIP } from 'node:net';
 import type { Logger } from '../../domain/logger.js';
 import SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import DKIM from 'nodemailer/lib/dkim/index.js';
 // Installs the fast path of nodemailer's DATA stream (same bytes, native scans): see the module.
 import './fast-data-stream.js';
 import type { SmtpEndpoint } from '../../config/smtp-url.js';
-import type { DkimKey, OutgoingMessage, SendResult, Transport } from '../transport.js';
+import type { OutgoingMessage, SendResult, Transport } from '../transport.js';
+import { signMessage } from '../../delivery/dkim-signer.js';
 import { toTransportError } from './classify.js';
 
 export interface SmtpOptions {
@@ -67,7 +67,8 @@ export function heloArgument(name: string): string {
  * about 8 full mark-compacts a second to free them. Pushing the pieces measured 0.29–0.31
  * against 0.37–0.44 CPU ms/msg and 4 against 168 mark-compacts for 50,000 readers to the bench's
  * sink (runs interleaved), with the process's ArrayBuffer memory flat at 2–3 MB.
- * DKIM, when the message asks for it, is nodemailer's signer over the same bytes.
+ * A message that still carries a DKIM key is signed first (delivery/dkim-signer.ts); the service
+ * signs before the carrier (delivery/dkim.ts), so its messages come here signed.
  *
  * A failed send rejects with the port's TransportError (classify.ts, beside this client). Whether
  * any byte of the message was read for the DATA phase decides between `deferred` and `in-doubt`
@@ -95,31 +96,23 @@ export function createSmtpTransport({ endpoint, timeouts, heloName, maxConnectio
     maxMessages,
     ...(rateLimit ? { rateLimit: rateLimit.messages, rateDelta: rateLimit.perMs } : {}),
   } as SMTPPool.Options);
-  const signers = new Map<string, DKIM>();
-  const signer = (key: DkimKey): DKIM => {
-    const id = JSON.stringify(key);
-    let s = signers.get(id);
-    if (!s) signers.set(id, (s = new DKIM(key)));
-    return s;
-  };
   return {
     name: `smtp ${endpoint.shown}`,
-    async send(outgoing: OutgoingMessage): Promise<SendResult> {
+    async send(unsigned: OutgoingMessage): Promise<SendResult> {
+      const outgoing = unsigned.dkim ? await signMessage(unsigned) : unsigned;
       const { raw, envelope, messageId } = outgoing;
-      const dkim = outgoing.dkim ? signer(outgoing.dkim) : undefined;
       let stream: Readable | undefined;
       const message = {
         getEnvelope: () => envelope,
         messageId: () => messageId,
         getHeader: (key: string) => (key.toLowerCase() === 'message-id' ? messageId : undefined),
         createReadStream: () => {
-          const plain = new Readable({
+          stream = new Readable({
             read() {
               for (const part of raw.parts) this.push(part);
               this.push(null);
             },
           });
-          stream = dkim ? dkim.sign(plain) : plain;
           return stream;
         },
       };
