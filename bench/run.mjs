@@ -192,8 +192,8 @@ function runService(opts, { limitS = CHILD_LIMIT_S } = {}) {
  * RSA-2048 signatures a second on this machine, what DKIM cannot go below (every message has
  * its own): `openssl speed -seconds 3 rsa2048` (one core), and node's `crypto.sign` over 800
  * bytes (about a digest's signed header fields), on one core and with one signature in flight per
- * core on libuv's thread pool, as the service signs. Taken just before (d+DKIM), so under the same
- * conditions.
+ * core on libuv's thread pool (every core signing, nothing else). Taken just before (d+DKIM), so
+ * under the same conditions.
  */
 async function rsaFloor() {
   const floor = { cores: results.machine.nproc };
@@ -627,17 +627,17 @@ function dkimSection() {
 Each message is signed once, just before it is handed to the transport (src/delivery/dkim.ts): the body hash with
 native SHA-256 over the message's pieces, the rendering's shared pieces canonicalised once for all their readers
 (src/delivery/dkim-canon.ts), the relaxed form of the signed header fields only, and the RSA signature with
-\`crypto.sign\` on libuv's thread pool (at most ${f ? f.cores - 1 : 'cores − 1'} at once: one core is left to the event loop).
+\`crypto.sign\` in ${f ? Math.max(1, f.cores - 1) : 'cores − 1'} worker thread(s) fed in batches (src/delivery/dkim-signer.ts: one core is left to the event loop).
 
 - **The floor on this machine**, measured in this run just before (d+DKIM): ${floorText()}.
   ${f ? `Signing alone at one signature per core would cap any sender here at about ${fmt(f.nodeAllCores, 0)} msgs/s.` : ''}
 - **(d)** ${fmt(d.msgs_per_s, 0)} msgs/s at ${fmt(d.cpu_ms_per_msg, 3)} CPU ms/msg${md !== undefined ? ` (main thread ${fmt(md, 3)})` : ''}; **(d+DKIM)** ${fmt(dk.msgs_per_s, 0)} msgs/s at
-  ${fmt(dk.cpu_ms_per_msg, 3)} CPU ms/msg${mk !== undefined ? ` (main thread ${fmt(mk, 3)})` : ''}: signing adds ${fmt(dk.cpu_ms_per_msg - d.cpu_ms_per_msg, 3)} CPU ms/msg${mk !== undefined && md !== undefined ? `, of which ${fmt(mk - md, 3)} on the event loop (canonicalisation, hashing, header assembly, handing the signature to the pool) and the rest on the pool's threads (the signature)` : ''}.
+  ${fmt(dk.cpu_ms_per_msg, 3)} CPU ms/msg${mk !== undefined ? ` (main thread ${fmt(mk, 3)})` : ''}: signing adds ${fmt(dk.cpu_ms_per_msg - d.cpu_ms_per_msg, 3)} CPU ms/msg${mk !== undefined && md !== undefined ? `, of which ${fmt(mk - md, 3)} on the event loop (canonicalisation, hashing, header assembly, handing the data to the signing thread) and the rest in that thread (the signature)` : ''}.
   The main-thread figures come from /proc/self/task (10 ms steps). The SMTP sink, on the same ${results.machine.nproc} cores, used ${fmt(median(dk.runs.map((r) => r.sink?.cpuMsPerMsg ?? 0)), 3)} CPU ms/msg.
 ${dual ? `- **RSA and Ed25519** (\`delivery.dkim.keys\`, two signatures a message), one run, not a goal: ${fmt(dual.msgs_per_s, 0)} msgs/s at ${fmt(dual.cpu_ms_per_msg, 3)} CPU ms/msg.\n` : ''}${
     p
       ? `
-One more (d+DKIM) run under V8's CPU profiler (main thread only; the signatures run on the pool's threads, outside it) at
+One more (d+DKIM) run under V8's CPU profiler (main thread only; the signatures run in the signing thread, outside it) at
 ${fmt(p.msgs_per_s, 0)} msgs/s: ${fmt(p.sendMs / 1000, 1)} s, CPU ${fmt(p.cpuMs / 1000, 1)} s of which ${p.mainCpuMs !== undefined ? `${fmt(p.mainCpuMs / 1000, 1)} s` : 'n/a'} on the main thread, busy ${fmt(p.elu * 100, 0)} % of the time.
 
 | ms | % | by nearest project function |

@@ -14,6 +14,7 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
 import { DKIM_HEADERS } from '../../src/delivery/message.js';
 import { NewsletterError } from '../../src/domain/errors.js';
+import { runCli } from '../helpers/cli.js';
 
 describe('DKIM signing', () => {
   let project: TestProject;
@@ -68,6 +69,16 @@ describe('DKIM signing', () => {
     const bad = await dkimVerify(tampered, { resolver });
     expect(bad.results[0]!.status.result).not.toBe('pass');
   });
+
+  it('`newsletter send` signs in its signing thread and still exits when done (the thread never holds the process)', async () => {
+    const r = await runCli(['send', '--config', project.configFile, '--at', '2026-11-28T15:00:00Z'], { env: { SMTP_URL: sink.url }, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(sink.received.length).toBe(CONSENTING.length);
+    for (const m of sink.received) {
+      const sig = (await dkimVerify(m.raw, { resolver })).results[0]!;
+      expect(sig.status.result, JSON.stringify(sig.status)).toBe('pass');
+    }
+  }, 90_000);
 
   it('signs the confirmation mail of a sign-up too, Auto-Submitted included', async () => {
     const app = await openTestApp(project, { env: { SMTP_URL: sink.url }, clock: fixedClock('2026-11-28T15:00:00Z') });
