@@ -119,21 +119,24 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
       const aud = await audience();
       return { ...base, status: 'dry-run', counts: emptyCounts(), audience: aud, wouldSend: aud.consent ?? 0, problems, issue: { id: 0, created: false, articles: composition.draft.articles.length } };
     }
-    // The issue and its issue.created event are committed together.
-    ({ issue, created } = await store.transaction(async (tx) => {
-      const made = await tx.createIssue(composition.draft);
-      if (made.created && app.events.wants('issue.created')) {
-        const queued = (await tx.counts(made.issue.id)).queued;
-        await app.events.emit(tx, [
-          {
-            type: 'issue.created',
-            at: made.issue.createdAt,
-            data: { newsletter: newsletter.id, issue: made.issue.id, slot: made.issue.slot, articles: made.issue.articles.length, recipients: queued },
-          },
-        ]);
-      }
-      return made;
-    }));
+    // The issue and its issue.created event are committed together; without a listener, the
+    // store's own transaction (and whatever wraps the store) makes the issue as before.
+    ({ issue, created } = !app.events.wants('issue.created')
+      ? await store.createIssue(composition.draft)
+      : await store.transaction(async (tx) => {
+          const made = await tx.createIssue(composition.draft);
+          if (made.created) {
+            const queued = (await tx.counts(made.issue.id)).queued;
+            await app.events.emit(tx, [
+              {
+                type: 'issue.created',
+                at: made.issue.createdAt,
+                data: { newsletter: newsletter.id, issue: made.issue.id, slot: made.issue.slot, articles: made.issue.articles.length, recipients: queued },
+              },
+            ]);
+          }
+          return made;
+        }));
     if (created) logger.info('issue created', { newsletter: newsletter.id, issue: issue.id, slot: issue.slot, articles: issue.articles.length });
   } else {
     problems.push(...(await syncAudience()).problems);
