@@ -100,6 +100,12 @@ describe('delivery dashboard', () => {
     }
   });
 
+  it("is the preview's: another Host gets 421, and an issue that is not there 404", async () => {
+    const web = createPreviewApp(app, { env: TEST_ENV });
+    expect((await web.request(`/dashboard?issue=${issueId}`, { headers: { host: 'attacker.example' } })).status).toBe(421);
+    expect((await web.request('/dashboard?issue=999', { headers: { host: '127.0.0.1' } })).status).toBe(404);
+  });
+
   it('reads without JavaScript, passes axe and keeps its text legible, in light and dark (screenshots)', async () => {
     const html = await dashboardHtml();
     expect(html).not.toMatch(/<script|https?:\/\/cdn/i);
