@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Stages below the entry points: none of them may import an entry point or a use case. */
-const CORE = ['domain', 'compose', 'config', 'articles', 'render', 'audience', 'bounces', 'deliverability', 'delivery', 'transport', 'store'];
+const CORE = ['domain', 'compose', 'config', 'articles', 'render', 'audience', 'bounces', 'deliverability', 'delivery', 'transport', 'store', 'webhooks', 'metrics'];
 
 const ENTRY_POINTS = {
   group: ['**/cli/**', '**/http/**', '**/preview/**', '**/inbound/**', '**/service/**', '**/app.js'],

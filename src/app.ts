@@ -26,6 +26,11 @@ import type { NewsletterConfig } from './config/schema.js';
 import { createDns } from './deliverability/dns.js';
 import type { DoctorInput, DoctorPorts, HttpAnswer } from './deliverability/doctor.js';
 import { probeRelay } from './transport/smtp/probe.js';
+import { noEvents, type Events } from './domain/events.js';
+import type { Metrics } from './domain/metrics.js';
+import { webhookEvents } from './webhooks/fan-out.js';
+import { WebhookSender } from './webhooks/sender.js';
+import { prometheusMetrics, type PrometheusMetrics } from './metrics/prometheus.js';
 
 export interface App {
   config: Config;
@@ -39,7 +44,17 @@ export interface App {
   messageOptions: MessageOptions;
   /** This process, as recorded on the outbox rows it claims. */
   workerId: string;
+  /** Where what happens is told (webhooks out); queues nothing when no webhook is configured. */
+  events: Events;
+  /** Prometheus metrics of this process, when `metrics.enabled`. */
+  metrics: (Metrics & Pick<PrometheusMetrics, 'text' | 'contentType'>) | undefined;
   close(): Promise<void>;
+}
+
+/** The webhook loop for `start` and `worker`, or undefined when no webhook is configured. */
+export function createWebhookSender(app: Pick<App, 'store' | 'config' | 'clock' | 'logger'>, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): WebhookSender | undefined {
+  if (app.config.webhookEndpoints.length === 0) return undefined;
+  return new WebhookSender({ store: app.store, endpoints: app.config.webhookEndpoints, clock: app.clock, logger: app.logger, ...options });
 }
 
 export interface AppOptions {
@@ -200,13 +215,16 @@ export async function createApp(options: AppOptions): Promise<App> {
         })
       : createCaptureTransport(config.paths.mail));
   const transport = message.dkim ? signingTransport(carrier, { ...message.dkim, headerFieldNames: DKIM_HEADERS }) : carrier;
+  const clock = options.clock ?? systemClock;
   return {
     config,
     store,
     database: config.database,
     transport,
-    clock: options.clock ?? systemClock,
+    clock,
     logger: options.logger,
+    events: config.webhookEndpoints.length > 0 ? webhookEvents(config.webhookEndpoints) : noEvents,
+    metrics: config.metrics.enabled ? prometheusMetrics(store, clock) : undefined,
     deliverySettings: {
       batchSize: config.delivery.batchSize,
       leaseSeconds: config.delivery.leaseSeconds,

@@ -11,6 +11,8 @@ import { createMessages } from '../render/messages.js';
 import type { TemplateFiles } from '../render/template-files.js';
 import { confirmationMail } from './confirmation-mail.js';
 import { composeMessage } from '../delivery/mime.js';
+import type { Events } from '../domain/events.js';
+import { recordConsent } from './consent-events.js';
 
 export interface SubscribeRequest {
   email: string;
@@ -35,6 +37,8 @@ export interface SubscribeDeps {
   secret: string;
   /** Address rate limit: false when this address had too many confirmation mails lately. */
   allowAddress: (email: string) => boolean;
+  /** subscriber.subscribed, queued with the pending consent. */
+  events?: Events;
 }
 
 const CONFIRM_TTL_S = 7 * 24 * 3600;
@@ -86,7 +90,9 @@ export async function requestSubscription(deps: SubscribeDeps, newsletter: Newsl
 
   // A known reader keeps their profile; a form cannot overwrite someone else's name.
   const subscriberId = existing?.id ?? (await deps.store.upsertSubscriber({ email, name, locale, timezone, topics: req.topics, attributes: {} }, at));
-  await deps.store.appendConsentEvent(
+  await recordConsent(
+    deps.store,
+    deps.events,
     { subscriberId, newsletterId: newsletter.id, kind: 'pending', at, source: 'subscribe-form', ip: req.ip, userAgent: req.userAgent?.slice(0, 300), wording: newsletter.consentWording },
     at,
   );

@@ -5,6 +5,8 @@ import { readTaggedAddress } from '../domain/outbox-tags.js';
 import { outboxOfMessageId } from '../delivery/message.js';
 import { normaliseEmail } from '../audience/email.js';
 import type { DeliveryReport, ReportChannel } from './report.js';
+import type { Events, NewsletterEvent } from '../domain/events.js';
+import type { Metrics } from '../domain/metrics.js';
 
 /**
  * What a report changes, once matched to its outbox row (every way in — SMTP receiver, IMAP,
@@ -32,6 +34,9 @@ export interface IntakeDeps {
   /** The mailto unsubscribe address, with `{id}`. */
   unsubscribeAddress?: string;
   softBounces: { limit: number; withinMs: number };
+  /** delivery.bounced, delivery.complained, subscriber.unsubscribed: queued in the report's transaction. */
+  events?: Events;
+  metrics?: Metrics;
 }
 
 export interface IntakeResult {
@@ -140,10 +145,24 @@ export async function takeReport(deps: IntakeDeps, r: DeliveryReport, now: Date)
     const effect = await act({ ...deps, store: tx }, r, m.row, issue.newsletterId, at);
     if (effect) {
       await tx.setDeliveryEventEffect(eventId, effect);
+      const event = eventOf(r, m.row, issue.newsletterId, effect, at);
+      if (event && deps.events?.wants(event.type)) await deps.events.emit(tx, [event]);
+      deps.metrics?.reported(r.kind, r.channel);
       logger.info('report taken', { kind: r.kind, channel: r.channel, outbox: m.row.outboxId, subscriber: m.row.subscriberId, effect });
     }
     return { ...result, effect };
   });
+}
+
+/** What the outside is told of a report that changed something. */
+function eventOf(r: DeliveryReport, row: OutboxRow, newsletterId: string, effect: string, at: string): NewsletterEvent | undefined {
+  const about = { subscriberId: row.subscriberId, email: row.email };
+  const data = { newsletter: newsletterId, issue: row.issueId, outbox: row.outboxId, subscriber: row.subscriberId, channel: r.channel, status: r.status ?? null, effect };
+  if (r.kind === 'hard-bounce' || (r.kind === 'soft-bounce' && effect.endsWith('suppressed')))
+    return { type: 'delivery.bounced', at, ...about, data: { ...data, bounce: r.kind === 'hard-bounce' ? 'hard' : 'soft' } };
+  if (r.kind === 'complaint') return { type: 'delivery.complained', at, ...about, data: { ...data, feedbackType: r.feedbackType ?? 'abuse' } };
+  if (r.kind === 'unsubscribe') return { type: 'subscriber.unsubscribed', at, ...about, data: { newsletter: newsletterId, subscriber: row.subscriberId, source: `mailto:${r.channel}` } };
+  return undefined;
 }
 
 async function act(deps: IntakeDeps, r: DeliveryReport, row: OutboxRow, newsletterId: string, now: string): Promise<string | undefined> {

@@ -10,6 +10,8 @@ import type { App } from '../app.js';
 import { NewsletterError } from '../domain/errors.js';
 import { startBounceReceiver } from '../inbound/smtp-receiver.js';
 import { startImapPoller } from '../inbound/imap-poller.js';
+import { createWebhookSender } from '../app.js';
+import { serveMetrics } from '../http/metrics-route.js';
 
 export function startCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('start')
@@ -39,7 +41,20 @@ export function startCommand(setExit: (code: number) => void): Command {
       let preview: RunningPreview | undefined;
       // The bounce intake's ways in that run with the service (the receiver, the IMAP poller).
       const intake: { close(): Promise<void> }[] = [];
-      const http = createHttpApp({ store: app.store, config: app.config, clock: app.clock, logger: app.logger, transport: app.transport });
+      const http = createHttpApp({
+        store: app.store,
+        config: app.config,
+        clock: app.clock,
+        logger: app.logger,
+        transport: app.transport,
+        events: app.events,
+        metrics: app.metrics,
+        metricsExposed: app.metrics,
+      });
+      // Webhooks out run beside delivery, never in its way (webhooks/sender.ts); stopped before the store closes.
+      const webhooks = createWebhookSender(app);
+      webhooks?.start();
+      if (webhooks) intake.push({ close: () => webhooks.stop() });
       const server = serve({ fetch: http.fetch, port: app.config.port, hostname: opts.host }, (info) => {
         app.logger.info('listening', { url: `http://${info.address === '::1' ? '[::1]' : info.address}:${info.port}/` });
         process.stderr.write(`HTTP: http://${opts.host}:${info.port}/ (archive; /healthz; unsubscribe links under ${app.config.publicUrl}/u/)\n`);
@@ -83,6 +98,16 @@ export function startCommand(setExit: (code: number) => void): Command {
           if (running) {
             intake.push(running);
             process.stderr.write(`Bounces: SMTP on ${receiver.host}:${running.port} (the MX of ${app.config.delivery.bounceAddress?.split('@')[1] ?? 'the bounce domain'})\n`);
+          }
+        }
+        if (!stopping) {
+          const own = await serveMetrics(app).catch((e: Error) => {
+            app.logger.error(`metrics cannot listen on ${app.config.metrics.host}:${app.config.metrics.port}: ${e.message}; set metrics.port to a free port`);
+            return undefined;
+          });
+          if (own) {
+            intake.push(own);
+            process.stderr.write(`Metrics: http://${app.config.metrics.host}:${own.port}/metrics\n`);
           }
         }
         const mailbox = app.config.bounces.imap;

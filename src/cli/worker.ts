@@ -2,6 +2,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Scheduler } from '../service/scheduler.js';
 import { formatSummary } from './summary.js';
 import { openApp, withConfig, type CommonOptions } from './options.js';
+import { createWebhookSender } from '../app.js';
+import { serveMetrics } from '../http/metrics-route.js';
 import { CLOSE_BUDGET_MS, onShutdownSignal, SHUTDOWN_DEADLINE_MS, withDeadline } from './signals.js';
 
 function seconds(value: string): number {
@@ -36,6 +38,10 @@ export function workerCommand(setExit: (code: number) => void): Command {
       void scheduler.stop();
     });
     app.logger.info('worker started', { worker: app.workerId, poll: opts.poll });
+    const webhooks = createWebhookSender(app);
+    webhooks?.start();
+    const metrics = await serveMetrics(app);
+    if (metrics) process.stderr.write(`Metrics: http://${app.config.metrics.host}:${metrics.port}/metrics\n`);
     const loop = (async () => {
       while (!stopping) {
         await scheduler.retryDue().catch((e: unknown) => app.logger.error('delivery round failed; trying again', { error: (e as Error).message }));
@@ -49,6 +55,8 @@ export function workerCommand(setExit: (code: number) => void): Command {
       await withDeadline(loop, limit, () => app.logger.warn(`messages still in flight after ${limit / 1000}s; stopping anyway`));
     } finally {
       await scheduler.stop();
+      await webhooks?.stop();
+      await metrics?.close();
       release();
       app.logger.info('worker stopped', { worker: app.workerId, delivered });
       process.stderr.write(`worker ${app.workerId} delivered ${delivered} message(s)\n`);

@@ -6,6 +6,7 @@ import { configSchema, type FileConfig, type NewsletterConfig } from './schema.j
 import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import { knownKeysAt, nearest } from './known-keys.js';
 import { parseSmtpUrl, type SmtpEndpoint } from './smtp-url.js';
+import type { EventType } from '../domain/events.js';
 
 export interface Environment {
   SMTP_URL?: string;
@@ -22,6 +23,10 @@ export interface Environment {
   POSTMARK_WEBHOOK_PASSWORD?: string;
   /** Mailgun's webhook signing key (bounces.webhooks.mailgun). */
   MAILGUN_WEBHOOK_SIGNING_KEY?: string;
+  /** Bearer token for GET /metrics (metrics.enabled). */
+  METRICS_TOKEN?: string;
+  /** Webhook secrets are read from the variables that `webhooks[].secretEnv` names. */
+  [name: string]: string | undefined;
 }
 
 /** Validated configuration with every path absolute; read once, then passed down. */
@@ -42,6 +47,10 @@ export interface Config extends Omit<FileConfig, 'delivery'> {
   /** The bounce intake's secrets, from the environment; never logged. */
   bounceSecrets: { imapPassword?: string; postmarkPassword?: string; mailgunSigningKey?: string };
   port: number;
+  /** webhooks with their secrets resolved (from the file or the environment); never logged. */
+  webhookEndpoints: { url: string; events: EventType[]; secret: string }[];
+  /** METRICS_TOKEN: /metrics asks for it as a bearer token when set. */
+  metricsToken: string | undefined;
   warnings: string[];
 }
 
@@ -203,6 +212,15 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
     bounces.unsubscribeAddress = `unsubscribe+{id}@${parsed.delivery.bounceAddress.split('@')[1]}`;
   }
 
+  const webhookEndpoints = parsed.webhooks.map((w, i) => {
+    const secret = w.secret ?? env[w.secretEnv!];
+    if (!secret) throw new NewsletterError(ErrorCodes.CONFIG_INVALID, `webhooks[${i}].secretEnv names ${w.secretEnv}, which is not set: set it in the environment`, { place: path });
+    if (secret.length < 16) throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'must be at least 16 characters (or whsec_ and base64)', { place: w.secretEnv! });
+    return { url: w.url, events: w.events, secret };
+  });
+  const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'must be at least 16 characters', { place: 'METRICS_TOKEN' });
+
   const { pauseAfterFailures, stopAfterFailures, ...delivery } = parsed.delivery;
   if (pauseAfterFailures !== undefined) {
     warnings.push(
@@ -225,6 +243,8 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
     secrets,
     generatedSecret,
     port,
+    webhookEndpoints,
+    metricsToken,
     warnings,
   };
 }

@@ -4,6 +4,7 @@ import { CronExpressionParser } from 'cron-parser';
 import cron from 'node-cron';
 import { parseDuration } from '../domain/duration.js';
 import { isValidLocaleTag, isValidTimeZone } from '../domain/locale.js';
+import { EVENT_TYPES } from '../domain/events.js';
 
 /**
  * A duration as written ("90s", "15m", "6h", "30d", "2w"), given to the code in milliseconds:
@@ -326,6 +327,42 @@ export const configSchema = z
         trustProxy: z.boolean().default(false),
       })
       .prefault({}),
+    /**
+     * Prometheus metrics at GET /metrics (README § Watching delivery): on the HTTP server of
+     * `start`, or on a port of its own (which `worker` serves too). METRICS_TOKEN in the
+     * environment makes it ask for `Authorization: Bearer <token>`.
+     */
+    metrics: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        port: z.number().int().min(0).max(65535).optional(),
+        host: z.string().min(1).default('127.0.0.1'),
+      })
+      .prefault({}),
+    /**
+     * Webhooks out: each endpoint gets the events it lists, as signed JSON (Standard Webhooks),
+     * from a durable queue with retries. The secret is given here or, better, named by
+     * `secretEnv` and read from the environment.
+     */
+    webhooks: z
+      .array(
+        z
+          .strictObject({
+            url: z
+              .string()
+              .url()
+              .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL' }),
+            events: z.array(z.enum(EVENT_TYPES)).min(1, `list the events to send, among ${EVENT_TYPES.join(', ')}`),
+            secret: z.string().min(16, 'use at least 16 characters (or whsec_ and base64)').optional(),
+            secretEnv: z
+              .string()
+              .regex(/^[A-Z_][A-Z0-9_]*$/, 'the name of an environment variable, e.g. WEBHOOK_SECRET')
+              .optional(),
+          })
+          .refine((w) => (w.secret === undefined) !== (w.secretEnv === undefined), { message: 'give either secret or secretEnv (the environment variable holding it)' }),
+      )
+      .max(20, 'at most 20 endpoints')
+      .default([]),
     newsletters: z.array(newsletterSchema).min(1, 'define at least one newsletter'),
   })
   .superRefine((c, ctx) => {

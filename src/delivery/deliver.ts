@@ -8,9 +8,12 @@ import { articlesForTopics, type IssueRenderer } from '../render/issue-renderer.
 import type { LocaleRendering } from '../render/pipeline.js';
 import { RawMessageTemplate } from './raw-message.js';
 import { readerValues } from '../audience/reader-links.js';
+import { withoutAddresses } from '../audience/email.js';
 import { listDomain, messageIdFor, type MessageOptions } from './message.js';
 import type { DeliveryStore } from './delivery-store.js';
-import { cancelledAttempt, domainOf, failedAttempt, IN_DOUBT_AT_STOP, OutcomeTally, retryLater, sentAttempt, type Attempt, type OutcomeContext } from './outcomes.js';
+import { cancelledAttempt, domainOf, failedAttempt, IN_DOUBT_AT_STOP, OutcomeTally, replyClassOfAttempt, retryLater, sentAttempt, type Attempt, type OutcomeContext } from './outcomes.js';
+import type { Events, NewsletterEvent } from '../domain/events.js';
+import type { Metrics } from '../domain/metrics.js';
 
 export interface DeliverySettings {
   batchSize: number;
@@ -43,6 +46,9 @@ export interface DeliveryDeps {
   message?: MessageOptions;
   /** Recorded on each claimed row (host:pid). */
   workerId?: string;
+  /** delivery.failed events, queued in the transaction that records the outcome. */
+  events?: Events;
+  metrics?: Metrics;
 }
 
 export interface DeliveryRun {
@@ -81,13 +87,15 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
     // rendering first needed now that fails, or the MJML thread gone).
     return retryLater(d, messageId, `the message could not be made: ${(err as Error).message}`, ctx);
   }
+  const handedAt = performance.now();
+  const took = (a: Attempt): Attempt => ({ ...a, sendSeconds: (performance.now() - handedAt) / 1000 });
   try {
     // A stop cancels it: a message still waiting in the transport's queue leaves it, and a
     // connection delivering one is closed.
     const result = await deps.transport.send({ ...message, signal: cancel });
-    return sentAttempt(d, messageId, result.response);
+    return took(sentAttempt(d, messageId, result.response));
   } catch (err) {
-    return cancel.aborted ? cancelledAttempt(d, messageId, err) : failedAttempt(d, messageId, err, ctx);
+    return took(cancel.aborted ? cancelledAttempt(d, messageId, err) : failedAttempt(d, messageId, err, ctx));
   }
 }
 
@@ -154,9 +162,10 @@ export async function deliverIssue(
   const launch = (d: ClaimedDelivery): void => {
     inFlight++;
     held.set(d.outboxId, d);
+    const launchedAt = performance.now();
     deliverOne(deps, renderer, d, throttled, templates, cancel.signal)
       .then(
-        (a) => finished.push(a),
+        (a) => finished.push({ ...a, launchedAt }),
         (err: unknown) => void (bug ??= err),
       )
       .finally(() => {
@@ -200,10 +209,28 @@ export async function deliverIssue(
     finished = [];
     if (attempts.length === 0) return;
     const at = clock.now().toISOString();
-    await store.record(
-      attempts.map((a) => a.outcome),
-      at,
-    );
+    const outcomes = attempts.map((a) => a.outcome);
+    const failed = deps.events?.wants('delivery.failed') ? attempts.filter((a) => a.outcome.state === 'failed') : [];
+    if (failed.length > 0) {
+      // The failures and their events are committed together: a crash between them loses neither.
+      await store.transaction(async (tx) => {
+        await tx.record(outcomes, at);
+        await deps.events!.emit(
+          tx,
+          failed.map((a) => failedEvent(a, issue.id, newsletter.id, at)),
+        );
+      });
+    } else {
+      await store.record(outcomes, at);
+    }
+    if (deps.metrics) {
+      const first = Math.min(...attempts.map((a) => a.launchedAt ?? performance.now()));
+      deps.metrics.delivered(
+        newsletter.id,
+        attempts.map((a) => ({ state: a.outcome.state, replyClass: replyClassOfAttempt(a), retry: a.claimed.attempts > 1, sendSeconds: a.sendSeconds })),
+        (performance.now() - first) / 1000,
+      );
+    }
     for (const a of attempts) held.delete(a.outcome.outboxId);
     attempted += attempts.length;
     await tally.apply(attempts, at, cancel.signal.aborted);
@@ -279,6 +306,25 @@ export async function deliverIssue(
   if (bug !== undefined) throw bug;
   if (tally.ended !== undefined) return { attempted, expiredLeases: expired, paused: tally.ended };
   return { attempted, expiredLeases: expired };
+}
+
+function failedEvent(a: Attempt, issueId: number, newsletterId: string, at: string): NewsletterEvent {
+  const o = a.outcome as { error?: string };
+  return {
+    type: 'delivery.failed',
+    at,
+    subscriberId: a.claimed.subscriber.id,
+    email: a.claimed.subscriber.email,
+    // The relay's reply often quotes the address: the event carries it only in `email`, which an erasure clears.
+    data: {
+      newsletter: newsletterId,
+      issue: issueId,
+      outbox: a.outcome.outboxId,
+      subscriber: a.claimed.subscriber.id,
+      attempts: a.claimed.attempts,
+      reason: o.error ? withoutAddresses(o.error) : null,
+    },
+  };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -3,6 +3,7 @@ import { TransportError, type FailureDetails, type FailureKind } from '../transp
 import { nextAttempt } from './retry-policy.js';
 import type { DeliveryStore } from './delivery-store.js';
 import type { Logger } from '../domain/logger.js';
+import { replyClassOf, type ReplyClass } from '../domain/metrics.js';
 
 /**
  * What a send's result means for the reader's row, and what a recorded batch of outcomes means
@@ -26,6 +27,18 @@ export interface Attempt {
   outcome: DeliveryOutcome;
   failure?: Failure;
   claimed: ClaimedDelivery;
+  /** Seconds from handing the message to the transport to its answer (metrics); absent when nothing was handed over. */
+  sendSeconds?: number;
+  /** performance.now() when the attempt was launched (the window's latency). */
+  launchedAt?: number;
+}
+
+/** The reply class an attempt's outcome shows (metrics). */
+export function replyClassOfAttempt(a: Attempt): ReplyClass {
+  if (a.outcome.state === 'sent') return replyClassOf(a.outcome.response, '2xx');
+  if (!a.failure) return 'none';
+  const byKind: ReplyClass = a.failure.kind === 'deferred' ? '4xx' : a.failure.kind === 'in-doubt' ? 'none' : '5xx';
+  return replyClassOf(a.failure.reply, byKind);
 }
 
 /** How long a domain that answered 421 is left alone in this run. */

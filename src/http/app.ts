@@ -16,6 +16,7 @@ import { pageFor, wantsJson } from './common.js';
 import { PageLanguages } from './page-language.js';
 import { ArchivePages, webVersionRenderer } from './archive-pages.js';
 import { AfterResponse } from './after-response.js';
+import { metricsRoute } from './metrics-route.js';
 
 /**
  * The public HTTP surface, testable with `app.request()`:
@@ -25,6 +26,7 @@ import { AfterResponse } from './after-response.js';
  *   POST /webhooks/ses|postmark|sendgrid|mailgun  bounce and complaint events of the configured providers (webhook-routes.ts)
  *   GET  /archive/:newsletter/issues/:id       web version of an issue (?lang=fr)
  *   GET  /archive/:newsletter/articles/:id     an article that has no URL of its own
+ *   GET  /metrics                              Prometheus metrics, when metrics.enabled (metrics-route.ts)
  */
 /** The routes, and `settled()`: resolves once the work done after answering (sign-ups) is done. */
 export type HttpApp = Hono & { settled(): Promise<void> };
@@ -78,6 +80,8 @@ export function createHttpApp(deps: HttpDeps, archive = new ArchivePages(webVers
   subscribeRoutes(app, deps, after, languages);
   preferencesRoutes(app, deps, languages);
   webhookRoutes(app, deps);
+  // On the main server unless it has a port of its own (metrics.port, served by serveMetrics).
+  if (deps.metricsExposed && config.metrics.port === undefined) metricsRoute(app, deps.metricsExposed, config.metricsToken);
 
   app.get('/archive/:newsletter/issues/:id', async (c) => {
     const n = newsletterOf(c.req.param('newsletter'));

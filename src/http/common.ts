@@ -7,6 +7,9 @@ import type { Clock } from '../domain/types.js';
 import type { Logger } from '../domain/logger.js';
 import type { Store } from '../store/store.js';
 import type { Transport } from '../transport/transport.js';
+import type { Events } from '../domain/events.js';
+import type { Metrics } from '../domain/metrics.js';
+import type { App } from '../app.js';
 import { verifyToken, type TokenCheck } from '../domain/tokens.js';
 import { page } from './pages.js';
 import { escapeHtml } from '../domain/html.js';
@@ -19,6 +22,11 @@ export interface HttpDeps {
   logger: Logger;
   /** For confirmation mails; the issue deliveries never go through HTTP. */
   transport: Transport;
+  /** Webhooks out: sign-ups, confirmations, unsubscribes (and provider bounce reports). */
+  events?: Events;
+  metrics?: Metrics;
+  /** GET /metrics, when metrics.enabled. */
+  metricsExposed?: NonNullable<App['metrics']>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { recordConsent } from '../audience/consent-events.js';
 import type { Hono } from 'hono';
 import { escapeHtml } from '../domain/html.js';
 import { isValidLocaleTag } from '../domain/locale.js';
@@ -76,7 +77,9 @@ export function preferencesRoutes(app: Hono, deps: HttpDeps, languages: PageLang
       const source = action === 'unsubscribe-all' ? 'preferences-unsubscribe-all' : 'preferences';
       if (wanted.has(n.id) && state !== 'consent' && !suppressed && state !== 'bounced' && state !== 'complained') {
         // Ticking a box on their own signed page is an explicit consent, recorded with its proof.
-        await store.appendConsentEvent(
+        await recordConsent(
+          store,
+          deps.events,
           {
             subscriberId: sub.id,
             newsletterId: n.id,
@@ -90,7 +93,7 @@ export function preferencesRoutes(app: Hono, deps: HttpDeps, languages: PageLang
           now,
         );
       } else if (!wanted.has(n.id) && (state === 'consent' || state === 'pending')) {
-        await store.appendConsentEvent({ subscriberId: sub.id, newsletterId: n.id, kind: 'withdrawn', at: now, source }, now);
+        await recordConsent(store, deps.events, { subscriberId: sub.id, newsletterId: n.id, kind: 'withdrawn', at: now, source }, now);
       }
     }
     logger.info('preferences saved', { subscriber: sub.id, action });

@@ -1,3 +1,4 @@
+import { recordConsent } from '../audience/consent-events.js';
 import type { Context, Hono } from 'hono';
 import { escapeHtml } from '../domain/html.js';
 import { readTemplateFiles, type TemplateFiles } from '../render/template-files.js';
@@ -101,6 +102,7 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse,
             publicUrl: config.publicUrl,
             secret: config.secrets[0]!,
             allowAddress: (email) => perAddress.take(addressKey(email), now.getTime()),
+            events: deps.events,
           },
           newsletter,
           checked.request,
@@ -147,7 +149,9 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse,
     // later unsubscribe or bounce, nor confirm a newer sign-up (whose own link was mailed).
     if (!newsletter || current?.state !== 'pending' || current.stateAt !== signedUpAt) return staleLink(c, text);
     const now = clock.now().toISOString();
-    await store.appendConsentEvent(
+    await recordConsent(
+      store,
+      deps.events,
       {
         subscriberId,
         newsletterId,

@@ -1,3 +1,4 @@
+import { recordConsent } from '../audience/consent-events.js';
 import type { Context, Hono } from 'hono';
 import { escapeHtml } from '../domain/html.js';
 import { badLink, checkToken, pageFor, readFields, smallBody, type HttpDeps } from './common.js';
@@ -40,7 +41,7 @@ export function unsubscribeRoutes(app: Hono, deps: HttpDeps, languages: PageLang
     const current = await store.getSubscription(subscriberId, newsletterId);
     if (current && (current.state === 'consent' || current.state === 'pending')) {
       const now = clock.now().toISOString();
-      await store.appendConsentEvent({ subscriberId, newsletterId, kind: 'withdrawn', at: now, source: oneClick ? 'one-click' : 'unsubscribe-page' }, now);
+      await recordConsent(store, deps.events, { subscriberId, newsletterId, kind: 'withdrawn', at: now, source: oneClick ? 'one-click' : 'unsubscribe-page' }, now);
       logger.info('reader unsubscribed', { newsletter: newsletterId, subscriber: subscriberId, channel: oneClick ? 'one-click' : 'page' });
     }
     const text = await readerText(c, subscriberId, newsletterId);

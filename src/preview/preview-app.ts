@@ -14,6 +14,8 @@ import { listMailbox, readMailboxMessage } from './mailbox.js';
 import type { LiveReload } from './live-reload.js';
 import { composeMessage } from '../delivery/mime.js';
 import { guardPreview } from './access.js';
+import { issueDashboards } from '../service/dashboard.js';
+import { dashboardPage } from './dashboard-page.js';
 import type { PreviewEnv } from './same-origin.js';
 
 /** What an email shown in the preview may do: open its links in a new tab, nothing else. */
@@ -37,6 +39,7 @@ export interface PreviewOptions {
  *   GET  /events           server-sent "reload" when a template, locale, article, list or the config changes
  *   GET  /mailbox          what the capture transport wrote; /mailbox/view?file= opens one as sent
  *   GET  /archive          past issues with their delivery counts
+ *   GET  /dashboard        how delivery went, per issue (?issue=N; default each newsletter's latest)
  * The config is read again on every request, so an edit to it shows at the next reload.
  */
 export function createPreviewApp(app: App, options: PreviewOptions): Hono<PreviewEnv> {
@@ -183,6 +186,17 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
     );
   });
 
+  // The delivery dashboard: the same service as `report --json` (service/dashboard.ts), drawn as SVG and tables.
+  web.get('/dashboard', async (c) => {
+    const issue = Number(c.req.query('issue'));
+    const dashboards = await issueDashboards(app, Number.isSafeInteger(issue) && issue > 0 ? { issue } : {}).catch((err: unknown) => {
+      if (err instanceof NewsletterError) return undefined;
+      throw err;
+    });
+    if (!dashboards) return c.html(shell('Not found', '<main>No such issue.</main>'), 404);
+    return c.html(dashboardPage(dashboards));
+  });
+
   web.get('/archive', async (c) => {
     const sections: string[] = [];
     for (const n of app.config.newsletters) {
@@ -190,7 +204,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
       for (const i of await app.store.listIssues(n.id, 50)) {
         const k = await app.store.counts(i.id);
         rows.push(
-          `<tr><td>#${i.id}</td><td>${e(i.slot)}</td><td>${i.articles.length} articles</td><td>sent ${k.sent} · queued ${k.queued} · deferred ${k.deferred} · failed ${k.failed} · skipped ${k.skipped} · unknown ${k.unknown}</td></tr>`,
+          `<tr><td><a href="/dashboard?issue=${i.id}">#${i.id}</a></td><td>${e(i.slot)}</td><td>${i.articles.length} articles</td><td>sent ${k.sent} · queued ${k.queued} · deferred ${k.deferred} · failed ${k.failed} · skipped ${k.skipped} · unknown ${k.unknown}</td></tr>`,
         );
       }
       sections.push(`<h2>${e(n.name)}</h2>${rows.length ? `<table>${rows.join('')}</table>` : '<p class="muted">No issue yet.</p>'}`);

@@ -43,7 +43,12 @@ export async function exportAudience(app: App, newsletterId: string): Promise<{ 
 export async function forgetPerson(app: App, email: string): Promise<{ address: string; found: boolean }> {
   const address = normaliseEmail(email);
   const sub = await app.store.findSubscriberByEmail(address);
-  await app.store.erase(sub?.id, suppressionHash(address), app.clock.now().toISOString());
+  const now = app.clock.now().toISOString();
+  // The erasure and its subscriber.forgotten event (an id, never the address) are one transaction.
+  await app.store.transaction(async (tx) => {
+    await tx.erase(sub?.id, suppressionHash(address), now);
+    if (sub && app.events.wants('subscriber.forgotten')) await app.events.emit(tx, [{ type: 'subscriber.forgotten', at: now, data: { subscriber: sub.id } }]);
+  });
   return { address, found: sub !== undefined };
 }
 

@@ -1,5 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { App } from '../app.js';
+import type { Events } from '../domain/events.js';
+import type { Metrics } from '../domain/metrics.js';
 import { fitsAddressTemplate, takeReport, type IntakeDeps, type IntakeResult } from '../bounces/intake.js';
 import { parseReportMail } from '../bounces/parse-mail.js';
 import { rawExcerpt, type DeliveryReport, type ReportChannel } from '../bounces/report.js';
@@ -14,9 +16,11 @@ function unsubscribeReport(raw: Buffer, channel: ReportChannel, envelopeTo: stri
 export const MAX_REPORT_BYTES = 10 * 1024 * 1024;
 
 /** The intake's dependencies from the composition root. */
-export function intakeDeps(app: Pick<App, 'store' | 'logger' | 'config'>): IntakeDeps {
+export function intakeDeps(app: Pick<App, 'store' | 'logger' | 'config'> & { events?: Events; metrics?: Metrics }): IntakeDeps {
   const { config } = app;
   return {
+    events: app.events,
+    metrics: app.metrics,
     store: app.store,
     logger: app.logger,
     secrets: config.secrets,
@@ -35,7 +39,7 @@ export interface MailIntake {
  * each taken. `envelopeTo` is the address it was delivered to, when the way in knows it.
  */
 export async function takeReportMail(
-  app: Pick<App, 'store' | 'logger' | 'config' | 'clock'>,
+  app: Pick<App, 'store' | 'logger' | 'config' | 'clock'> & { events?: Events; metrics?: Metrics },
   raw: Buffer,
   ctx: { channel: Extract<ReportChannel, 'smtp' | 'imap' | 'import'>; envelopeTo?: string },
 ): Promise<IntakeResult[]> {
@@ -62,7 +66,11 @@ export interface ImportSummary {
 }
 
 /** `bounces import FILE...`: .eml files (a maildir's, or tests'), each taken as if it had arrived. */
-export async function importReportFiles(app: Pick<App, 'store' | 'logger' | 'config' | 'clock'>, files: string[], onFile?: (done: number, total: number) => void): Promise<ImportSummary> {
+export async function importReportFiles(
+  app: Pick<App, 'store' | 'logger' | 'config' | 'clock'> & { events?: Events; metrics?: Metrics },
+  files: string[],
+  onFile?: (done: number, total: number) => void,
+): Promise<ImportSummary> {
   const summary: ImportSummary = { files: 0, reports: 0, duplicates: 0, unmatched: 0, effects: {}, problems: [] };
   for (const [i, file] of files.entries()) {
     try {

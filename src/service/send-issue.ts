@@ -1,5 +1,5 @@
 import type { Problem } from '../domain/errors.js';
-import { emptyCounts, type StateCounts } from '../domain/types.js';
+import { emptyCounts, type Issue, type StateCounts } from '../domain/types.js';
 import type { NewsletterConfig } from '../config/schema.js';
 import { latestSlotAtOrBefore } from '../compose/slots.js';
 import { syncList } from './sync-list.js';
@@ -119,7 +119,24 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
       const aud = await audience();
       return { ...base, status: 'dry-run', counts: emptyCounts(), audience: aud, wouldSend: aud.consent ?? 0, problems, issue: { id: 0, created: false, articles: composition.draft.articles.length } };
     }
-    ({ issue, created } = await store.createIssue(composition.draft));
+    // The issue and its issue.created event are committed together; without a listener, the
+    // store's own transaction (and whatever wraps the store) makes the issue as before.
+    ({ issue, created } = !app.events.wants('issue.created')
+      ? await store.createIssue(composition.draft)
+      : await store.transaction(async (tx) => {
+          const made = await tx.createIssue(composition.draft);
+          if (made.created) {
+            const queued = (await tx.counts(made.issue.id)).queued;
+            await app.events.emit(tx, [
+              {
+                type: 'issue.created',
+                at: made.issue.createdAt,
+                data: { newsletter: newsletter.id, issue: made.issue.id, slot: made.issue.slot, articles: made.issue.articles.length, recipients: queued },
+              },
+            ]);
+          }
+          return made;
+        }));
     if (created) logger.info('issue created', { newsletter: newsletter.id, issue: issue.id, slot: issue.slot, articles: issue.articles.length });
   } else {
     problems.push(...(await syncAudience()).problems);
@@ -144,6 +161,8 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
       settings: app.deliverySettings,
       message: app.messageOptions,
       workerId: app.workerId,
+      events: app.events,
+      metrics: app.metrics,
     },
     renderer,
     { signal: options.signal, onBatch: options.onProgress, stopGraceMs: options.stopGraceMs },
@@ -152,7 +171,7 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     const missing = (await renderer.forLocale(l)).missingKeys;
     if (missing.length > 0) problems.push({ place: files.localeFile(l), message: `missing keys ${missing.join(', ')}; the ${newsletter.locales.default} text was used` });
   }
-  const counts = await store.counts(issue.id);
+  const counts = await noteIfFinished(app, issue, await store.counts(issue.id));
   return {
     ...base,
     status: run.paused ? 'paused' : options.signal?.aborted ? 'stopped' : 'delivered',
@@ -165,6 +184,21 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     nextAttemptAt: counts.deferred > 0 ? await store.nextAttemptAt(issue.id) : undefined,
     ...(newsletter.localTimeDelivery ? { localTime: await store.waitingForLocalTime(issue.id, clock.now().toISOString()).then((w) => ({ waiting: w.count, next: w.next })) } : {}),
   };
+}
+
+/**
+ * Once nothing of an issue is queued, sending or deferred, it is finished: noted once in the
+ * store (whichever process sees it first) with its issue.sent event, in one transaction.
+ */
+async function noteIfFinished(app: App, issue: Issue, counts: StateCounts): Promise<StateCounts> {
+  if (counts.queued + counts.sending + counts.deferred > 0 || !app.events.wants('issue.sent')) return counts;
+  const at = app.clock.now().toISOString();
+  await app.store.transaction(async (tx) => {
+    if (!(await tx.markIssueFinished(issue.id, at))) return;
+    const final = await tx.counts(issue.id);
+    await app.events.emit(tx, [{ type: 'issue.sent', at, data: { newsletter: issue.newsletterId, issue: issue.id, slot: issue.slot, counts: final } }]);
+  });
+  return counts;
 }
 
 /** Exit status for a summary: 1 while any reader of the issue is failed, deferred or in doubt. */

@@ -199,6 +199,8 @@ export abstract class AudienceQueries {
         .set({ recipient: null, diagnostic: null, raw: '[erased on request]' })
         .where((eb) => eb.or([eb('subscriber_id', '=', subscriberId), ...(person ? [eb('recipient', '=', person.email.toLowerCase())] : [])]))
         .execute();
+      // Webhook events about them, queued or sent, lose the address: none is sent carrying it.
+      await db.updateTable('webhook_outbox').set({ email: null }).where('subscriber_id', '=', subscriberId).execute();
       await db.deleteFrom('consent_events').where('subscriber_id', '=', subscriberId).execute();
       await db.deleteFrom('subscriptions').where('subscriber_id', '=', subscriberId).execute();
       // Rows not yet sent are skipped at their next claim (no subscription any more).

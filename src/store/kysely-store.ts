@@ -4,18 +4,19 @@ import type { Dialect } from './migrations.js';
 import type { ClaimedDelivery, DeliveryOutcome, OutboxRow, Store } from './store.js';
 import { emptyCounts, type DeliveryState, type StateCounts } from '../domain/types.js';
 import { OUTBOX_ROW_COLUMNS, claimable, toSubscriber, type Db } from './rows.js';
-import { EventQueries } from './event-queries.js';
+import { WatchQueries } from './watch-queries.js';
 
 /** Outcomes per statement (a power of two): 6 parameters each, well under SQLite's 32,766 and PostgreSQL's 65,535. */
 const RECORD_CHUNK = 1024;
 
 /**
  * The store's queries, written once in kysely for both adapters, by concern: audience
- * (audience-queries.ts), issues (issue-queries.ts), reports after the 250 (event-queries.ts),
+ * (audience-queries.ts), issues (issue-queries.ts), reports after the 250 (event-queries.ts), webhooks out and the aggregates
+ * watching delivery reads (watch-queries.ts),
  * and here the outbox, the delivery log.
  * Claims are one `UPDATE … WHERE id IN (SELECT … LIMIT n [FOR UPDATE SKIP LOCKED]) RETURNING`.
  */
-export class KyselyStore extends EventQueries implements Store {
+export class KyselyStore extends WatchQueries implements Store {
   constructor(
     db: Db,
     dialect: Dialect,

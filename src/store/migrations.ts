@@ -173,6 +173,36 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('delivery_events_by_time').on('delivery_events').columns(['recorded_at']).execute();
       },
     },
+    '0008_webhooks_out': {
+      async up(db: Kysely<unknown>) {
+        // Webhooks out: one row per (event, endpoint), written in the transaction of the change it
+        // reports, sent by the webhook loop with retries. The address of the person an event is
+        // about is kept apart (email), so an erasure clears it from every queued body.
+        await db.schema
+          .createTable('webhook_outbox')
+          .addColumn('id', idType, id)
+          .addColumn('event_id', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('endpoint', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('subscriber_id', 'integer')
+          .addColumn('email', 'text')
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+          .addColumn('lease_until', 'text')
+          .addColumn('last_error', 'text')
+          .addColumn('delivered_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('webhook_outbox_once', ['event_id', 'endpoint'])
+          .execute();
+        await db.schema.createIndex('webhook_outbox_due').on('webhook_outbox').columns(['state', 'next_attempt_at']).execute();
+        await db.schema.createIndex('webhook_outbox_by_subscriber').on('webhook_outbox').columns(['subscriber_id']).execute();
+        // When an issue was seen finished (nothing queued, sending or deferred): issue.sent once.
+        await db.schema.alterTable('issues').addColumn('finished_at', 'text').execute();
+      },
+    },
   };
 }
 

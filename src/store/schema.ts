@@ -58,6 +58,7 @@ export interface Database {
     created_at: string;
     paused_at: string | null;
     paused_reason: string | null;
+    finished_at: Generated<string | null>;
   };
   issue_articles: {
     newsletter_id: string;
@@ -101,5 +102,25 @@ export interface Database {
     raw: string;
     at: string;
     recorded_at: string;
+  };
+  webhook_outbox: {
+    id: Generated<number>;
+    event_id: string;
+    type: string;
+    endpoint: string;
+    /** JSON object: the event's data, without the address. */
+    data: string;
+    subscriber_id: number | null;
+    /** The address of the person the event is about; cleared by an erasure. */
+    email: string | null;
+    at: string;
+    /** pending → delivered, or failed after the last retry. */
+    state: string;
+    attempts: Generated<number>;
+    next_attempt_at: string;
+    lease_until: string | null;
+    last_error: string | null;
+    delivered_at: string | null;
+    created_at: string;
   };
 }

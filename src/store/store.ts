@@ -1,4 +1,5 @@
 import type { Problem } from '../domain/errors.js';
+import type { EventQueue, EventType } from '../domain/events.js';
 import type { ConsentEvent, ConsentKind, DeliveryState, Issue, IssueArticle, StateCounts, Subscriber, Window } from '../domain/types.js';
 
 /** The subscriber fields a list file or form sets; the store assigns the id. */
@@ -113,6 +114,37 @@ export interface StoredDeliveryEvent {
   recordedAt: string;
 }
 
+/** A queued webhook delivery claimed for sending. */
+export interface WebhookDelivery {
+  id: number;
+  eventId: string;
+  type: EventType;
+  endpoint: string;
+  data: Record<string, unknown>;
+  subscriberId: number | null;
+  email: string | null;
+  at: string;
+  attempts: number;
+}
+
+export type WebhookOutcome = { state: 'delivered' } | { state: 'pending'; nextAttemptAt: string; error: string } | { state: 'failed'; error: string };
+
+/** Outbox rows of an issue by state and hour (the row's sent time, else its last change), for the dashboard's chart. */
+export interface TimelineCount {
+  /** `YYYY-MM-DDTHH`, UTC. */
+  hour: string;
+  state: DeliveryState;
+  count: number;
+}
+
+/** Consent events of a newsletter by day, kind and source: the list's growth. */
+export interface GrowthCount {
+  day: string;
+  kind: ConsentKind;
+  source: string;
+  count: number;
+}
+
 export interface DomainCount {
   domain: string;
   state: DeliveryState;
@@ -123,7 +155,7 @@ export interface DomainCount {
  * The persistence port. The delivery log is the outbox: one row per (issue, subscriber).
  * Every method is atomic on its own; `transaction` groups several.
  */
-export interface Store {
+export interface Store extends EventQueue {
   transaction<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 
@@ -232,4 +264,23 @@ export interface Store {
   countDeliveryEvents(subscriberId: number, kind: string, since: string): Promise<number>;
   /** Recorded reports, newest first: a reader's, an issue's, or those that matched nothing (or nothing proven). */
   deliveryEvents(filter: { subscriberId?: number; issueId?: number; unmatched?: boolean; limit?: number }): Promise<StoredDeliveryEvent[]>;
+
+  // watching delivery (webhooks out, metrics, the dashboard)
+  /** Claims up to `limit` webhook deliveries due at `now` (pending, not leased by another process). */
+  claimWebhooks(limit: number, now: string, leaseUntil: string): Promise<WebhookDelivery[]>;
+  recordWebhook(id: number, outcome: WebhookOutcome, now: string): Promise<void>;
+  /** Queued webhook deliveries by state. */
+  webhookCounts(): Promise<Record<'pending' | 'delivered' | 'failed', number>>;
+  /** Notes the issue finished (nothing queued, sending or deferred) once: true for the caller that noted it. */
+  markIssueFinished(issueId: number, now: string): Promise<boolean>;
+  /** Outbox rows of every issue by state (metrics). */
+  outboxTotals(): Promise<StateCounts>;
+  /** When the longest-waiting queued row (of an issue not paused) was queued. */
+  oldestQueuedAt(): Promise<string | undefined>;
+  /** An issue's rows by hour and state. */
+  deliveryTimeline(issueId: number): Promise<TimelineCount[]>;
+  /** Milliseconds from queueing to the relay's 250, for each sent (or later bounced or complained) row of an issue. */
+  deliveryTimes(issueId: number): Promise<number[]>;
+  /** A newsletter's consent events by day, kind and source. */
+  listGrowth(newsletterId: string): Promise<GrowthCount[]>;
 }

@@ -404,6 +404,74 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await s.getListSync('/lists/nl.csv')).toEqual({ fingerprint: 'b'.repeat(64), rows: 2, problems: [] });
     expect(await s.getListSync('/lists/other.csv')).toBeUndefined();
   });
+
+  it('queues webhook events once per (event, endpoint), claims each once across connections, retries when due, and an erasure clears the address from them', async () => {
+    const a = await openStore();
+    const b = await openStore();
+    const ada = await subscribe(a, 'ada@example.com');
+    const ev = (eventId: string, endpoint: string) => ({ eventId, type: 'subscriber.unsubscribed' as const, endpoint, data: '{"subscriber":1}', subscriberId: ada, email: 'ada@example.com', at: T0 });
+    await a.transaction(async (tx) => tx.enqueueEvents([ev('msg_1', 'http://h/1'), ev('msg_1', 'http://h/2'), ev('msg_2', 'http://h/1')], T0));
+    await b.enqueueEvents([ev('msg_1', 'http://h/1')], T0); // the same delivery again: one row
+    expect(await a.webhookCounts()).toEqual({ pending: 3, delivered: 0, failed: 0 });
+
+    const lease = '2026-11-23T07:01:00.000Z';
+    const first = await a.claimWebhooks(2, T0, lease);
+    const second = await b.claimWebhooks(10, T0, lease);
+    expect(first.map((d) => [d.eventId, d.endpoint, d.attempts])).toEqual([
+      ['msg_1', 'http://h/1', 1],
+      ['msg_1', 'http://h/2', 1],
+    ]);
+    expect(second.map((d) => d.eventId)).toEqual(['msg_2']);
+    expect(first[0]).toMatchObject({ data: { subscriber: 1 }, email: 'ada@example.com', subscriberId: ada, type: 'subscriber.unsubscribed' });
+    expect(await a.claimWebhooks(10, T0, lease)).toEqual([]); // all leased
+
+    await a.recordWebhook(first[0]!.id, { state: 'delivered' }, T0);
+    await a.recordWebhook(first[1]!.id, { state: 'pending', nextAttemptAt: '2026-11-23T07:00:05.000Z', error: 'HTTP 500' }, T0);
+    await a.recordWebhook(second[0]!.id, { state: 'failed', error: 'gave up' }, T0);
+    expect(await a.webhookCounts()).toEqual({ pending: 1, delivered: 1, failed: 1 });
+    expect(await b.claimWebhooks(10, '2026-11-23T07:00:04.000Z', lease)).toEqual([]); // not due yet
+    const retried = await b.claimWebhooks(10, '2026-11-23T07:00:05.000Z', lease);
+    expect(retried.map((d) => [d.eventId, d.endpoint, d.attempts])).toEqual([['msg_1', 'http://h/2', 2]]);
+    // A claim whose process died expires with its lease and is claimed again.
+    expect((await a.claimWebhooks(10, '2026-11-23T07:01:00.001Z', '2026-11-23T07:02:00.000Z')).map((d) => d.attempts)).toEqual([3]);
+
+    await a.erase(ada, 'hash-of-ada', T0);
+    expect((await b.claimWebhooks(10, '2026-11-23T07:03:00.000Z', '2026-11-23T07:04:00.000Z'))[0]).toMatchObject({ email: null, subscriberId: ada });
+  });
+
+  it('notes an issue finished once, and reads the aggregates the metrics and the dashboard show', async () => {
+    const s = await openStore();
+    const ids = [];
+    for (const e of ['x@gmail.com', 'y@gmail.com', 'z@outlook.com']) ids.push(await subscribe(s, e, '2026-11-01T10:00:00.000Z'));
+    const { issue } = await s.createIssue(draft());
+    await s.appendConsentEvent({ subscriberId: ids[2]!, newsletterId: 'nl', kind: 'withdrawn', at: '2026-11-02T10:00:00.000Z', source: 'one-click' }, T0);
+    expect(await s.oldestQueuedAt()).toBe(T0);
+    const claimed = await s.claim(issue.id, 'nl', 10, '2026-11-23T08:00:00.000Z', '2026-11-23T08:01:00.000Z');
+    expect(claimed).toHaveLength(2); // z withdrew before the claim
+    await s.record(
+      [
+        { outboxId: claimed[0]!.outboxId, state: 'sent', messageId: '<1@x>', response: '250 ok' },
+        { outboxId: claimed[1]!.outboxId, state: 'failed', messageId: '<2@x>', error: '550 no' },
+      ],
+      '2026-11-23T09:30:00.000Z',
+    );
+    expect(await s.oldestQueuedAt()).toBeUndefined();
+    const totals = await s.outboxTotals();
+    expect([totals.sent, totals.failed, totals.skipped, totals.queued]).toEqual([1, 1, 1, 0]);
+    expect(await s.deliveryTimeline(issue.id)).toEqual([
+      { hour: '2026-11-23T08', state: 'skipped', count: 1 },
+      { hour: '2026-11-23T09', state: 'failed', count: 1 },
+      { hour: '2026-11-23T09', state: 'sent', count: 1 },
+    ]);
+    expect(await s.deliveryTimes(issue.id)).toEqual([2.5 * 3600_000]);
+    const growth = await s.listGrowth('nl');
+    expect(growth).toEqual([
+      { day: '2026-11-01', kind: 'consent', source: 'test', count: 3 },
+      { day: '2026-11-02', kind: 'withdrawn', source: 'one-click', count: 1 },
+    ]);
+    expect(await s.markIssueFinished(issue.id, T0)).toBe(true);
+    expect(await s.markIssueFinished(issue.id, T0)).toBe(false);
+  });
 });
 
 describe('SQLite store across processes', () => {
