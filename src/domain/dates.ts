@@ -19,3 +19,20 @@ export function parseDate(value: unknown): string | undefined {
   const t = new Date(offset ? text : `${text}Z`);
   return Number.isNaN(t.getTime()) ? undefined : t.toISOString();
 }
+
+/**
+ * A time as an editor reads it, in the newsletter's zone and named with it:
+ * "Monday 7 December 2026, 08:00 (Europe/Paris)". Another language gets its own long form
+ * (French: "lundi 7 décembre 2026, 08:00 (Europe/Paris)"). A text that is not a time is returned as it is.
+ */
+export function editorTime(iso: string, timeZone: string, locale = 'en'): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  const part = (options: Intl.DateTimeFormatOptions) => {
+    const parts = new Intl.DateTimeFormat(locale, { ...options, timeZone }).formatToParts(at);
+    return Object.fromEntries(parts.map((p) => [p.type, p.value]));
+  };
+  const { weekday, day, month, year } = part({ weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  const { hour, minute } = part({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return `${weekday} ${day} ${month} ${year}, ${hour}:${minute} (${timeZone})`;
+}

@@ -1,3 +1,4 @@
+import { editorTime } from '../domain/dates.js';
 import { escapeHtml as e } from '../domain/html.js';
 import { percent } from '../bounces/rates.js';
 import type { StateCounts } from '../domain/types.js';
@@ -157,7 +158,7 @@ function growthTable(d: IssueDashboard, id: string): string {
   return `<table id="${id}"><caption>Consent events by day</caption>${head}${body}</table>`;
 }
 
-function issueSection(d: IssueDashboard): string {
+function issueSection(d: IssueDashboard, timeZone: string): string {
   const r = d.report;
   const id = `issue-${r.issue}`;
   const counts = `<table id="${id}-counts"><caption>Readers by state</caption><tr>${STATES.map((s) => `<th scope="col">${s}</th>`).join('')}<th scope="col">all</th></tr><tr>${STATES.map((s) => cell(r.counts[s as keyof StateCounts], ` data-state="${s}"`)).join('')}${cell(r.total, ' data-state="total"')}</tr></table>`;
@@ -173,10 +174,10 @@ function issueSection(d: IssueDashboard): string {
   const doubt =
     d.inDoubt.length === 0
       ? '<p>No reader is in doubt.</p>'
-      : `<p>${num(r.counts.unknown)} readers may or may not have got it (the message data went out, no reply came). To send them once more with the same Message-ID: <code>${e(d.action!)}</code></p><table id="${id}-doubt"><tr><th scope="col">reader</th><th scope="col">since</th><th scope="col">what happened</th></tr>${d.inDoubt.map((x) => `<tr><td class="text">${e(x.email)}</td><td class="text">${e(x.since)}</td><td class="text">${e(x.reason ?? '')}</td></tr>`).join('')}</table>`;
+      : `<p>${num(r.counts.unknown)} readers may or may not have got it (the message data went out, no reply came). To send them once more with the same Message-ID: <code>${e(d.action!)}</code></p><table id="${id}-doubt"><tr><th scope="col">reader</th><th scope="col">since</th><th scope="col">what happened</th></tr>${d.inDoubt.map((x) => `<tr><td class="text">${e(x.email)}</td><td class="text">${e(editorTime(x.since, timeZone))}</td><td class="text">${e(x.reason ?? '')}</td></tr>`).join('')}</table>`;
   const stateLegend = legend(STATES.filter((s) => d.timeline.some((x) => (x.counts[s] ?? 0) > 0)).map((s) => ({ cls: s, label: s })));
   return `<section id="${id}" data-issue="${r.issue}">
-<h2>${e(r.newsletter)}: issue #${r.issue} <span class="muted">(slot ${e(r.slot)}, ${num(r.articles)} articles)</span></h2>
+<h2>${e(r.newsletter)}: issue #${r.issue} <span class="muted">(slot of ${e(editorTime(r.slot, timeZone))}, ${num(r.articles)} articles)</span></h2>
 ${counts}${rates}
 <h3>Deliveries over time</h3>${stateLegend}${timelineChart(d, `${id}-timeline`)}${timelineTable(d, `${id}-timeline-table`)}
 <h3>Delivery time</h3>${times}
@@ -190,7 +191,8 @@ ${counts}${rates}
 </section>`;
 }
 
-export function dashboardPage(dashboards: IssueDashboard[]): string {
-  const body = dashboards.length === 0 ? '<p>No issue has been made yet.</p>' : dashboards.map(issueSection).join('\n');
+/** `timeZoneOf`: a newsletter's time zone, in which its editors read the slot and other times. */
+export function dashboardPage(dashboards: IssueDashboard[], timeZoneOf: (newsletterId: string) => string = () => 'UTC'): string {
+  const body = dashboards.length === 0 ? '<p>No issue has been made yet.</p>' : dashboards.map((d) => issueSection(d, timeZoneOf(d.report.newsletter))).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Delivery dashboard</title><style>${STYLE}</style></head><body><header><h1>Delivery dashboard</h1><nav><a href="/">Preview</a> · <a href="/archive">Archive</a> · <a href="/dashboard">Latest issues</a></nav></header><main>${body}</main></body></html>`;
 }

@@ -1,3 +1,4 @@
+import { editorTime } from '../domain/dates.js';
 import { escapeHtml as e } from '../domain/html.js';
 import type { Preview } from './preview-issue.js';
 
@@ -79,9 +80,9 @@ export function previewPage(p: Preview, o: PageOptions): string {
   if (p.error) parts.push(`<h2>Template error</h2><div class="error" id="error">${e(p.error)}</div>`);
   const slotText =
     p.kind === 'next'
-      ? `Next issue: slot ${e(p.slot)}`
+      ? `Next issue: slot of ${e(editorTime(p.slot, n.timezone))}`
       : p.kind === 'last'
-        ? `No new articles for the slot of ${e(p.slot)}: no issue would go out. Showing the last issue (slot ${e(p.issue!.slot)}).`
+        ? `No new articles for the slot of ${e(editorTime(p.slot, n.timezone))}: no issue would go out. Showing the last issue (slot of ${e(editorTime(p.issue!.slot, n.timezone))}).`
         : 'No articles yet: nothing to show.';
   parts.push(`<p class="muted">${slotText}</p>`);
   if (p.missingKeys.length) parts.push(`<p class="warn" id="missing-keys">Missing in ${e(p.locale)}.json (the ${e(n.locales.default)} text is shown): ${p.missingKeys.map(e).join(', ')}</p>`);

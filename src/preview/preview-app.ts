@@ -1,3 +1,4 @@
+import { editorTime } from '../domain/dates.js';
 import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -194,7 +195,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
       throw err;
     });
     if (!dashboards) return c.html(shell('Not found', '<main>No such issue.</main>'), 404);
-    return c.html(dashboardPage(dashboards));
+    return c.html(dashboardPage(dashboards, (id) => app.config.newsletters.find((n) => n.id === id)?.timezone ?? 'UTC'));
   });
 
   web.get('/archive', async (c) => {
@@ -204,7 +205,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
       for (const i of await app.store.listIssues(n.id, 50)) {
         const k = await app.store.counts(i.id);
         rows.push(
-          `<tr><td><a href="/dashboard?issue=${i.id}">#${i.id}</a></td><td>${e(i.slot)}</td><td>${i.articles.length} articles</td><td>sent ${k.sent} · queued ${k.queued} · deferred ${k.deferred} · failed ${k.failed} · skipped ${k.skipped} · unknown ${k.unknown}</td></tr>`,
+          `<tr><td><a href="/dashboard?issue=${i.id}">#${i.id}</a></td><td>${e(editorTime(i.slot, n.timezone))}</td><td>${i.articles.length} articles</td><td>sent ${k.sent} · queued ${k.queued} · deferred ${k.deferred} · failed ${k.failed} · skipped ${k.skipped} · unknown ${k.unknown}</td></tr>`,
         );
       }
       sections.push(`<h2>${e(n.name)}</h2>${rows.length ? `<table>${rows.join('')}</table>` : '<p class="muted">No issue yet.</p>'}`);

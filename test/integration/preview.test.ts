@@ -114,6 +114,8 @@ describe('preview without a browser', () => {
       const own = await (await web.request('/n/weekly-brief?locale=en')).text();
       expect(subject(own)).toContain('November 30, 2026');
       expect(own).toContain('placeholder="Europe/Paris"');
+      // The editor reads the slot as people read a time, in the newsletter's zone, named.
+      expect(own).toContain('Next issue: slot of Monday 30 November 2026, 08:00 (Europe/Paris)');
       const away = await (await web.request('/n/weekly-brief?locale=en&tz=Pacific%2FHonolulu')).text();
       expect(subject(away)).toContain('November 29, 2026');
       // The frames and the test-send form carry the zone on.
