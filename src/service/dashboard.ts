@@ -22,12 +22,6 @@ export interface IssueDashboard {
   thresholds: { warnRate: number; pauseRate: number };
 }
 
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 export async function issueDashboards(app: App, options: { issue?: number; newsletter?: string }): Promise<IssueDashboard[]> {
   const out: IssueDashboard[] = [];
   for (const report of await reportIssues(app, options)) {
@@ -37,7 +31,8 @@ export async function issueDashboards(app: App, options: { issue?: number; newsl
       counts[t.state] = (counts[t.state] ?? 0) + t.count;
       byHour.set(t.hour, counts);
     }
-    const times = (await app.store.deliveryTimes(report.issue)).map((ms) => ms / 1000).sort((a, b) => a - b);
+    const times = await app.store.deliveryTimePercentiles(report.issue, [50, 90, 99]);
+    const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : ms / 1000);
     const byDay = new Map<string, IssueDashboard['growth'][number]>();
     for (const g of await app.store.listGrowth(report.newsletter)) {
       const day = byDay.get(g.day) ?? { day: g.day, consents: 0, withdrawals: 0, pending: 0, lost: {} };
@@ -57,7 +52,7 @@ export async function issueDashboards(app: App, options: { issue?: number; newsl
     out.push({
       report,
       timeline: [...byHour].map(([hour, counts]) => ({ hour, counts })),
-      deliveryTimes: { count: times.length, p50: percentile(times, 50), p90: percentile(times, 90), p99: percentile(times, 99), max: times.at(-1) ?? null },
+      deliveryTimes: { count: times.count, p50: seconds(times.percentiles[0]), p90: seconds(times.percentiles[1]), p99: seconds(times.percentiles[2]), max: seconds(times.maxMs) },
       growth: [...byDay.values()],
       inDoubt,
       action: report.counts.unknown > 0 ? `newsletter retry --issue ${report.issue} --unknown` : null,

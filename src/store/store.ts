@@ -130,6 +130,13 @@ export interface WebhookDelivery {
 export type WebhookOutcome = { state: 'delivered' } | { state: 'pending'; nextAttemptAt: string; error: string } | { state: 'failed'; error: string };
 
 /** Outbox rows of an issue by state and hour (the row's sent time, else its last change), for the dashboard's chart. */
+/** What deliveryTimePercentiles answers: null values when no row was sent. */
+export interface DeliveryTimes {
+  count: number;
+  percentiles: (number | null)[];
+  maxMs: number | null;
+}
+
 export interface TimelineCount {
   /** `YYYY-MM-DDTHH`, UTC. */
   hour: string;
@@ -279,8 +286,8 @@ export interface Store extends EventQueue {
   oldestQueuedAt(): Promise<string | undefined>;
   /** An issue's rows by hour and state. */
   deliveryTimeline(issueId: number): Promise<TimelineCount[]>;
-  /** Milliseconds from queueing to the relay's 250, for each sent (or later bounced or complained) row of an issue. */
-  deliveryTimes(issueId: number): Promise<number[]>;
+  /** Milliseconds from queueing to the relay's 250 over an issue's sent (or later bounced or complained) rows: how many, the nearest-rank `percents`, the slowest. */
+  deliveryTimePercentiles(issueId: number, percents: readonly number[]): Promise<DeliveryTimes>;
   /** A newsletter's consent events by day, kind and source. */
   listGrowth(newsletterId: string): Promise<GrowthCount[]>;
 }
