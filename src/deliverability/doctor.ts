@@ -103,6 +103,8 @@ export function domainOf(address: string): string | undefined {
 
 async function addressesOf(dns: DnsPort, name: string): Promise<string[]> {
   if (isIP(name)) return [name];
+  // RFC 6761: localhost is this host, whatever a DNS server says of it.
+  if (/^localhost\.?$/i.test(name)) return ['127.0.0.1'];
   const [v4, v6] = await Promise.all([dns.a(name), dns.aaaa(name)]);
   return [...v4, ...v6];
 }
@@ -371,7 +373,7 @@ async function heloCheck(input: DoctorInput, ports: DoctorPorts): Promise<Check>
   const name = input.heloName;
   const subject = input.heloConfigured ? `delivery.heloName ${name}` : `HELO ${name} (this host's name; delivery.heloName is unset)`;
   // Behind a remote relay only the relay sees our name; receivers see the relay's.
-  const seenByReceivers = !input.relay || isPrivateAddress(input.relay.host) || input.relay.host === 'localhost';
+  const seenByReceivers = !input.relay || isPrivateAddress(input.relay.host) || /^localhost\.?$/i.test(input.relay.host);
   const bad = seenByReceivers ? 'fail' : 'warn';
   if (isIP(name))
     return {
@@ -481,7 +483,7 @@ async function relayCheck(input: DoctorInput, ports: DoctorPorts): Promise<Check
     };
   if (probe.failed === 'auth')
     return { id: 'relay', subject, status: 'fail', summary: `refused our login: ${probe.message}`, fix: 'check the user and password in SMTP_URL (URL-escape @ : / % in them)' };
-  const local = isPrivateAddress(input.relay.host) || input.relay.host === 'localhost';
+  const local = isPrivateAddress(input.relay.host) || /^localhost\.?$/i.test(input.relay.host);
   const steps = [
     `EHLO ${input.heloName}`,
     probe.tls ? 'TLS' : 'no TLS',

@@ -218,10 +218,10 @@ describe('newsletter doctor', () => {
   it('one wrong thing at a time (in process): a revoked key, a testing key, SPF softfail, DKIM not aligned, an IP literal HELO, http on loopback', async () => {
     const base = rightZone();
     const replace = (name: string, value: string): Zone => ({ ...base, txt: base.txt!.map(([n, v]): [string, string] => [n, n === name ? value : v]) });
-    const check = async (zone: Zone, id: string, change: (input: DoctorInput) => DoctorInput = (x) => x): Promise<Check> => {
+    const check = async (zone: Zone, id: string, change: (input: DoctorInput) => DoctorInput = (x) => x, smtpUrl = relayUrl('right-password')): Promise<Check> => {
       const dns = await startDnsmasq(zone);
       started.push(dns);
-      const setup = doctorSetup({ configFile: project.configFile, env: { ...TEST_ENV, SMTP_URL: relayUrl('right-password'), PUBLIC_URL: `http://127.0.0.1:${plainPort}` }, dnsServer: dns.server });
+      const setup = doctorSetup({ configFile: project.configFile, env: { ...TEST_ENV, SMTP_URL: smtpUrl, PUBLIC_URL: `http://127.0.0.1:${plainPort}` }, dnsServer: dns.server });
       return byId(await runDoctor(change(setup.input(setup.config.newsletters)), setup.ports), id)[0]!;
     };
 
@@ -243,6 +243,11 @@ describe('newsletter doctor', () => {
     // Strict SPF alignment as well: nothing aligns.
     const strict = await check(replace('_dmarc.example.test', 'v=DMARC1; p=none; aspf=s'), 'dmarc', (input) => ({ ...input, dkim: { ...input.dkim!, domain: 'mailer.example.net' } }));
     expect(strict.status).toBe('fail');
+
+    // A relay named localhost is this host (whatever the DNS server says): SPF must cover the HELO name's address.
+    const viaLocalhost = await check(base, 'spf', undefined, relayUrl('right-password').replace('127.0.0.1', 'localhost'));
+    expect(viaLocalhost.status).toBe('pass');
+    expect(viaLocalhost.summary).toContain('the relay localhost is on this host or network');
 
     const literal = await check(base, 'helo', (input) => ({ ...input, heloName: '192.0.2.10' }));
     expect(literal).toMatchObject({ status: 'fail' });
