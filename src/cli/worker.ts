@@ -40,7 +40,11 @@ export function workerCommand(setExit: (code: number) => void): Command {
     app.logger.info('worker started', { worker: app.workerId, poll: opts.poll });
     const webhooks = createWebhookSender(app);
     webhooks?.start();
-    const metrics = await serveMetrics(app);
+    // As `start` does: a metrics port that cannot be opened is logged, and delivery goes on.
+    const metrics = await serveMetrics(app).catch((e: Error) => {
+      app.logger.error(`metrics cannot listen on ${app.config.metrics.host}:${app.config.metrics.port}: ${e.message}; set metrics.port to a free port`);
+      return undefined;
+    });
     if (metrics) process.stderr.write(`Metrics: http://${app.config.metrics.host}:${metrics.port}/metrics\n`);
     const loop = (async () => {
       while (!stopping) {
