@@ -11,6 +11,7 @@ import { previewCommand } from './preview.js';
 import { articlesCommand } from './articles.js';
 import { bouncesCommand } from './bounces.js';
 import { doctorCommand } from './doctor.js';
+import { approveCommand, issueCommand, issuesCommand } from './issues.js';
 
 /**
  * Runs the CLI and returns the exit status: 0 done; 1 readers of the issue are failed,
@@ -38,6 +39,9 @@ export async function main(argv: string[]): Promise<number> {
     articlesCommand(setExit),
     bouncesCommand(setExit),
     doctorCommand(setExit),
+    issuesCommand(setExit),
+    approveCommand(setExit),
+    issueCommand(setExit),
   ]) {
     program.addCommand(cmd);
   }

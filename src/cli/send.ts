@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { openDueDrafts } from '../service/review.js';
 import { findNewsletter } from '../config/load.js';
 import { exitCodeFor, sendNewsletter, type SendSummary } from '../service/send-issue.js';
 import { formatSummary } from './summary.js';
@@ -17,9 +18,13 @@ export function sendCommand(setExit: (code: number) => void): Command {
     .option('--dry-run', 'show what would be sent; write nothing and send nothing')
     .option('--json', 'print the summary as JSON on standard output')
     .option('--no-deliver', 'make the issue and queue its readers only; `newsletter worker` processes deliver it')
+    .option('--issue <n>', 'this issue (see `newsletter issues`): resume it, or send an approved one whose slot is older than catchUpGrace', (v) => {
+      if (!/^\d{1,9}$/.test(v.trim())) throw new InvalidArgumentError(`"${v}" is not an issue number (see \`newsletter issues\`)`);
+      return Number(v);
+    })
     .option('--despite-complaints', "send a new issue although the previous one's complaint rate is above bounces.complaints.pauseRate (0.3 % by default)");
   withAt(withConfig(cmd));
-  return cmd.action(async (opts: CommonOptions & { newsletter?: string; dryRun?: boolean; json?: boolean; at?: string; deliver: boolean; despiteComplaints?: boolean }) => {
+  return cmd.action(async (opts: CommonOptions & { newsletter?: string; dryRun?: boolean; json?: boolean; at?: string; deliver: boolean; despiteComplaints?: boolean; issue?: number }) => {
     const at = parseAt(opts.at);
     const app = await openApp(opts);
     const controller = new AbortController();
@@ -29,6 +34,10 @@ export function sendCommand(setExit: (code: number) => void): Command {
     });
     try {
       const summaries: SendSummary[] = [];
+      if (opts.issue !== undefined && !opts.newsletter) {
+        const issue = await app.store.getIssue(opts.issue);
+        if (issue) opts.newsletter = issue.newsletterId;
+      }
       for (const n of findNewsletter(app.config, opts.newsletter)) {
         const progress = progressReporter(n.id, app.logger);
         const s = await sendNewsletter(app, n, {
@@ -36,11 +45,18 @@ export function sendCommand(setExit: (code: number) => void): Command {
           dryRun: opts.dryRun,
           noDeliver: !opts.deliver,
           despiteComplaints: opts.despiteComplaints,
+          ...(opts.issue !== undefined ? { issueId: opts.issue } : {}),
           signal: controller.signal,
           onProgress: progress.update,
         }).finally(progress.stop);
         summaries.push(s);
         process.stderr.write(formatSummary(s));
+      }
+      // Editors' review: a run of `send` from cron also opens the drafts that are due.
+      if (!opts.dryRun && opts.issue === undefined) {
+        for (const r of await openDueDrafts(app, at ?? app.clock.now())) {
+          if (r.issue) process.stderr.write(`${r.newsletter}: draft #${r.issue.id} for ${r.issue.slot} open for review\n`);
+        }
       }
       if (opts.json) process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
       // A stop the operator asked for is a clean end (README: exit 0); the summary says which

@@ -23,6 +23,8 @@ export function formatSummary(s: SendSummary): string {
     );
   } else if (s.status === 'paused' && !s.issue) {
     lines.push(`${s.newsletter}: PAUSED, no issue made for the slot of ${s.slot}: ${s.paused}`);
+  } else if (s.status === 'waiting') {
+    lines.push(`${s.newsletter}: nothing sent: ${s.waiting}`);
   } else if (s.status === 'queued') {
     lines.push(`${s.newsletter}: issue #${s.issue!.id} (slot ${s.slot}, ${s.issue!.articles} articles): ${c.queued} readers queued for \`newsletter worker\` processes (${c.sent} already sent).`);
   } else {

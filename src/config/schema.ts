@@ -157,6 +157,19 @@ export const newsletterSchema = z
     postalAddress: z.string().min(1, 'the footer needs a postal address (CAN-SPAM, and readers trust it)'),
     /** Domain part for Message-ID and List-Id; defaults to the From address's domain. */
     listDomain: z.string().optional(),
+    /** Editors' review before an issue goes (README § Editors). */
+    review: z
+      .strictObject({
+        /** none: sent at the slot as ever; optional: a draft editors may change, sent as it stands; required: sent only once approved. */
+        mode: z.enum(['none', 'optional', 'required']).default('none'),
+        /** How long before its slot the next issue is composed as a draft and the editors told. */
+        opensBefore: duration('review.opensBefore').prefault('24h'),
+        /** Editors mailed when a draft opens and reminded when one waits for approval at its slot. */
+        notify: z.array(z.string().regex(/^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$/, 'must be a plain address such as editor@example.org')).default([]),
+        /** The preview's address as editors reach it, for the links in those mails; default http://127.0.0.1:<preview port>. */
+        previewUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://preview.example.org' }).optional(),
+      })
+      .prefault({}),
   })
   .superRefine((n, ctx) => {
     if (!n.locales.supported.includes(n.locales.default)) {

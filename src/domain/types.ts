@@ -43,6 +43,28 @@ export interface Issue {
   createdAt: string;
   /** Set when delivery stopped for a fault of ours (e.g. the relay refuses our login) until an operator resumes it. */
   pausedReason?: string;
+  /** Editors' review (domain/review.ts): absent for an issue made without one (review mode none). */
+  review?: IssueReview;
+}
+
+/**
+ * An issue under editors' review. `draft`: composed ahead of its slot, its articles editable,
+ * no reader queued; `approved`: frozen by an editor, queued at its slot; `released`: its readers
+ * are queued (approved, or sent as it stood at the slot in mode optional).
+ */
+export interface IssueReview {
+  state: 'draft' | 'approved' | 'released';
+  /** Articles an editor took out, kept so they can be put back. */
+  excluded: IssueArticle[];
+  /** The editor's note per locale (Markdown), shown above the articles. */
+  note: Record<string, string>;
+  /** A subject per locale instead of the locale file's. */
+  subject: Record<string, string>;
+  approvedBy?: string;
+  approvedAt?: string;
+  /** When the editors were told the draft is open, and reminded that it waits. */
+  notifiedAt?: string;
+  remindedAt?: string;
 }
 
 /** `bounced` and `complained` come after `sent`, from reports that arrive later (bounces/intake.ts). */

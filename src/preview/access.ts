@@ -59,6 +59,7 @@ export function guardPreview(web: Hono<PreviewEnv>, options: AccessOptions): voi
   );
   web.use('*', async (c, next) => {
     c.set('csrf', tokens.for(c.get('session')));
+    c.set('editor', c.get('session') ? 'editor' : 'loopback');
     await next();
   });
   web.use('*', sameOrigin());

@@ -15,6 +15,9 @@ const STYLE = `
   .error { background: #fde8e8; border: 1px solid #f8b4b4; color: #9b1c1c; padding: 12px; white-space: pre-wrap; font-family: ui-monospace, monospace; }
   .warn { background: #fdf6b2; border: 1px solid #faca15; padding: 8px 12px; }
   .muted { color: #52606d; }
+  #review { background: #fff; border: 1px solid #cbd2d9; padding: 4px 16px 12px; max-width: 100ch; }
+  #review li { margin: 4px 0; } form.inline { display: inline; } form.inline button { margin-inline-start: 4px; }
+  .locale-edit { margin: 8px 0; } #approve { font-size: 15px; padding: 6px 14px; background: #1d4ed8; color: #fff; border: 0; border-radius: 4px; margin: 8px 0; }
 `;
 
 /** Reloads the page when the server says a watched file changed. */
@@ -45,6 +48,10 @@ export interface PageOptions {
   csrf: string;
   /** Editors signed in with the preview password: show a button to sign out. */
   signOut?: boolean;
+  /** The issue shown (?issue=N), kept when the controls change. */
+  issueParam?: string;
+  /** The editors' review panel of a draft (review-panel.ts), above the email. */
+  review?: string;
 }
 
 export function previewPage(p: Preview, o: PageOptions): string {
@@ -68,9 +75,9 @@ export function previewPage(p: Preview, o: PageOptions): string {
   <label>Reader <select name="reader" onchange="this.form.submit()">${readers}</select></label>${custom}
   ${tz}
   <label>View <select name="view" onchange="this.form.submit()">${views}</select></label>
-  <noscript><button>Show</button></noscript>
+  ${o.issueParam ? `<input type="hidden" name="issue" value="${e(o.issueParam)}">` : ''}<noscript><button>Show</button></noscript>
 </form>
-<span>${o.newsletters.map((x) => `<a href="/n/${encodeURIComponent(x.id)}">${e(x.name)}</a>`).join(' · ')} · <a href="/mailbox">Mailbox</a> · <a href="/archive">Archive</a></span>${
+<span>${o.newsletters.map((x) => `<a href="/n/${encodeURIComponent(x.id)}">${e(x.name)}</a>`).join(' · ')} · <a href="/issues">Issues</a> · <a href="/mailbox">Mailbox</a> · <a href="/archive">Archive</a></span>${
     o.signOut ? `<form method="post" action="/sign-out">${tokenField(o.csrf)}<button>Sign out</button></form>` : ''
   }</header>`;
 
@@ -81,10 +88,13 @@ export function previewPage(p: Preview, o: PageOptions): string {
   const slotText =
     p.kind === 'next'
       ? `Next issue: slot of ${e(editorTime(p.slot, n.timezone))}`
-      : p.kind === 'last'
-        ? `No new articles for the slot of ${e(editorTime(p.slot, n.timezone))}: no issue would go out. Showing the last issue (slot of ${e(editorTime(p.issue!.slot, n.timezone))}).`
-        : 'No articles yet: nothing to show.';
+      : p.kind === 'draft'
+        ? `Issue #${p.issue!.id}: slot of ${e(editorTime(p.slot, n.timezone))}, as stored (with the editors' changes)`
+        : p.kind === 'last'
+          ? `No new articles for the slot of ${e(editorTime(p.slot, n.timezone))}: no issue would go out. Showing the last issue (slot of ${e(editorTime(p.issue!.slot, n.timezone))}).`
+          : 'No articles yet: nothing to show.';
   parts.push(`<p class="muted">${slotText}</p>`);
+  if (o.review) parts.push(o.review);
   if (p.missingKeys.length) parts.push(`<p class="warn" id="missing-keys">Missing in ${e(p.locale)}.json (the ${e(n.locales.default)} text is shown): ${p.missingKeys.map(e).join(', ')}</p>`);
   for (const w of p.warnings) parts.push(`<p class="warn">MJML: ${e(w)}</p>`);
   if (p.problems.length) parts.push(`<h2>Input problems (skipped)</h2><ul>${p.problems.map((x) => `<li>${e(x.place)}: ${e(x.message)}</li>`).join('')}</ul>`);

@@ -18,6 +18,27 @@ import { guardPreview } from './access.js';
 import { issueDashboards } from '../service/dashboard.js';
 import { dashboardPage } from './dashboard-page.js';
 import type { PreviewEnv } from './same-origin.js';
+import { issuesPage, reviewPanel } from './review-panel.js';
+import { approveIssue, editIssue, listIssues } from '../service/review.js';
+import type { DraftEdit } from '../domain/review.js';
+
+/** A form's change to a draft, or undefined when the action is not one. */
+function draftEdit(action: string, article: string, locale: string, text: string): DraftEdit | undefined {
+  switch (action) {
+    case 'exclude':
+    case 'include':
+    case 'pin':
+      return article ? { kind: action, article } : undefined;
+    case 'up':
+    case 'down':
+      return article ? { kind: 'move', article, to: action } : undefined;
+    case 'note':
+    case 'subject':
+      return locale ? { kind: action, locale, text } : undefined;
+    default:
+      return undefined;
+  }
+}
 
 /** What an email shown in the preview may do: open its links in a new tab, nothing else. */
 const EMAIL_SANDBOX = 'sandbox allow-popups allow-popups-to-escape-sandbox';
@@ -41,6 +62,9 @@ export interface PreviewOptions {
  *   GET  /mailbox          what the capture transport wrote; /mailbox/view?file= opens one as sent
  *   GET  /archive          past issues with their delivery counts
  *   GET  /dashboard        how delivery went, per issue (?issue=N; default each newsletter's latest)
+ *   GET  /issues           drafts, approved and sent issues; /issues/:id opens one in /n/:id?issue=N
+ *   POST /issues/:id/edit  a change to a draft (exclude, include, pin, up, down, note, subject), logged with the editor
+ *   POST /issues/:id/approve  freezes a draft
  * The config is read again on every request, so an edit to it shows at the next reload.
  */
 export function createPreviewApp(app: App, options: PreviewOptions): Hono<PreviewEnv> {
@@ -66,7 +90,11 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
     const found = readerParam && readerParam !== 'custom' ? await current.store.findSubscriberByEmail(normaliseEmail(readerParam)) : undefined;
     const subscriber = found && inZone(found);
     if (readerParam === 'custom') reader = inZone({ name: q.name ?? 'Alex Example', email: q.email || 'alex@example.com', locale: q.locale ?? '', timezone: '' });
-    const preview = await previewIssue(current, newsletter, { at: options.at, locale: q.locale, reader, subscriber });
+    // ?issue=N: that stored issue (a draft under review, or any past one) rather than the next.
+    const issueParam = /^\d{1,9}$/.test(q.issue ?? '') ? q.issue! : '';
+    const stored = issueParam ? await current.store.getIssue(Number(issueParam)) : undefined;
+    if (issueParam && stored?.newsletterId !== newsletter.id) return undefined;
+    const preview = await previewIssue(current, newsletter, { at: options.at, locale: q.locale, reader, subscriber, ...(stored ? { issue: stored } : {}) });
     const tzProblem =
       tzParam && !tz
         ? `"${tzParam}" is not an IANA time zone (e.g. Europe/Paris, America/New_York); dates are shown in ${preview.reader.timezone || `the newsletter's (${newsletter.timezone})`}`
@@ -77,8 +105,9 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
       ...(readerParam ? { reader: readerParam } : {}),
       ...(readerParam === 'custom' ? { name: reader.name, email: reader.email } : {}),
       ...(tz ? { tz } : {}),
+      ...(issueParam ? { issue: issueParam } : {}),
     });
-    return { current, newsletter, preview, readerParam, tzParam, tzProblem, query: params.toString() };
+    return { current, newsletter, preview, readerParam, tzParam, tzProblem, issueParam, query: params.toString() };
   }
 
   const errorPage = (c: Context, err: unknown) => {
@@ -91,7 +120,9 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
   web.get('/n/:id', async (c) => {
     try {
       const b = await build(c, c.req.param('id'));
-      if (!b) return c.html(shell('Not found', '<main>No such newsletter.</main>'), 404);
+      if (!b) return c.html(shell('Not found', '<main>No such newsletter or issue.</main>'), 404);
+      const shown = b.preview.kind === 'draft' ? b.preview.issue : undefined;
+      const review = shown?.review ? reviewPanel(shown, b.newsletter, await b.current.store.issueEdits(shown.id), c.get('csrf')) : undefined;
       const readers = (await b.current.store.exportRows(b.newsletter.id)).slice(0, 100).map((r) => ({ email: r.subscriber.email, name: r.subscriber.name }));
       const view = (['desktop', 'mobile'] as const).find((v) => v === c.req.query('view')) ?? 'both';
       return c.html(
@@ -106,6 +137,8 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
           sent: c.req.query('sent'),
           csrf: c.get('csrf'),
           signOut: c.get('session') !== '',
+          issueParam: b.issueParam,
+          review,
         }),
       );
     } catch (err) {
@@ -198,11 +231,55 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
     return c.html(dashboardPage(dashboards, (id) => app.config.newsletters.find((n) => n.id === id)?.timezone ?? 'UTC'));
   });
 
+  // Editors' review (service/review.ts): the issues, and the changes to a draft, each logged with who.
+  web.get('/issues', async (c) => c.html(issuesPage(await listIssues(fresh()))));
+
+  web.get('/issues/:id', async (c) => {
+    const issue = /^\d{1,9}$/.test(c.req.param('id')) ? await app.store.getIssue(Number(c.req.param('id'))) : undefined;
+    if (!issue) return c.html(shell('Not found', '<main>No such issue.</main>'), 404);
+    return c.redirect(`/n/${encodeURIComponent(issue.newsletterId)}?issue=${issue.id}`, 303);
+  });
+
+  const back = (issue: { id: number; newsletterId: string }, message: string) => `/n/${encodeURIComponent(issue.newsletterId)}?issue=${issue.id}&sent=${encodeURIComponent(message)}`;
+
+  web.post('/issues/:id/edit', async (c) => {
+    const id = /^\d{1,9}$/.test(c.req.param('id')) ? Number(c.req.param('id')) : 0;
+    const issue = id ? await app.store.getIssue(id) : undefined;
+    if (!issue) return c.text('No such issue.\n', 404);
+    const body = await c.req.parseBody();
+    const field = (k: string) => (typeof body[k] === 'string' ? body[k] : '');
+    const edit = draftEdit(field('action'), field('article'), field('locale'), field('text'));
+    if (!edit) return c.text('Unknown change: action must be exclude, include, pin, up, down, note or subject.\n', 400);
+    try {
+      await editIssue(fresh(), id, edit, c.get('editor'));
+      return c.redirect(back(issue, 'Saved.'), 303);
+    } catch (err) {
+      if (!(err instanceof NewsletterError)) throw err;
+      return c.redirect(back(issue, err.message), 303);
+    }
+  });
+
+  web.post('/issues/:id/approve', async (c) => {
+    const id = /^\d{1,9}$/.test(c.req.param('id')) ? Number(c.req.param('id')) : 0;
+    const issue = id ? await app.store.getIssue(id) : undefined;
+    if (!issue) return c.text('No such issue.\n', 404);
+    try {
+      const { due } = await approveIssue(fresh(), c.get('editor'), issue.newsletterId, id);
+      return c.redirect(
+        back(issue, due ? `Approved. Its slot has passed: the running service sends it within a minute (or run \`newsletter send --issue ${id}\`).` : 'Approved: it goes at its slot.'),
+        303,
+      );
+    } catch (err) {
+      if (!(err instanceof NewsletterError)) throw err;
+      return c.redirect(back(issue, err.message), 303);
+    }
+  });
+
   web.get('/archive', async (c) => {
     const sections: string[] = [];
     for (const n of app.config.newsletters) {
       const rows: string[] = [];
-      for (const i of await app.store.listIssues(n.id, 50)) {
+      for (const i of await app.store.listIssues(n.id, 50, { unreleased: true })) {
         const k = await app.store.counts(i.id);
         rows.push(
           `<tr><td><a href="/dashboard?issue=${i.id}">#${i.id}</a></td><td>${e(editorTime(i.slot, n.timezone))}</td><td>${i.articles.length} articles</td><td>sent ${k.sent} · queued ${k.queued} · deferred ${k.deferred} · failed ${k.failed} · skipped ${k.skipped} · unknown ${k.unknown}</td></tr>`,

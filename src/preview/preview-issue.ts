@@ -21,8 +21,8 @@ export interface PreviewReader {
 export interface Preview {
   newsletter: NewsletterConfig;
   slot: string;
-  /** 'next': a draft of the next slot's issue; 'last': nothing new, so the last stored issue. */
-  kind: 'next' | 'last' | 'none';
+  /** 'next': the next slot's issue as it would be composed now; 'draft': the stored draft under review (or an issue asked for); 'last': nothing new, so the last stored issue. */
+  kind: 'next' | 'draft' | 'last' | 'none';
   issue: Issue | undefined;
   locale: string;
   reader: PreviewReader;
@@ -55,7 +55,7 @@ function headersOf(eml: Buffer): [string, string][] {
  * What the next issue would look like now (or at `at`) for one reader in one locale. Reads the
  * config's templates and articles afresh each time, so edits show at once; writes nothing.
  */
-export async function previewIssue(app: App, newsletter: NewsletterConfig, options: { at?: Date; locale?: string; reader?: PreviewReader; subscriber?: Subscriber }): Promise<Preview> {
+export async function previewIssue(app: App, newsletter: NewsletterConfig, options: { at?: Date; locale?: string; reader?: PreviewReader; subscriber?: Subscriber; issue?: Issue }): Promise<Preview> {
   const { store, config } = app;
   const now = options.at ?? app.clock.now();
   const slot = nextSlotAfter(newsletter.schedule, newsletter.timezone, now);
@@ -80,14 +80,23 @@ export async function previewIssue(app: App, newsletter: NewsletterConfig, optio
     problems: [],
     error: undefined,
   };
-  const composition = await composeIssue(store, newsletter, config, slot, now);
-  base.leftOut = composition.selection.leftOut;
-  base.problems = composition.problems;
-  let issue: Issue | undefined = { ...composition.draft, id: 0 };
-  base.kind = 'next';
-  if (composition.draft.articles.length === 0) {
-    issue = await store.latestIssue(newsletter.id);
-    base.kind = issue ? 'last' : 'none';
+  // A draft under review for the next slot is what will go: show it, with its edits, not a fresh composition.
+  const stored = options.issue ?? (await store.findIssue(newsletter.id, slot.toISOString()));
+  let issue: Issue | undefined;
+  if (options.issue || (stored?.review && stored.review.state !== 'released')) {
+    issue = stored;
+    base.kind = 'draft';
+    base.slot = stored!.slot;
+  } else {
+    const composition = await composeIssue(store, newsletter, config, slot, now);
+    base.leftOut = composition.selection.leftOut;
+    base.problems = composition.problems;
+    issue = { ...composition.draft, id: 0 };
+    base.kind = 'next';
+    if (composition.draft.articles.length === 0) {
+      issue = await store.latestIssue(newsletter.id);
+      base.kind = issue ? 'last' : 'none';
+    }
   }
   base.issue = issue;
   if (!issue) return base;

@@ -8,6 +8,8 @@ export interface PreviewEnv {
     csrf: string;
     /** The signed-in session's id; '' when the preview has no password or nobody is signed in. */
     session: string;
+    /** Who is acting, for the edit log: the signed-in editor, or "loopback" when the preview is open on loopback. */
+    editor: string;
   };
 }
 

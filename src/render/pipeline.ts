@@ -15,6 +15,7 @@ import type { NewsletterConfig } from '../config/schema.js';
 import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import { createMessages } from './messages.js';
 import { compileInThread, MjmlCompileError } from './mjml-thread.js';
+import { forLocale } from '../domain/review.js';
 import type { TemplateFiles } from './template-files.js';
 import { buildIssueView, type IssueView } from './view.js';
 import { fill, sentinel, toFillTemplate, type FillTemplate, type ReaderValues } from './reader-fill.js';
@@ -235,7 +236,8 @@ export async function renderLocale({ issue, newsletter, locale, timezone, files,
   };
   const mjml = fillLayout(files, view, tSafe);
   const { html, warnings } = await compileMjml(mjml, files.layout.file);
-  const subject = tSafe('subject', { newsletter: newsletter.name, date: view.issue.date, count: view.issue.count });
+  // An editor's subject for this locale stands instead of the locale file's (domain/review.ts).
+  const subject = forLocale(issue.review?.subject, locale, newsletter.locales.default) ?? tSafe('subject', { newsletter: newsletter.name, date: view.issue.date, count: view.issue.count });
   // Resolve the greetings now, so a missing key is reported at render time, not per reader.
   tSafe('greeting', { name: '' });
   tSafe('greeting_anonymous');

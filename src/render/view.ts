@@ -3,6 +3,13 @@ import type { NewsletterConfig } from '../config/schema.js';
 import { isRtl } from '../domain/locale.js';
 import { textDirection } from '../domain/bidi.js';
 import { READER_FIELDS, sentinel } from './reader-fill.js';
+import { forLocale } from '../domain/review.js';
+import { noteHtml } from './editor-note.js';
+
+function noteFor(issue: Issue, locale: string, fallback: string): string | null {
+  const text = forLocale(issue.review?.note, locale, fallback);
+  return text ? noteHtml(text) : null;
+}
 
 export interface ArticleView {
   id: string;
@@ -27,6 +34,8 @@ export interface IssueView {
   issue: { id: number; date: string; count: number };
   lead: ArticleView | null;
   articles: ArticleView[];
+  /** The editor's note for this locale as HTML (render/editor-note.ts), or null. */
+  note: string | null;
   links: { viewInBrowser: string };
   /** Per-reader values stand here as sentinels; `reader-fill` puts the real values in. */
   reader: Record<(typeof READER_FIELDS)[number], string>;
@@ -75,6 +84,7 @@ export function buildIssueView(issue: Issue, newsletter: NewsletterConfig, local
     newsletter: { id: newsletter.id, name: newsletter.name, postalAddress: newsletter.postalAddress },
     issue: { id: issue.id, date: dateFmt.format(new Date(issue.slot)), count: articles.length },
     lead: articles[0] ?? null,
+    note: noteFor(issue, locale, newsletter.locales.default),
     articles: articles.slice(1),
     links: { viewInBrowser: issueUrl(publicUrl, newsletter.id, issue.id, locale) },
     reader: Object.fromEntries(READER_FIELDS.map((f) => [f, sentinel(f)])) as IssueView['reader'],

@@ -4,6 +4,7 @@ import type { NewsletterConfig } from '../config/schema.js';
 import { latestSlotAtOrBefore, nextSlotAfter } from '../compose/slots.js';
 import { decideOnStart } from './catch-up.js';
 import { sendNewsletter, type SendSummary } from './send-issue.js';
+import { openDueDrafts } from './review.js';
 import type { App } from '../app.js';
 
 const RETRY_EVERY_MS = 30_000;
@@ -113,11 +114,39 @@ export class Scheduler {
         this.failedSlots.delete(`${n.id}@${slot.toISOString()}`);
       } else if (!this.stopped) await this.run(n, slot, 'retry of a failed tick');
     }
+    await this.reviewDue();
     for (const issueId of await store.issuesWithWork(clock.now().toISOString())) {
       if (this.stopped) return;
       const issue = await store.getIssue(issueId);
       const n = config.newsletters.find((x) => x.id === issue?.newsletterId);
       if (issue && n) await this.run(n, new Date(issue.slot), 'retry');
+    }
+  }
+
+  /** Slots whose no-draft outcome was logged already, so the 30 s loop does not repeat it. */
+  private readonly noDraftLogged = new Set<string>();
+
+  /**
+   * Editors' review (service/review.ts): drafts opened `review.opensBefore` ahead of their slot,
+   * and an issue approved after its slot (within the catch-up grace) sent at once.
+   */
+  async reviewDue(): Promise<void> {
+    const { store, clock, config, logger } = this.app;
+    if (!config.newsletters.some((n) => n.review.mode !== 'none')) return;
+    const now = clock.now();
+    for (const r of await openDueDrafts(this.app, now)) {
+      if (r.note && !this.noDraftLogged.has(`${r.newsletter}:${r.note}`)) {
+        this.noDraftLogged.add(`${r.newsletter}:${r.note}`);
+        logger.info(r.note, { newsletter: r.newsletter });
+      }
+      if (r.issue) for (const p of r.problems) logger.warn(formatProblem(p));
+    }
+    for (const n of config.newsletters) {
+      if (n.review.mode === 'none' || this.stopped) continue;
+      for (const i of await store.listIssues(n.id, 5, { unreleased: true })) {
+        const late = now.getTime() - new Date(i.slot).getTime();
+        if (i.review?.state === 'approved' && late >= 0 && late <= n.catchUpGrace) await this.run(n, new Date(i.slot), 'approved after its slot');
+      }
     }
   }
 

@@ -12,12 +12,18 @@ import { readTemplateFiles } from '../render/template-files.js';
 import { composeIssue } from './compose-issue.js';
 import { complaintVerdict, percent, ratesOf } from '../bounces/rates.js';
 import type { App } from '../app.js';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
+import { emptyReview, releaseDecision } from '../domain/review.js';
+import { localDeliveryTime } from '../compose/local-time.js';
+import { remindEditors } from './review.js';
 
 export interface SendSummary {
   newsletter: string;
   slot: string;
   /** sent: delivered what was due; no-articles: nothing new, no issue; dry-run: nothing written. */
-  status: 'delivered' | 'queued' | 'no-articles' | 'dry-run' | 'paused' | 'stopped';
+  status: 'delivered' | 'queued' | 'no-articles' | 'dry-run' | 'paused' | 'stopped' | 'waiting';
+  /** Why nothing was sent although an issue is there (editors' review): status waiting. */
+  waiting?: string;
   issue?: { id: number; created: boolean; articles: number };
   counts: StateCounts;
   /** Readers of the newsletter by consent state (who is not mailed, and why). */
@@ -49,6 +55,8 @@ export interface SendOptions {
   stopGraceMs?: number;
   /** Send a new issue although the previous one's complaint rate is above bounces.complaints.pauseRate. */
   despiteComplaints?: boolean;
+  /** This issue (`send --issue N`): its slot, and an approved one even when older than catchUpGrace. */
+  issueId?: number;
 }
 
 /**
@@ -76,7 +84,11 @@ async function complaintHold(app: App, newsletter: NewsletterConfig, beforeSlot:
 export async function sendNewsletter(app: App, newsletter: NewsletterConfig, options: SendOptions = {}): Promise<SendSummary> {
   const { store, clock, config, logger } = app;
   const now = clock.now();
-  const slot = options.slot ?? latestSlotAtOrBefore(newsletter.schedule, newsletter.timezone, options.at ?? now);
+  const chosen = options.issueId === undefined ? undefined : await store.getIssue(options.issueId);
+  if (options.issueId !== undefined && chosen?.newsletterId !== newsletter.id) {
+    throw new NewsletterError(ErrorCodes.USAGE, `newsletter "${newsletter.id}" has no issue #${options.issueId} (\`newsletter issues\` lists them)`);
+  }
+  const slot = chosen ? new Date(chosen.slot) : (options.slot ?? latestSlotAtOrBefore(newsletter.schedule, newsletter.timezone, options.at ?? now));
   const syncAudience = () => syncList(app, newsletter.id, now, progressLog(logger, 'reading the subscriber list', { newsletter: newsletter.id }));
   const base = {
     newsletter: newsletter.id,
@@ -121,27 +133,55 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     }
     // The issue and its issue.created event are committed together; without a listener, the
     // store's own transaction (and whatever wraps the store) makes the issue as before.
-    ({ issue, created } = !app.events.wants('issue.created')
-      ? await store.createIssue(composition.draft)
-      : await store.transaction(async (tx) => {
-          const made = await tx.createIssue(composition.draft);
-          if (made.created) {
-            const queued = (await tx.counts(made.issue.id)).queued;
-            await app.events.emit(tx, [
-              {
-                type: 'issue.created',
-                at: made.issue.createdAt,
-                data: { newsletter: newsletter.id, issue: made.issue.id, slot: made.issue.slot, articles: made.issue.articles.length, recipients: queued },
-              },
-            ]);
-          }
-          return made;
-        }));
+    // Under review, the issue is made as a draft (no reader queued) and released below if it may go.
+    const underReview = newsletter.review.mode !== 'none';
+    ({ issue, created } = underReview
+      ? await store.createIssue({ ...composition.draft, review: emptyReview() })
+      : !app.events.wants('issue.created')
+        ? await store.createIssue(composition.draft)
+        : await store.transaction(async (tx) => {
+            const made = await tx.createIssue(composition.draft);
+            if (made.created) {
+              const queued = (await tx.counts(made.issue.id)).queued;
+              await app.events.emit(tx, [
+                {
+                  type: 'issue.created',
+                  at: made.issue.createdAt,
+                  data: { newsletter: newsletter.id, issue: made.issue.id, slot: made.issue.slot, articles: made.issue.articles.length, recipients: queued },
+                },
+              ]);
+            }
+            return made;
+          }));
     if (created) logger.info('issue created', { newsletter: newsletter.id, issue: issue.id, slot: issue.slot, articles: issue.articles.length });
   } else {
     problems.push(...(await syncAudience()).problems);
   }
-  const issueInfo = { id: issue.id, created, articles: issue.articles.length };
+  let issueInfo = { id: issue.id, created, articles: issue.articles.length };
+  if (issue.review && issue.review.state !== 'released') {
+    const decision = releaseDecision({
+      mode: newsletter.review.mode,
+      review: issue.review,
+      issueId: issue.id,
+      slot,
+      now: options.at ?? now,
+      graceMs: newsletter.catchUpGrace,
+      explicit: options.issueId !== undefined,
+    });
+    if (decision.action !== 'release') {
+      logger.warn(decision.reason, { newsletter: newsletter.id, issue: issue.id });
+      if (decision.action === 'wait' && !options.dryRun) await remindEditors(app, newsletter, issue, now);
+      return { ...base, status: 'waiting', waiting: decision.reason, issue: issueInfo, counts: emptyCounts(), audience: await audience(), problems };
+    }
+    if (options.dryRun) return { ...base, status: 'dry-run', issue: issueInfo, counts: emptyCounts(), audience: await audience(), problems };
+    // Released at its slot (or late, when approved late): local-time delivery still counts from the slot.
+    const notBefore = newsletter.localTimeDelivery ? (tz: string) => localDeliveryTime(slot, newsletter.timezone, tz).toISOString() : undefined;
+    if (await store.releaseIssue(issue.id, now.toISOString(), notBefore)) {
+      logger.info('issue released to its readers', { newsletter: newsletter.id, issue: issue.id, review: issue.review.state, approvedBy: issue.review.approvedBy });
+    }
+    issue = (await store.getIssue(issue.id))!;
+    issueInfo = { id: issue.id, created, articles: issue.articles.length };
+  }
   if (options.dryRun) {
     return { ...base, status: 'dry-run', issue: issueInfo, counts: await store.counts(issue.id), audience: await audience(), problems };
   }

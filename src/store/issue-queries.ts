@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { IssueDraft } from './store.js';
 import type { Issue } from '../domain/types.js';
-import { claimable, toIssue } from './rows.js';
+import { claimable, toIssue, type Db } from './rows.js';
+import type { IssueArticle, IssueReview } from '../domain/types.js';
 import { AudienceQueries } from './audience-queries.js';
 
 /** Issue queries: one issue per (newsletter, slot), created with its outbox rows in one transaction. */
@@ -47,13 +48,90 @@ export abstract class IssueQueries extends AudienceQueries {
       .selectAll('issues')
       .where('issue_articles.newsletter_id', '=', newsletterId)
       .where('issue_articles.article_id', '=', articleId)
+      // A draft's articles are not public before it goes.
+      .where((eb) => eb.or([eb('issues.review_state', 'is', null), eb('issues.review_state', '=', 'released')]))
       .executeTakeFirst();
     return row ? toIssue(row) : undefined;
   }
 
-  async listIssues(newsletterId: string, limit: number): Promise<Issue[]> {
-    const rows = await this.db.selectFrom('issues').selectAll().where('newsletter_id', '=', newsletterId).orderBy('slot', 'desc').limit(limit).execute();
+  async listIssues(newsletterId: string, limit: number, options: { unreleased?: boolean } = {}): Promise<Issue[]> {
+    let q = this.db.selectFrom('issues').selectAll().where('newsletter_id', '=', newsletterId);
+    if (!options.unreleased) q = q.where((eb) => eb.or([eb('review_state', 'is', null), eb('review_state', '=', 'released')]));
+    const rows = await q.orderBy('slot', 'desc').limit(limit).execute();
     return rows.map(toIssue);
+  }
+
+  async releaseIssue(issueId: number, now: string, notBefore?: IssueDraft['notBefore']): Promise<boolean> {
+    return this.transaction(async (s) => {
+      const db = (s as unknown as IssueQueries).db;
+      const issue = await db.selectFrom('issues').select(['newsletter_id']).where('id', '=', issueId).executeTakeFirst();
+      // Whoever moves the state queues the readers; a second caller finds it released and does nothing.
+      const r = await db.updateTable('issues').set({ review_state: 'released' }).where('id', '=', issueId).where('review_state', 'in', ['draft', 'approved']).executeTakeFirst();
+      if (!issue || Number(r.numUpdatedRows) === 0) return false;
+      await queueReaders(db, issueId, issue.newsletter_id, now, notBefore);
+      return true;
+    });
+  }
+
+  async updateDraft(issueId: number, articles: IssueArticle[], review: IssueReview, edit: { at: string; editor: string; what: string }): Promise<boolean> {
+    return this.transaction(async (s) => {
+      const db = (s as unknown as IssueQueries).db;
+      const r = await db
+        .updateTable('issues')
+        .set({ articles: JSON.stringify(articles), review: reviewJson(review) })
+        .where('id', '=', issueId)
+        .where('review_state', '=', 'draft')
+        .returning('newsletter_id')
+        .executeTakeFirst();
+      if (!r) return false;
+      // The articles the draft holds are promised to it: no later issue takes them; an excluded one is free again.
+      await db.deleteFrom('issue_articles').where('issue_id', '=', issueId).execute();
+      if (articles.length > 0)
+        await db
+          .insertInto('issue_articles')
+          .values(articles.map((a) => ({ newsletter_id: r.newsletter_id, article_id: a.id, issue_id: issueId })))
+          .execute();
+      await db.insertInto('issue_edits').values({ issue_id: issueId, at: edit.at, editor: edit.editor, what: edit.what }).execute();
+      return true;
+    });
+  }
+
+  async approveIssue(issueId: number, editor: string, at: string): Promise<boolean> {
+    return this.transaction(async (s) => {
+      const db = (s as unknown as IssueQueries).db;
+      const row = await db.selectFrom('issues').select(['review']).where('id', '=', issueId).where('review_state', '=', 'draft').executeTakeFirst();
+      if (!row) return false;
+      const review = { ...(JSON.parse(row.review ?? '{}') as Omit<IssueReview, 'state'>), approvedBy: editor, approvedAt: at };
+      const r = await db
+        .updateTable('issues')
+        .set({ review_state: 'approved', review: JSON.stringify(review) })
+        .where('id', '=', issueId)
+        .where('review_state', '=', 'draft')
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      await db.insertInto('issue_edits').values({ issue_id: issueId, at, editor, what: 'approved' }).execute();
+      return true;
+    });
+  }
+
+  async noteReviewMail(issueId: number, which: 'notifiedAt' | 'remindedAt', at: string): Promise<boolean> {
+    return this.transaction(async (s) => {
+      const db = (s as unknown as IssueQueries).db;
+      const row = await db.selectFrom('issues').select(['review']).where('id', '=', issueId).where('review_state', 'is not', null).executeTakeFirst();
+      const review = row ? (JSON.parse(row.review ?? '{}') as Omit<IssueReview, 'state'>) : undefined;
+      if (!review || review[which]) return false;
+      await db
+        .updateTable('issues')
+        .set({ review: JSON.stringify({ ...review, [which]: at }) })
+        .where('id', '=', issueId)
+        .where('review', '=', row!.review)
+        .execute();
+      return true;
+    });
+  }
+
+  async issueEdits(issueId: number): Promise<{ at: string; editor: string; what: string }[]> {
+    return this.db.selectFrom('issue_edits').select(['at', 'editor', 'what']).where('issue_id', '=', issueId).orderBy('id').execute();
   }
 
   async createIssue(d: IssueDraft): Promise<{ issue: Issue; created: boolean }> {
@@ -70,6 +148,7 @@ export abstract class IssueQueries extends AudienceQueries {
           window_end: d.window.end,
           articles: JSON.stringify(d.articles),
           created_at: d.createdAt,
+          ...(d.review ? { review_state: d.review.state, review: reviewJson(d.review) } : {}),
         })
         .onConflict((oc) => oc.columns(['newsletter_id', 'slot']).doNothing())
         .returning('id')
@@ -85,46 +164,51 @@ export abstract class IssueQueries extends AudienceQueries {
           .values(d.articles.map((a) => ({ newsletter_id: d.newsletterId, article_id: a.id, issue_id: inserted.id })))
           .execute();
       }
-      // No ORDER BY: sorting a million readers took SQLite's sorter about 50 MB at once (the peak
-      // of a whole send); rows go in the order the subscriptions index gives, in practice the list's.
-      await db
-        .insertInto('outbox')
-        .columns(['issue_id', 'subscriber_id', 'state', 'attempts', 'created_at', 'updated_at'])
-        .expression((eb) =>
-          eb
-            .selectFrom('subscriptions')
-            .select([
-              sql.lit(inserted.id).as('issue_id'),
-              'subscriber_id',
-              sql.lit('queued').as('state'),
-              sql.lit(0).as('attempts'),
-              sql.lit(d.createdAt).as('created_at'),
-              sql.lit(d.createdAt).as('updated_at'),
-            ])
-            .where('newsletter_id', '=', d.newsletterId)
-            .where('state', '=', 'consent')
-            .where('subscriber_id', 'not in', (sub) => sub.selectFrom('subscribers').select('id').where('suppressed_at', 'is not', null)),
-        )
-        .execute();
-      if (d.notBefore) {
-        const zones = await db
-          .selectFrom('outbox')
-          .innerJoin('subscribers', 'subscribers.id', 'outbox.subscriber_id')
-          .select('subscribers.timezone as tz')
-          .distinct()
-          .where('outbox.issue_id', '=', inserted.id)
-          .execute();
-        for (const { tz } of zones) {
-          await db
-            .updateTable('outbox')
-            .set({ not_before: d.notBefore(tz) })
-            .where('issue_id', '=', inserted.id)
-            .where('subscriber_id', 'in', (eb) => eb.selectFrom('subscribers').select('id').where('timezone', '=', tz))
-            .execute();
-        }
-      }
+      // A draft under review queues nobody until it is released (releaseIssue).
+      if (!d.review) await queueReaders(db, inserted.id, d.newsletterId, d.createdAt, d.notBefore);
       const issue = await s.getIssue(inserted.id);
       return { issue: issue!, created: true };
     });
   }
+}
+
+/** One outbox row per reader whose consent is current and who is not suppressed; held per time zone for local-time delivery. */
+async function queueReaders(db: Db, issueId: number, newsletterId: string, at: string, notBefore: IssueDraft['notBefore']): Promise<void> {
+  // No ORDER BY: sorting a million readers took SQLite's sorter about 50 MB at once (the peak
+  // of a whole send); rows go in the order the subscriptions index gives, in practice the list's.
+  await db
+    .insertInto('outbox')
+    .columns(['issue_id', 'subscriber_id', 'state', 'attempts', 'created_at', 'updated_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('subscriptions')
+        .select([sql.lit(issueId).as('issue_id'), 'subscriber_id', sql.lit('queued').as('state'), sql.lit(0).as('attempts'), sql.lit(at).as('created_at'), sql.lit(at).as('updated_at')])
+        .where('newsletter_id', '=', newsletterId)
+        .where('state', '=', 'consent')
+        .where('subscriber_id', 'not in', (sub) => sub.selectFrom('subscribers').select('id').where('suppressed_at', 'is not', null)),
+    )
+    .execute();
+  if (notBefore) {
+    const zones = await db
+      .selectFrom('outbox')
+      .innerJoin('subscribers', 'subscribers.id', 'outbox.subscriber_id')
+      .select('subscribers.timezone as tz')
+      .distinct()
+      .where('outbox.issue_id', '=', issueId)
+      .execute();
+    for (const { tz } of zones) {
+      await db
+        .updateTable('outbox')
+        .set({ not_before: notBefore(tz) })
+        .where('issue_id', '=', issueId)
+        .where('subscriber_id', 'in', (eb) => eb.selectFrom('subscribers').select('id').where('timezone', '=', tz))
+        .execute();
+    }
+  }
+}
+
+/** The review as stored beside its state column. */
+function reviewJson(review: IssueReview): string {
+  const { state: _state, ...rest } = review;
+  return JSON.stringify(rest);
 }

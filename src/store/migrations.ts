@@ -203,6 +203,24 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('issues').addColumn('finished_at', 'text').execute();
       },
     },
+    '0009_review': {
+      async up(db: Kysely<unknown>) {
+        // Editors' review (domain/review.ts): review_state draft | approved | released, NULL for an
+        // issue made without review; the rest of the review (excluded articles, notes, subjects,
+        // who approved) as JSON. A draft has no outbox rows until it is released.
+        await db.schema.alterTable('issues').addColumn('review_state', 'text').execute();
+        await db.schema.alterTable('issues').addColumn('review', 'text').execute();
+        await db.schema
+          .createTable('issue_edits')
+          .addColumn('id', idType, id)
+          .addColumn('issue_id', 'integer', (c) => c.notNull().references('issues.id'))
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('editor', 'text', (c) => c.notNull())
+          .addColumn('what', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('issue_edits_by_issue').on('issue_edits').columns(['issue_id', 'id']).execute();
+      },
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 /** Row shapes and conversions shared by the store's query classes. */
 import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from './schema.js';
-import type { Issue, Subscriber } from '../domain/types.js';
+import type { Issue, IssueReview, Subscriber } from '../domain/types.js';
 
 export type Db = Kysely<Database> | Transaction<Database>;
 
@@ -17,6 +17,7 @@ export function toIssue(row: Selectable<Database['issues']>): Issue {
     articles: JSON.parse(row.articles) as Issue['articles'],
     createdAt: row.created_at,
     ...(row.paused_reason ? { pausedReason: row.paused_reason } : {}),
+    ...(row.review_state ? { review: { ...(JSON.parse(row.review ?? '{}') as Omit<IssueReview, 'state'>), state: row.review_state as IssueReview['state'] } } : {}),
   };
 }
 

@@ -59,6 +59,16 @@ export interface Database {
     paused_at: string | null;
     paused_reason: string | null;
     finished_at: Generated<string | null>;
+    review_state: Generated<string | null>;
+    /** JSON IssueReview without its state. */
+    review: Generated<string | null>;
+  };
+  issue_edits: {
+    id: Generated<number>;
+    issue_id: number;
+    at: string;
+    editor: string;
+    what: string;
   };
   issue_articles: {
     newsletter_id: string;

@@ -1,6 +1,6 @@
 import type { Problem } from '../domain/errors.js';
 import type { EventQueue, EventType } from '../domain/events.js';
-import type { ConsentEvent, ConsentKind, DeliveryState, Issue, IssueArticle, StateCounts, Subscriber, Window } from '../domain/types.js';
+import type { ConsentEvent, ConsentKind, DeliveryState, Issue, IssueArticle, IssueReview, StateCounts, Subscriber, Window } from '../domain/types.js';
 
 /** The subscriber fields a list file or form sets; the store assigns the id. */
 export type SubscriberFields = Omit<Subscriber, 'id'>;
@@ -38,6 +38,15 @@ export interface IssueDraft {
   createdAt: string;
   /** Local-time delivery: the earliest send time for readers in a time zone ('' is the newsletter's). */
   notBefore?: (timezone: string) => string;
+  /** Made as a draft for editors' review: no reader is queued until it is released. */
+  review?: IssueReview;
+}
+
+/** One change to a draft, as its log keeps it. */
+export interface IssueEdit {
+  at: string;
+  editor: string;
+  what: string;
 }
 
 /** A claimed outbox row with what the worker needs to render and address the message. */
@@ -210,7 +219,18 @@ export interface Store extends EventQueue {
   sentArticleIds(newsletterId: string): Promise<Set<string>>;
   /** The issue that carried an article, for the archive's article page. */
   issueOfArticle(newsletterId: string, articleId: string): Promise<Issue | undefined>;
-  listIssues(newsletterId: string, limit: number): Promise<Issue[]>;
+  /** Newest first; released issues only (the public archive) unless `unreleased`: drafts and approved ones too. */
+  listIssues(newsletterId: string, limit: number, options?: { unreleased?: boolean }): Promise<Issue[]>;
+  /** A draft or approved issue's readers are queued, once: true for the caller that did it. */
+  releaseIssue(issueId: number, now: string, notBefore?: IssueDraft['notBefore']): Promise<boolean>;
+  /** A draft's articles and review after an edit, with the edit logged; false when it is no longer a draft. */
+  updateDraft(issueId: number, articles: IssueArticle[], review: IssueReview, edit: IssueEdit): Promise<boolean>;
+  /** A draft approved by `editor`, logged; false when it is no longer a draft. */
+  approveIssue(issueId: number, editor: string, at: string): Promise<boolean>;
+  /** Notes that the editors were told (notifiedAt) or reminded (remindedAt), once: true for the caller that noted it. */
+  noteReviewMail(issueId: number, which: 'notifiedAt' | 'remindedAt', at: string): Promise<boolean>;
+  /** Every edit of an issue, oldest first. */
+  issueEdits(issueId: number): Promise<IssueEdit[]>;
   /**
    * Creates the issue for (newsletter, slot) and queues one outbox row per reader whose consent
    * is current, in one transaction. When another process created it first, returns theirs.

@@ -84,6 +84,42 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await a.sentArticleIds('nl')).toEqual(new Set(['a1']));
   });
 
+  it('keeps a draft under review without readers, edits it with a log, approves it once, and queues its readers once on release', async () => {
+    const a = await openStore();
+    const b = await openStore();
+    for (const e of ['x@example.com', 'y@example.com']) await subscribe(a, e);
+    const a2 = { ...draft().articles[0]!, id: 'a2', title: 'B' };
+    const { issue } = await a.createIssue({ ...draft(), articles: [...draft().articles, a2], review: { state: 'draft', excluded: [], note: {}, subject: {} } });
+    expect(issue.review).toEqual({ state: 'draft', excluded: [], note: {}, subject: {} });
+    expect((await a.counts(issue.id)).queued).toBe(0);
+    // Not public before it goes; listed for editors.
+    expect(await a.listIssues('nl', 10)).toEqual([]);
+    expect((await a.listIssues('nl', 10, { unreleased: true })).map((i) => i.id)).toEqual([issue.id]);
+    expect(await a.issueOfArticle('nl', 'a1')).toBeUndefined();
+
+    const review = { state: 'draft' as const, excluded: [a2], note: { fr: 'Bonjour' }, subject: { en: 'Hi' } };
+    expect(await b.updateDraft(issue.id, [draft().articles[0]!], review, { at: T0, editor: 'ines', what: 'excluded "B" (a2)' })).toBe(true);
+    const edited = (await a.getIssue(issue.id))!;
+    expect(edited.articles.map((x) => x.id)).toEqual(['a1']);
+    expect(edited.review).toEqual(review);
+    // An excluded article is free for a later issue; the draft's are taken.
+    expect(await a.sentArticleIds('nl')).toEqual(new Set(['a1']));
+
+    expect(await a.noteReviewMail(issue.id, 'notifiedAt', T0)).toBe(true);
+    expect(await b.noteReviewMail(issue.id, 'notifiedAt', T0)).toBe(false);
+    expect(await a.approveIssue(issue.id, 'marc', T0)).toBe(true);
+    expect(await b.approveIssue(issue.id, 'marc', T0)).toBe(false);
+    expect(await b.updateDraft(issue.id, [], review, { at: T0, editor: 'ines', what: 'late' })).toBe(false);
+    expect((await a.getIssue(issue.id))!.review).toMatchObject({ state: 'approved', approvedBy: 'marc', approvedAt: T0, notifiedAt: T0, note: { fr: 'Bonjour' } });
+    expect((await a.issueEdits(issue.id)).map((e) => `${e.editor}: ${e.what}`)).toEqual(['ines: excluded "B" (a2)', 'marc: approved']);
+
+    expect(await a.releaseIssue(issue.id, T0)).toBe(true);
+    expect(await b.releaseIssue(issue.id, T0)).toBe(false);
+    expect((await a.counts(issue.id)).queued).toBe(2);
+    expect((await a.getIssue(issue.id))!.review?.state).toBe('released');
+    expect((await a.listIssues('nl', 10)).map((i) => i.id)).toEqual([issue.id]);
+  });
+
   it('claims each row once across connections, records outcomes only for rows still held (a 250 always), and expires leases to unknown', async () => {
     const a = await openStore();
     const b = await openStore();

@@ -19,8 +19,7 @@ describe('worker with metrics on a port of its own', () => {
     project?.cleanup();
   });
 
-  const withMetricsPort = (port: number) =>
-    makeProject({ config: (y) => y.replace('newsletters:', 'preview:\n  enabled: false\n\nnewsletters:') + `\nmetrics:\n  enabled: true\n  port: ${port}\n` });
+  const withMetricsPort = (port: number) => makeProject({ config: (y) => y.replace('newsletters:', 'preview:\n  enabled: false\n\nnewsletters:') + `\nmetrics:\n  enabled: true\n  port: ${port}\n` });
 
   it('serves /metrics on metrics.port, behind the token, counting what it delivered; SIGTERM stops it', async () => {
     project = withMetricsPort(0);
