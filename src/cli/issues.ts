@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { findNewsletter } from '../config/load.js';
+import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import type { DraftEdit } from '../domain/review.js';
 import { approveIssue, editIssue, listIssues, openDueDrafts } from '../service/review.js';
 import { exitCodeFor, sendNewsletter } from '../service/send-issue.js';
@@ -101,31 +102,33 @@ export function issueCommand(setExit: (code: number) => void): Command {
     .option('--pin <article>', 'make this article the lead')
     .option('--up <article>', 'move this article one place up', collect, [])
     .option('--down <article>', 'move this article one place down', collect, [])
-    .option('--note <locale=markdown>', "the editor's note for a locale (empty text removes it); repeat per locale", collect, [])
-    .option('--subject <locale=text>', 'the subject for a locale (empty text removes it); repeat per locale', collect, [])
+    .option('--note <locale=markdown>', "the editor's note for a locale (empty text removes it); repeat per locale", collectLocaleText('--note'), [])
+    .option('--subject <locale=text>', 'the subject for a locale (empty text removes it); repeat per locale', collectLocaleText('--subject'), [])
     .option('--as <name>', 'the name the edit is recorded under (default: your login name)');
   withConfig(edit);
-  edit.action(async (issueId: number, opts: CommonOptions & { exclude: string[]; include: string[]; pin?: string; up: string[]; down: string[]; note: string[]; subject: string[]; as?: string }) => {
-    const edits: DraftEdit[] = [
-      ...opts.exclude.map((article): DraftEdit => ({ kind: 'exclude', article })),
-      ...opts.include.map((article): DraftEdit => ({ kind: 'include', article })),
-      ...(opts.pin ? [{ kind: 'pin', article: opts.pin } as DraftEdit] : []),
-      ...opts.up.map((article): DraftEdit => ({ kind: 'move', article, to: 'up' })),
-      ...opts.down.map((article): DraftEdit => ({ kind: 'move', article, to: 'down' })),
-      ...opts.note.map((v): DraftEdit => ({ kind: 'note', ...localeText(v, '--note') })),
-      ...opts.subject.map((v): DraftEdit => ({ kind: 'subject', ...localeText(v, '--subject') })),
-    ];
-    if (edits.length === 0) throw new InvalidArgumentError('nothing to change: give --exclude, --include, --pin, --up, --down, --note or --subject');
-    const app = await openApp(opts);
-    try {
-      const editor = shellEditor(opts.as);
-      for (const e of edits) await editIssue(app, issueId, e, editor);
-      process.stderr.write(`issue #${issueId}: ${edits.length} change${edits.length === 1 ? '' : 's'} recorded as ${editor}\n`);
-      setExit(0);
-    } finally {
-      await app.close();
-    }
-  });
+  edit.action(
+    async (issueId: number, opts: CommonOptions & { exclude: string[]; include: string[]; pin?: string; up: string[]; down: string[]; note: LocaleText[]; subject: LocaleText[]; as?: string }) => {
+      const edits: DraftEdit[] = [
+        ...opts.exclude.map((article): DraftEdit => ({ kind: 'exclude', article })),
+        ...opts.include.map((article): DraftEdit => ({ kind: 'include', article })),
+        ...(opts.pin ? [{ kind: 'pin', article: opts.pin } as DraftEdit] : []),
+        ...opts.up.map((article): DraftEdit => ({ kind: 'move', article, to: 'up' })),
+        ...opts.down.map((article): DraftEdit => ({ kind: 'move', article, to: 'down' })),
+        ...opts.note.map((v): DraftEdit => ({ kind: 'note', ...v })),
+        ...opts.subject.map((v): DraftEdit => ({ kind: 'subject', ...v })),
+      ];
+      if (edits.length === 0) throw new NewsletterError(ErrorCodes.USAGE, 'nothing to change: give --exclude, --include, --pin, --up, --down, --note or --subject');
+      const app = await openApp(opts);
+      try {
+        const editor = shellEditor(opts.as);
+        for (const e of edits) await editIssue(app, issueId, e, editor);
+        process.stderr.write(`issue #${issueId}: ${edits.length} change${edits.length === 1 ? '' : 's'} recorded as ${editor}\n`);
+        setExit(0);
+      } finally {
+        await app.close();
+      }
+    },
+  );
   return cmd.addCommand(edit);
 }
 
@@ -133,8 +136,15 @@ function collect(v: string, all: string[]): string[] {
   return [...all, v];
 }
 
-function localeText(v: string, flag: string): { locale: string; text: string } {
-  const eq = v.indexOf('=');
-  if (eq < 1) throw new InvalidArgumentError(`${flag} takes LOCALE=TEXT, e.g. ${flag} fr="Bonne lecture"`);
-  return { locale: v.slice(0, eq).trim(), text: v.slice(eq + 1) };
+interface LocaleText {
+  locale: string;
+  text: string;
+}
+
+function collectLocaleText(flag: string): (v: string, all: LocaleText[]) => LocaleText[] {
+  return (v, all) => {
+    const eq = v.indexOf('=');
+    if (eq < 1) throw new InvalidArgumentError(`${flag} takes LOCALE=TEXT, e.g. ${flag} fr="Bonne lecture"`);
+    return [...all, { locale: v.slice(0, eq).trim(), text: v.slice(eq + 1) }];
+  };
 }

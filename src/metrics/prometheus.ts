@@ -17,7 +17,7 @@ export interface PrometheusMetrics extends Metrics {
   contentType: string;
 }
 
-export function prometheusMetrics(store: Pick<Store, 'outboxTotals' | 'oldestQueuedAt' | 'webhookCounts'>, clock: Clock, options: { processMetrics?: boolean } = {}): PrometheusMetrics {
+export function prometheusMetrics(store: Pick<Store, 'outboxTotals' | 'oldestQueuedAt' | 'webhookCounts' | 'draftCount'>, clock: Clock, options: { processMetrics?: boolean } = {}): PrometheusMetrics {
   const registry = new Registry();
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'newsletter_' });
   const messages = new Counter({
@@ -75,8 +75,14 @@ export function prometheusMetrics(store: Pick<Store, 'outboxTotals' | 'oldestQue
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },
   });
-  // Issues waiting for approval (issue #24's review step) is not built yet: the gauge is 0 until it is.
-  new Gauge({ name: 'newsletter_issues_awaiting_approval', help: 'Issues waiting for an editor to approve them (0 until review is configured)', registers: [registry] }).set(0);
+  new Gauge({
+    name: 'newsletter_issues_awaiting_approval',
+    help: "Drafts under editors' review not yet approved (review.mode optional or required)",
+    registers: [registry],
+    async collect() {
+      this.set(await store.draftCount());
+    },
+  });
   return {
     registry,
     contentType: registry.contentType,

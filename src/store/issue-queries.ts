@@ -130,6 +130,11 @@ export abstract class IssueQueries extends AudienceQueries {
     });
   }
 
+  async draftCount(): Promise<number> {
+    const r = await this.db.selectFrom('issues').select((eb) => eb.fn.countAll<number>().as('n')).where('review_state', '=', 'draft').executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   async issueEdits(issueId: number): Promise<{ at: string; editor: string; what: string }[]> {
     return this.db.selectFrom('issue_edits').select(['at', 'editor', 'what']).where('issue_id', '=', issueId).orderBy('id').execute();
   }

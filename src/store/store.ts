@@ -229,6 +229,8 @@ export interface Store extends EventQueue {
   approveIssue(issueId: number, editor: string, at: string): Promise<boolean>;
   /** Notes that the editors were told (notifiedAt) or reminded (remindedAt), once: true for the caller that noted it. */
   noteReviewMail(issueId: number, which: 'notifiedAt' | 'remindedAt', at: string): Promise<boolean>;
+  /** Drafts under review, of every newsletter: waiting for an editor (metrics). */
+  draftCount(): Promise<number>;
   /** Every edit of an issue, oldest first. */
   issueEdits(issueId: number): Promise<IssueEdit[]>;
   /**

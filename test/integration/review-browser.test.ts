@@ -8,7 +8,7 @@ import type { ParsedMail } from 'mailparser';
 import type { App } from '../../src/app.js';
 import type { NewsletterConfig } from '../../src/config/schema.js';
 import { startPreview, type RunningPreview } from '../../src/preview/serve.js';
-import { openDueDrafts } from '../../src/service/review.js';
+import { approveIssue, openDueDrafts } from '../../src/service/review.js';
 import { sendNewsletter } from '../../src/service/send-issue.js';
 import { CONSENTING, makeProject, REPO, TEST_ENV, type TestProject } from '../helpers/project.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
@@ -52,7 +52,10 @@ describe('editors review a draft in Chromium, and it goes as they left it', () =
     app = await openTestApp(project, { env, clock });
     newsletter = app.config.newsletters[0]!;
     // The first issue (firstIssue: immediate) goes at the slot before, without review of its own.
-    await sendNewsletter(app, newsletter, { slot: new Date('2026-11-23T07:00:00Z') });
+    const first = await sendNewsletter(app, newsletter, { slot: new Date('2026-11-23T07:00:00Z') });
+    // Under review mode required, it waits for approval too: approved, it goes.
+    if (first.status === 'waiting') await approveIssue(app, 'setup', newsletter.id, first.issue!.id);
+    expect((await sendNewsletter(app, newsletter, { slot: new Date('2026-11-23T07:00:00Z') })).counts.sent).toBe(CONSENTING.length);
     clock.set('2026-11-29T12:00:00Z');
     const [opened] = await openDueDrafts(app, clock.now());
     draftId = opened!.issue!.id;

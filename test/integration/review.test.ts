@@ -7,6 +7,8 @@ import { joinRaw } from '../../src/transport/transport.js';
 import { makeProject, CONSENTING, type TestProject } from '../helpers/project.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
 import { recordingTransport } from '../helpers/recording-transport.js';
+import { parsePrometheusText, sample } from '../helpers/prom-text.js';
+import { prometheusMetrics } from '../../src/metrics/prometheus.js';
 
 // Mondays 08:00 Europe/Paris: the slot of Monday 30 November 2026 is 07:00 UTC.
 const SLOT = '2026-11-30T07:00:00.000Z';
@@ -45,7 +47,10 @@ describe("editors' review of a draft", () => {
     const n = app.config.newsletters[0]!;
     // The first issue (firstIssue: immediate) was the slot before: the draft is the one after it.
     clock.set('2026-11-23T07:00:00Z');
-    await sendNewsletter(app, n, { slot: new Date('2026-11-23T07:00:00Z') });
+    const first = await sendNewsletter(app, n, { slot: new Date('2026-11-23T07:00:00Z') });
+    // Under review mode required, it waits for approval too: approved, it goes.
+    if (first.status === 'waiting') await approveIssue(app, 'setup', n.id, first.issue!.id);
+    expect((await sendNewsletter(app, n, { slot: new Date('2026-11-23T07:00:00Z') })).counts.sent).toBe(CONSENTING.length);
     transport.sent.length = 0;
     clock.set(DAY_BEFORE);
     return n;
@@ -69,6 +74,8 @@ describe("editors' review of a draft", () => {
     expect(opened?.issue?.review?.state).toBe('draft');
     const issue = opened!.issue!;
     expect(await app.store.counts(issue.id)).toMatchObject({ queued: 0, sent: 0 });
+    const metrics = prometheusMetrics(app.store, clock, { processMetrics: false });
+    expect(sample(parsePrometheusText(await metrics.text()), 'newsletter_issues_awaiting_approval')).toBe(1);
     const mails = await parsed(transport);
     expect(mails.map((m) => m.subject)).toEqual([`[The Weekly Brief] Draft #${issue.id} is ready for review`]);
     expect(mails[0]!.text).toContain('Monday 30 November 2026, 08:00 (Europe/Paris)');
@@ -113,6 +120,7 @@ describe("editors' review of a draft", () => {
     expect(approved.issue.review).toMatchObject({ state: 'approved', approvedBy: 'ines' });
     expect(approved.due).toBe(true);
     await expect(editIssue(app, draft.id, { kind: 'pin', article: 'electric-ferry' }, 'marc')).rejects.toThrow(/approved/);
+    expect(sample(parsePrometheusText(await prometheusMetrics(app.store, clock, { processMetrics: false }).text()), 'newsletter_issues_awaiting_approval')).toBe(0);
     transport.sent.length = 0;
     const sent = await sendNewsletter(app, n, { slot: new Date(SLOT) });
     expect(sent.status).toBe('delivered');

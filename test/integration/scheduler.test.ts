@@ -47,6 +47,32 @@ describe('scheduler (injected clock, no waiting)', () => {
     expect(latestSlotAtOrBefore('0 8 * * 1', 'Europe/Paris', new Date(SLOT)).toISOString()).toBe(SLOT);
   });
 
+  it('review: the loop opens the draft ahead of its slot, holds it at the slot, and sends it once approved late within the grace', async () => {
+    const a = await setup({
+      clock: '2026-11-22T06:00:00Z',
+      config: (y) => y.replace('    catchUpGrace: 6h\n', '    catchUpGrace: 6h\n    review:\n      mode: required\n      opensBefore: 24h\n      notify: [editor@example.org]\n'),
+    });
+    // More than a day ahead: nothing yet.
+    await a.scheduler.retryDue();
+    expect(await a.app.store.findIssue('weekly-brief', SLOT)).toBeUndefined();
+    a.clock.set('2026-11-22T12:00:00Z');
+    await a.scheduler.retryDue();
+    const draft = (await a.app.store.findIssue('weekly-brief', SLOT))!;
+    expect(draft.review?.state).toBe('draft');
+    expect(captured(a.project.dir)).toBe(1); // the editors' mail
+    // The tick at the slot: nothing goes, the editors are reminded.
+    a.clock.set('2026-11-23T07:00:01Z');
+    await a.scheduler.tick(a.app.config.newsletters[0]!, new Date(SLOT));
+    expect(a.summaries.at(-1)?.status).toBe('waiting');
+    expect(captured(a.project.dir)).toBe(2);
+    // Approved an hour late: the loop sends it.
+    a.clock.set('2026-11-23T08:00:00Z');
+    await a.app.store.approveIssue(draft.id, 'ines', a.clock.now().toISOString());
+    await a.scheduler.retryDue();
+    expect(a.summaries.at(-1)).toMatchObject({ status: 'delivered', counts: { sent: CONSENTING.length } });
+    expect(captured(a.project.dir)).toBe(2 + CONSENTING.length);
+  });
+
   it('first issue: sent at once with firstIssue: immediate, waits with next-slot', async () => {
     const a = await setup({ clock: '2026-11-25T10:00:00Z' });
     await a.scheduler.catchUp();

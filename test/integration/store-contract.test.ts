@@ -105,11 +105,13 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     // An excluded article is free for a later issue; the draft's are taken.
     expect(await a.sentArticleIds('nl')).toEqual(new Set(['a1']));
 
+    expect(await b.draftCount()).toBe(1);
     expect(await a.noteReviewMail(issue.id, 'notifiedAt', T0)).toBe(true);
     expect(await b.noteReviewMail(issue.id, 'notifiedAt', T0)).toBe(false);
     expect(await a.approveIssue(issue.id, 'marc', T0)).toBe(true);
     expect(await b.approveIssue(issue.id, 'marc', T0)).toBe(false);
     expect(await b.updateDraft(issue.id, [], review, { at: T0, editor: 'ines', what: 'late' })).toBe(false);
+    expect(await b.draftCount()).toBe(0);
     expect((await a.getIssue(issue.id))!.review).toMatchObject({ state: 'approved', approvedBy: 'marc', approvedAt: T0, notifiedAt: T0, note: { fr: 'Bonjour' } });
     expect((await a.issueEdits(issue.id)).map((e) => `${e.editor}: ${e.what}`)).toEqual(['ines: excluded "B" (a2)', 'marc: approved']);
 
