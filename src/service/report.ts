@@ -14,6 +14,8 @@ export interface IssueReport {
   failures: { reason: string; count: number }[];
   nextAttemptAt: string | null;
   paused: string | null;
+  /** Editors' review: draft (nobody queued yet), approved (queued at its slot), released; null without review. */
+  review: { state: string; approvedBy: string | null; approvedAt: string | null } | null;
   /** Bounce and complaint rates over the mail that left, and what the complaint guard makes of them. */
   rates: Rates & { complaints: ComplaintVerdict };
   /** Per recipient domain, busiest first: counts by state and rates. */
@@ -66,6 +68,7 @@ export async function reportIssues(app: App, options: { issue?: number; newslett
       failures: await store.failureReasons(issue.id),
       nextAttemptAt: counts.deferred > 0 ? ((await store.nextAttemptAt(issue.id)) ?? null) : null,
       paused: issue.pausedReason ?? null,
+      review: issue.review ? { state: issue.review.state, approvedBy: issue.review.approvedBy ?? null, approvedAt: issue.review.approvedAt ?? null } : null,
       rates: { ...ratesOf(counts), complaints: complaintVerdict(ratesOf(counts), config.bounces.complaints) },
       domains: await domainsOf(app, issue.id),
       ...(options.recipients ? { recipients: await store.outboxRows(issue.id), reports: await store.deliveryEvents({ issueId: issue.id, limit: 100_000 }) } : {}),
@@ -91,6 +94,8 @@ export function formatReport(r: IssueReport): string {
     lines.push(`  ${d.domain}: ${d.total} (${parts.join(', ')}) · bounces ${percent(d.bounceRate)} · complaints ${percent(d.complaintRate)}`);
   }
   if (r.paused) lines.push(`  PAUSED: ${r.paused}`);
+  if (r.review?.state === 'draft') lines.push(`  DRAFT under review: nobody is queued until it is released (approve it: \`newsletter approve --newsletter ${r.newsletter} --issue ${r.issue}\`)`);
+  if (r.review?.state === 'approved') lines.push(`  approved by ${r.review.approvedBy ?? '?'}: its readers are queued at its slot`);
   if (r.nextAttemptAt) lines.push(`  next retry of deferred readers: ${r.nextAttemptAt}`);
   for (const f of r.failures) lines.push(`  failed ×${f.count}: ${f.reason}`);
   if (c.unknown > 0) lines.push(`  ${c.unknown} in doubt (may have arrived); \`newsletter retry --issue ${r.issue} --unknown\` sends them once more with the same Message-ID`);

@@ -131,7 +131,11 @@ export abstract class IssueQueries extends AudienceQueries {
   }
 
   async draftCount(): Promise<number> {
-    const r = await this.db.selectFrom('issues').select((eb) => eb.fn.countAll<number>().as('n')).where('review_state', '=', 'draft').executeTakeFirst();
+    const r = await this.db
+      .selectFrom('issues')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('review_state', '=', 'draft')
+      .executeTakeFirst();
     return Number(r?.n ?? 0);
   }
 

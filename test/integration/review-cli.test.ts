@@ -27,6 +27,9 @@ describe('editors review from the shell: issues, issue edit, approve, send --iss
     expect(waiting.code, waiting.stderr).toBe(0);
     expect(waiting.stderr).toMatch(/nothing sent: issue #1 is waiting for approval/);
     expect(await readers(project.dir)).toEqual([]);
+    const report = await cli(['report']);
+    expect(report.stdout + report.stderr).toContain('DRAFT under review: nobody is queued until it is released (approve it: `newsletter approve --newsletter weekly-brief --issue 1`)');
+    expect(JSON.parse((await cli(['report', '--json'])).stdout)).toMatchObject([{ issue: 1, review: { state: 'draft', approvedBy: null } }]);
 
     const listed = await cli(['issues', '--json']);
     expect(listed.code, listed.stderr).toBe(0);
