@@ -176,7 +176,19 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
     if (options.dryRun) return { ...base, status: 'dry-run', issue: issueInfo, counts: emptyCounts(), audience: await audience(), problems };
     // Released at its slot (or late, when approved late): local-time delivery still counts from the slot.
     const notBefore = newsletter.localTimeDelivery ? (tz: string) => localDeliveryTime(slot, newsletter.timezone, tz).toISOString() : undefined;
-    if (await store.releaseIssue(issue.id, now.toISOString(), notBefore)) {
+    // Its readers are known only now: issue.created (with them) goes with the release, in its transaction.
+    const released = issue;
+    const release = async (tx: typeof store) => {
+      if (!(await tx.releaseIssue(released.id, now.toISOString(), notBefore))) return false;
+      if (app.events.wants('issue.created')) {
+        const recipients = (await tx.counts(released.id)).queued;
+        await app.events.emit(tx, [
+          { type: 'issue.created', at: now.toISOString(), data: { newsletter: newsletter.id, issue: released.id, slot: released.slot, articles: released.articles.length, recipients } },
+        ]);
+      }
+      return true;
+    };
+    if (await (app.events.wants('issue.created') ? store.transaction(release) : release(store))) {
       logger.info('issue released to its readers', { newsletter: newsletter.id, issue: issue.id, review: issue.review.state, approvedBy: issue.review.approvedBy });
     }
     issue = (await store.getIssue(issue.id))!;

@@ -39,11 +39,13 @@ describe("editors' review of a draft", () => {
   let transport: ReturnType<typeof recordingTransport>;
   const clock = fixedClock(DAY_BEFORE);
 
-  async function open(mode: string) {
-    project = makeProject({ config: withReview(mode), articles: WEEK });
+  async function open(mode: string, webhooks = false) {
+    // Webhooks to an endpoint never called here: the test reads the durable queue.
+    const hooks = (y: string) => (webhooks ? `${y}\nwebhooks:\n  - url: http://127.0.0.1:9/hooks\n    events: [issue.created]\n    secretEnv: HOOK_SECRET\n` : y);
+    project = makeProject({ config: (y) => hooks(withReview(mode)(y)), articles: WEEK });
     transport = recordingTransport();
     clock.set(DAY_BEFORE);
-    app = await openTestApp(project, { clock, transport });
+    app = await openTestApp(project, { clock, transport, env: { HOOK_SECRET: 'hook-secret-0123456789abcdef' } });
     const n = app.config.newsletters[0]!;
     // The first issue (firstIssue: immediate) was the slot before: the draft is the one after it.
     clock.set('2026-11-23T07:00:00Z');
@@ -160,9 +162,12 @@ describe("editors' review of a draft", () => {
     expect((await app.store.listIssues(n.id, 10)).map((i) => i.id)).toContain(draft.id);
   });
 
-  it('optional: the draft goes at its slot as it stands, edits included', async () => {
-    const n = await open('optional');
+  it('optional: the draft goes at its slot as it stands, edits included; issue.created goes out when its readers are queued', async () => {
+    const n = await open('optional', true);
+    const queued = async () => (await app.store.claimWebhooks(100, '2100-01-01T00:00:00.000Z', '2100-01-01T00:01:00.000Z')).map((w) => [w.type, w.data]);
+    expect((await queued()).map(([t]) => t)).toEqual(['issue.created']); // the first issue's
     const [opened] = await openDueDrafts(app, new Date(DAY_BEFORE));
+    expect(await queued()).toEqual([]);
     await editIssue(app, opened!.issue!.id, { kind: 'exclude', article: 'electric-ferry' }, 'ines');
     transport.sent.length = 0;
     clock.set('2026-11-30T07:00:05Z');
@@ -172,6 +177,7 @@ describe("editors' review of a draft", () => {
     const mails = await parsed(transport);
     expect(String(mails[0]!.html)).not.toContain('electric ferry');
     expect(String(mails[0]!.html)).toContain('The tram returns');
+    expect(await queued()).toEqual([['issue.created', { newsletter: 'weekly-brief', issue: opened!.issue!.id, slot: SLOT, articles: 2, recipients: CONSENTING.length }]]);
   });
 
   it('approved later than catchUpGrace: waits for `send --issue N`', async () => {
