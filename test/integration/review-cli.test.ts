@@ -9,7 +9,8 @@ function article(id: string, title: string, date: string): string {
 
 const readers = async (dir: string) => (await capturedRecipients(dir)).filter((a) => a !== 'editor@example.org');
 
-describe('editors review from the shell: issues, issue edit, approve, send --issue', () => {
+// A dozen CLI runs a test, each a fresh process (about 1-2 s each, more on a busy machine).
+describe('editors review from the shell: issues, issue edit, approve, send --issue', { timeout: 120_000 }, () => {
   let project: TestProject;
   let cli: (args: string[]) => ReturnType<typeof runCli>;
 
