@@ -12,6 +12,7 @@ import { articlesCommand } from './articles.js';
 import { bouncesCommand } from './bounces.js';
 import { doctorCommand } from './doctor.js';
 import { approveCommand, issueCommand, issuesCommand } from './issues.js';
+import { editorsCommand } from './editors.js';
 
 /**
  * Runs the CLI and returns the exit status: 0 done; 1 readers of the issue are failed,
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     issuesCommand(setExit),
     approveCommand(setExit),
     issueCommand(setExit),
+    editorsCommand(setExit),
   ]) {
     program.addCommand(cmd);
   }

@@ -17,6 +17,7 @@ export interface Environment {
   PORT?: string;
   /** Editors' password for a preview that is not on loopback (overrides preview.password). */
   PREVIEW_PASSWORD?: string;
+  EDITOR_TOKEN?: string;
   /** The password of bounces.imap.user. */
   IMAP_PASSWORD?: string;
   /** The Basic auth password in Postmark's webhook URL (bounces.webhooks.postmark). */
@@ -30,7 +31,9 @@ export interface Environment {
 }
 
 /** Validated configuration with every path absolute; read once, then passed down. */
-export interface Config extends Omit<FileConfig, 'delivery'> {
+export interface Config extends Omit<FileConfig, 'delivery' | 'preview'> {
+  /** With EDITOR_TOKEN from the environment: scripts reach the preview with `Authorization: Bearer <token>`. */
+  preview: FileConfig['preview'] & { editorToken?: string };
   delivery: Omit<FileConfig['delivery'], 'stopAfterFailures' | 'pauseAfterFailures'> & { stopAfterFailures: number };
   file: string;
   baseDir: string;
@@ -185,6 +188,11 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
     throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'must be at least 12 characters', { place: 'PREVIEW_PASSWORD' });
   }
 
+  const editorToken = env.EDITOR_TOKEN?.trim() || undefined;
+  if (editorToken !== undefined && editorToken.length < 24) {
+    throw new NewsletterError(ErrorCodes.CONFIG_INVALID, 'must be at least 24 characters; generate one with `openssl rand -hex 24`', { place: 'EDITOR_TOKEN' });
+  }
+
   let secrets: string[];
   let generatedSecret = false;
   if (env.NEWSLETTER_SECRET) {
@@ -236,7 +244,7 @@ export function loadConfig({ file, env, readGeneratedSecret }: LoadOptions): Con
     file: path,
     baseDir,
     paths: { data, subscribers: dir(parsed.subscribersDir), templates: dir(parsed.templatesDir), mail: resolve(data, 'mail') },
-    preview: { ...parsed.preview, password: previewPassword },
+    preview: { ...parsed.preview, password: previewPassword, editorToken },
     smtp,
     database: resolveDatabase(env.DATABASE_URL?.trim() || undefined, data, baseDir),
     publicUrl,

@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+import { parsePasswordHash } from '../domain/password-hash.js';
 import { CronExpressionParser } from 'cron-parser';
 import cron from 'node-cron';
 import { parseDuration } from '../domain/duration.js';
@@ -281,6 +282,31 @@ export const configSchema = z
          * environment (PREVIEW_PASSWORD) than in this file.
          */
         password: z.string().min(12, 'use at least 12 characters').optional(),
+        /** Editor accounts: each signs in with a name and a password; edits are recorded under the name. */
+        editors: z
+          .array(
+            z.strictObject({
+              name: z
+                .string()
+                .min(1)
+                .max(64)
+                .regex(/^[^\p{Cc}]+$/u, 'use printable characters'),
+              passwordHash: z.string().superRefine((h, ctx) => {
+                const parsed = parsePasswordHash(h);
+                if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: `${parsed.problem}; make one with \`newsletter editors hash\`` });
+              }),
+            }),
+          )
+          .max(100)
+          .default([])
+          .superRefine((list, ctx) => {
+            const seen = new Set<string>();
+            for (const [i, e] of list.entries()) {
+              const key = e.name.trim().toLowerCase();
+              if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${e.name}" is listed twice: each editor needs a name of their own` });
+              seen.add(key);
+            }
+          }),
       })
       .prefault({}),
     /** The public HTTP server that `start` runs. */

@@ -16,6 +16,10 @@ export interface AccessOptions {
   bindHost?: string;
   /** config preview.password (PREVIEW_PASSWORD): when set, editors sign in with it. */
   password?: string;
+  /** config preview.editors: editors sign in with a name and password. */
+  editors?: readonly { name: string; passwordHash: string }[];
+  /** EDITOR_TOKEN: scripts send it as a bearer token. */
+  token?: string;
   /** config http.trustProxy: the client's address for sign-in limits comes from X-Forwarded-For. */
   trustProxy: boolean;
   clock: Clock;
@@ -48,18 +52,22 @@ export function guardPreview(web: Hono<PreviewEnv>, options: AccessOptions): voi
   web.use('*', hostGuard(allowedHostNames(options.allowedHosts, options.bindHost)));
   web.use('*', securityHeaders);
   web.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.text('Request body too large.\n', 413) }));
-  const signIn = options.password ? new SignIn({ password: options.password, clock: options.clock, logger: options.logger, trustProxy: options.trustProxy }) : undefined;
+  const editors = options.editors ?? [];
+  const signIn =
+    options.password || editors.length > 0 || options.token
+      ? new SignIn({ password: options.password, editors, token: options.token, clock: options.clock, logger: options.logger, trustProxy: options.trustProxy })
+      : undefined;
   web.use(
     '*',
     signIn?.session() ??
       (async (c, next) => {
         c.set('session', '');
+        c.set('editor', 'loopback');
         await next();
       }),
   );
   web.use('*', async (c, next) => {
     c.set('csrf', tokens.for(c.get('session')));
-    c.set('editor', c.get('session') ? 'editor' : 'loopback');
     await next();
   });
   web.use('*', sameOrigin());

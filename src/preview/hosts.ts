@@ -69,11 +69,11 @@ export function hostGuard(names: ReadonlySet<string>): MiddlewareHandler {
  * Beyond loopback anyone who can reach the port could read every reader's name and send mail:
  * refuse to serve there without a password for editors to sign in with.
  */
-export function assertSafeBinding(bindHost: string, password: string | undefined): void {
-  if (isLoopback(bindHost) || password) return;
+export function assertSafeBinding(bindHost: string, password: string | undefined, editors: readonly unknown[] = [], token?: string): void {
+  if (isLoopback(bindHost) || password || editors.length > 0 || token) return;
   throw new NewsletterError(
     ErrorCodes.CONFIG_INVALID,
-    `the preview would listen on ${bindHost}, reachable from other machines, without a password: set preview.password (or the PREVIEW_PASSWORD environment variable; at least 12 characters), or keep preview.host on 127.0.0.1`,
+    `the preview would listen on ${bindHost}, reachable from other machines, without a password: set preview.password (or the PREVIEW_PASSWORD environment variable; at least 12 characters) or editor accounts in preview.editors (made with \`newsletter editors hash\`), or keep preview.host on 127.0.0.1`,
     { place: 'preview.password' },
   );
 }

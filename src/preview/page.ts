@@ -48,6 +48,8 @@ export interface PageOptions {
   csrf: string;
   /** Editors signed in with the preview password: show a button to sign out. */
   signOut?: boolean;
+  /** Who is signed in, shown beside the button. */
+  editor?: string;
   /** The issue shown (?issue=N), kept when the controls change. */
   issueParam?: string;
   /** The editors' review panel of a draft (review-panel.ts), above the email. */
@@ -78,7 +80,7 @@ export function previewPage(p: Preview, o: PageOptions): string {
   ${o.issueParam ? `<input type="hidden" name="issue" value="${e(o.issueParam)}">` : ''}<noscript><button>Show</button></noscript>
 </form>
 <span>${o.newsletters.map((x) => `<a href="/n/${encodeURIComponent(x.id)}">${e(x.name)}</a>`).join(' · ')} · <a href="/issues">Issues</a> · <a href="/mailbox">Mailbox</a> · <a href="/archive">Archive</a></span>${
-    o.signOut ? `<form method="post" action="/sign-out">${tokenField(o.csrf)}<button>Sign out</button></form>` : ''
+    o.signOut ? `<form method="post" action="/sign-out">${tokenField(o.csrf)}<span id="signed-in">Signed in as ${e(o.editor ?? 'editor')}</span> <button>Sign out</button></form>` : ''
   }</header>`;
 
   const parts: string[] = [];

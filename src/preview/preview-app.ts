@@ -71,7 +71,16 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
   const web = new Hono<PreviewEnv>();
   // Read once: changing who may reach the preview takes a restart, unlike what it shows.
   const { preview, http } = app.config;
-  guardPreview(web, { allowedHosts: preview.allowedHosts, bindHost: options.bindHost, password: preview.password, trustProxy: http.trustProxy, clock: app.clock, logger: app.logger });
+  guardPreview(web, {
+    allowedHosts: preview.allowedHosts,
+    bindHost: options.bindHost,
+    password: preview.password,
+    editors: preview.editors,
+    token: preview.editorToken,
+    trustProxy: http.trustProxy,
+    clock: app.clock,
+    logger: app.logger,
+  });
   const fresh = (): App => ({ ...app, config: loadConfig({ file: app.config.file, env: options.env, readGeneratedSecret: () => app.config.secrets[0]! }) });
 
   async function build(c: Context<PreviewEnv>, id: string) {
@@ -137,6 +146,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
           sent: c.req.query('sent'),
           csrf: c.get('csrf'),
           signOut: c.get('session') !== '',
+          editor: c.get('editor'),
           issueParam: b.issueParam,
           review,
         }),

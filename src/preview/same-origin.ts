@@ -8,8 +8,13 @@ export interface PreviewEnv {
     csrf: string;
     /** The signed-in session's id; '' when the preview has no password or nobody is signed in. */
     session: string;
-    /** Who is acting, for the edit log: the signed-in editor, or "loopback" when the preview is open on loopback. */
+    /**
+     * Who is acting, for the edit log: the signed-in editor's name (preview.editors), "editor"
+     * (preview.password), "token" (EDITOR_TOKEN), or "loopback" when the preview is open on loopback.
+     */
     editor: string;
+    /** The request came with the right EDITOR_TOKEN (no cookie: nothing for a forged request to ride on). */
+    bearer: boolean;
   };
 }
 
@@ -86,6 +91,7 @@ export function sameOrigin(): MiddlewareHandler<PreviewEnv> {
       if (site === 'cross-site' && !navigation) return c.text('Refused: another site cannot load the preview.\n', 403);
       return next();
     }
+    if (c.get('bearer')) return next();
     if (site === 'cross-site' || site === 'same-site') return c.text('Refused: this form can only be sent from the preview itself.\n', 403);
     if (!fromOwnPage(c)) return c.text('Refused: the request does not come from a preview page (Origin). Reload the preview and try again.\n', 403);
     if (!sameSecret(await tokenOf(c), c.get('csrf'))) return c.text('Refused: the page is out of date (missing or wrong form token). Reload the preview and try again.\n', 403);

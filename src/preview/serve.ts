@@ -18,7 +18,7 @@ export interface RunningPreview {
  */
 export async function startPreview(app: App, options: { env: Environment; host: string; port: number; at?: Date }): Promise<RunningPreview> {
   const { config } = app;
-  assertSafeBinding(options.host, config.preview.password);
+  assertSafeBinding(options.host, config.preview.password, config.preview.editors, config.preview.editorToken);
   const live = new LiveReload();
   await live.start([
     config.file,

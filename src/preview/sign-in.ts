@@ -6,6 +6,7 @@ import type { Logger } from '../domain/logger.js';
 import { escapeHtml as e } from '../domain/html.js';
 import { shell, tokenField } from './page.js';
 import { sameSecret, type PreviewEnv } from './same-origin.js';
+import { verifyPassword } from '../domain/password-hash.js';
 
 const COOKIE = 'preview_session';
 const SESSION_MS = 12 * 60 * 60 * 1000;
@@ -14,7 +15,12 @@ export const SIGN_IN_ATTEMPTS = 5;
 export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
 
 export interface SignInOptions {
-  password: string;
+  /** preview.password: signs in as "editor". */
+  password?: string;
+  /** preview.editors: each signs in with name and password, and is recorded under the name. */
+  editors: readonly { name: string; passwordHash: string }[];
+  /** EDITOR_TOKEN: `Authorization: Bearer <token>` acts as "token", for scripts. */
+  token?: string;
   clock: Clock;
   logger: Logger;
   /** Take the client's address from X-Forwarded-For's last hop (config http.trustProxy). */
@@ -23,19 +29,19 @@ export interface SignInOptions {
 
 /** Signed-in sessions, in this process's memory: a restart signs everyone out. */
 class Sessions {
-  private readonly expiry = new Map<string, number>();
+  private readonly expiry = new Map<string, { until: number; editor: string }>();
 
-  open(nowMs: number): string {
-    for (const [id, until] of this.expiry) if (until <= nowMs) this.expiry.delete(id);
+  open(nowMs: number, editor: string): string {
+    for (const [id, s] of this.expiry) if (s.until <= nowMs) this.expiry.delete(id);
     const id = randomBytes(32).toString('base64url');
-    this.expiry.set(id, nowMs + SESSION_MS);
+    this.expiry.set(id, { until: nowMs + SESSION_MS, editor });
     return id;
   }
 
-  /** The id when it names a live session, else ''. */
-  check(id: string | undefined, nowMs: number): string {
-    const until = id ? this.expiry.get(id) : undefined;
-    return id && until !== undefined && until > nowMs ? id : '';
+  /** The id and who signed in when it names a live session, else ''. */
+  check(id: string | undefined, nowMs: number): { id: string; editor: string } {
+    const s = id ? this.expiry.get(id) : undefined;
+    return id && s && s.until > nowMs ? { id, editor: s.editor } : { id: '', editor: '' };
   }
 
   close(id: string): void {
@@ -113,13 +119,14 @@ function localPath(next: string | undefined): string {
   return next && /^\/(?![/\\])[^\s\\]*$/.test(next) ? next : '/';
 }
 
-function signInPage(csrf: string, next: string, problem?: string): string {
+function signInPage(csrf: string, next: string, withName: boolean, problem?: string): string {
+  const name = withName ? `<label>Name <input name="name" autocomplete="username" maxlength="64" autofocus></label> ` : '';
   return shell(
     'Preview: sign in',
-    `<main><h2>Sign in to the editor preview</h2>${problem ? `<p class="error" id="problem">${e(problem)}</p>` : ''}
+    `<main><h1>Sign in to the editor preview</h1>${problem ? `<p class="error" id="problem">${e(problem)}</p>` : ''}
 <form method="post" action="/sign-in">${tokenField(csrf)}<input type="hidden" name="next" value="${e(next)}">
-<label>Password <input type="password" name="password" autocomplete="current-password" required autofocus></label> <button>Sign in</button></form>
-<p class="muted">The password is the service's preview.password (or PREVIEW_PASSWORD).</p></main>`,
+${name}<label>Password <input type="password" name="password" autocomplete="current-password" required${withName ? '' : ' autofocus'}></label> <button>Sign in</button></form>
+<p class="muted">${withName ? 'Your name and password as listed in preview.editors' : "The password is the service's preview.password (or PREVIEW_PASSWORD)"}${withName ? ' (or leave the name empty and give preview.password, when one is set)' : ''}.</p></main>`,
     { liveReload: false },
   );
 }
@@ -138,12 +145,40 @@ export class SignIn {
 
   constructor(private readonly options: SignInOptions) {}
 
+  /** Who the name and password sign in as, or '' (an unknown name costs a hash check like a known one). */
+  private async check(name: string, password: string): Promise<string> {
+    const { editors, password: shared } = this.options;
+    if (name && editors.length > 0) {
+      const editor = editors.find((x) => x.name.trim().toLowerCase() === name.toLowerCase());
+      return (await verifyPassword(password, editor?.passwordHash)) ? editor!.name : '';
+    }
+    if (!name && shared) return sameSecret(password, shared) ? 'editor' : '';
+    if (editors.length > 0) await verifyPassword(password, undefined);
+    return '';
+  }
+
   /** Sets `session`, and keeps whoever has none out of everything but the sign-in page. */
   session(): MiddlewareHandler<PreviewEnv> {
     return async (c, next) => {
+      const bearer = /^Bearer\s+(.+)$/i.exec(c.req.header('authorization') ?? '')?.[1]?.trim();
+      if (bearer !== undefined) {
+        // A script with EDITOR_TOKEN: no cookie, so nothing a browser sends on its own (no CSRF to fear).
+        const client = clientOf(c, this.options.trustProxy);
+        const now = this.options.clock.now().getTime();
+        if (this.options.token && this.failures.wait(client, now) === 0 && sameSecret(bearer, this.options.token)) {
+          c.set('session', '');
+          c.set('editor', 'token');
+          c.set('bearer', true);
+          return next();
+        }
+        this.failures.fail(client, now);
+        this.options.logger.warn('preview request refused: wrong or unknown bearer token', { client });
+        return c.text('Wrong token.\n', 401);
+      }
       const session = this.sessions.check(getCookie(c, COOKIE), this.options.clock.now().getTime());
-      c.set('session', session);
-      if (session || c.req.path === '/sign-in') return next();
+      c.set('session', session.id);
+      c.set('editor', session.editor);
+      if (session.id || c.req.path === '/sign-in') return next();
       const wantsPage = (c.req.method === 'GET' || c.req.method === 'HEAD') && (c.req.header('accept') ?? '').includes('text/html');
       if (wantsPage) {
         const url = new URL(c.req.url);
@@ -154,9 +189,10 @@ export class SignIn {
   }
 
   routes(web: Hono<PreviewEnv>): void {
-    const { clock, logger, password, trustProxy } = this.options;
+    const { clock, logger, editors, trustProxy } = this.options;
+    const withName = editors.length > 0;
 
-    web.get('/sign-in', (c) => c.html(signInPage(c.get('csrf'), localPath(c.req.query('next')))));
+    web.get('/sign-in', (c) => c.html(signInPage(c.get('csrf'), localPath(c.req.query('next')), withName)));
 
     web.post('/sign-in', async (c) => {
       const client = clientOf(c, trustProxy);
@@ -167,16 +203,19 @@ export class SignIn {
       if (wait > 0) {
         const minutes = Math.ceil(wait / 60_000);
         c.header('Retry-After', String(Math.ceil(wait / 1000)));
-        return c.html(signInPage(c.get('csrf'), next, `Too many wrong passwords from your address: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`), 429);
+        return c.html(signInPage(c.get('csrf'), next, withName, `Too many wrong passwords from your address: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`), 429);
       }
-      if (!sameSecret(typeof body.password === 'string' ? body.password : '', password)) {
+      const given = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
+      const name = typeof body.name === 'string' ? body.name.trim().slice(0, 64) : '';
+      const editor = await this.check(name, given);
+      if (!editor) {
         this.failures.fail(client, now);
-        logger.warn('preview sign-in refused: wrong password', { client });
-        return c.html(signInPage(c.get('csrf'), next, 'Wrong password.'), 401);
+        logger.warn('preview sign-in refused: wrong password (or name)', { client });
+        return c.html(signInPage(c.get('csrf'), next, withName, withName ? 'Wrong name or password.' : 'Wrong password.'), 401);
       }
-      const id = this.sessions.open(now);
+      const id = this.sessions.open(now, editor);
       setCookie(c, COOKIE, id, { httpOnly: true, sameSite: 'Strict', secure: overHttps(c), path: '/', maxAge: SESSION_MS / 1000 });
-      logger.info('preview sign-in', { client });
+      logger.info('preview sign-in', { client, editor });
       return c.redirect(next, 303);
     });
 

@@ -15,6 +15,7 @@ import { fixedClock, openTestApp } from '../helpers/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { seriousAxeViolations } from '../helpers/page-checks.js';
+import { hashPassword } from '../../src/domain/password-hash.js';
 
 const PASSWORD = 'correct horse battery staple';
 const SCREENSHOTS = join(REPO, 'test-output', 'screenshots');
@@ -39,8 +40,12 @@ describe('editors review a draft in Chromium, and it goes as they left it', () =
   const clock = fixedClock('2026-11-23T07:00:00Z');
 
   beforeAll(async () => {
+    const hash = await hashPassword(PASSWORD);
     project = makeProject({
-      config: (yaml) => yaml.replace('    catchUpGrace: 6h\n', '    catchUpGrace: 6h\n    review:\n      mode: required\n      opensBefore: 24h\n      notify: [editor@example.org]\n'),
+      config: (yaml) =>
+        yaml
+          .replace('newsletters:', `preview:\n  editors:\n    - { name: Inès, passwordHash: "${hash}" }\n\nnewsletters:`)
+          .replace('    catchUpGrace: 6h\n', '    catchUpGrace: 6h\n    review:\n      mode: required\n      opensBefore: 24h\n      notify: [editor@example.org]\n'),
       articles: {
         'tram.md': article('tram-returns', 'The tram returns to the old town', '2026-11-24', 'Twenty years after the last line closed, the old town has trams again.'),
         'bees.md': article('city-bees', 'City bees outnumber country bees', '2026-11-25', 'Urban hives now produce more honey per colony than rural ones.'),
@@ -48,7 +53,7 @@ describe('editors review a draft in Chromium, and it goes as they left it', () =
       },
     });
     sink = await startSmtpSink();
-    const env = { ...TEST_ENV, SMTP_URL: sink.url, PREVIEW_PASSWORD: PASSWORD };
+    const env = { ...TEST_ENV, SMTP_URL: sink.url };
     app = await openTestApp(project, { env, clock });
     newsletter = app.config.newsletters[0]!;
     // The first issue (firstIssue: immediate) goes at the slot before, without review of its own.
@@ -87,9 +92,10 @@ describe('editors review a draft in Chromium, and it goes as they left it', () =
       // A wrong password changes nothing and shows nothing.
       await page.goto(new URL('/issues', preview.url).href);
       expect(page.url()).toContain('/sign-in?next=%2Fissues');
+      await page.fill('input[name=name]', 'Inès');
       await page.fill('input[name=password]', 'not the password');
       await Promise.all([page.waitForURL(/\/sign-in$/), page.click('button:has-text("Sign in")')]);
-      expect(await page.locator('#problem').innerText()).toBe('Wrong password.');
+      expect(await page.locator('#problem').innerText()).toBe('Wrong name or password.');
       const anonymous = await context.request.post(new URL(`/issues/${draftId}/edit`, preview.url).href, {
         form: { action: 'exclude', article: 'electric-ferry' },
         headers: { origin: new URL(preview.url).origin },
@@ -97,6 +103,7 @@ describe('editors review a draft in Chromium, and it goes as they left it', () =
       });
       expect(anonymous.status()).toBe(401);
 
+      await page.fill('input[name=name]', 'Inès');
       await page.fill('input[name=password]', PASSWORD);
       await Promise.all([page.waitForURL(/\/issues$/), page.click('button:has-text("Sign in")')]);
       expect(await page.locator(`#issues tr:has(a[href="/issues/${draftId}"]) .state`).innerText()).toBe('draft');
@@ -118,7 +125,7 @@ describe('editors review a draft in Chromium, and it goes as they left it', () =
       const frame = page.frameLocator('#desktop');
       expect(await frame.locator('.editor-note').innerText()).toContain('A busy week for cities. <b>not bold</b>');
       expect(await frame.locator('.editor-note strong').innerText()).toBe('busy');
-      expect(await page.locator('#edits').innerText()).toMatch(/editor\s+excluded "City bees outnumber country bees"/);
+      expect(await page.locator('#edits').innerText()).toMatch(/Inès\s+excluded "City bees outnumber country bees"/);
       expect(await seriousAxeViolations(page)).toEqual([]);
       mkdirSync(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(SCREENSHOTS, 'review-draft.png'), fullPage: true });
@@ -151,10 +158,11 @@ describe('editors review a draft in Chromium, and it goes as they left it', () =
       // The next morning the session (12 h) has ended: the editor signs in again and lands on the issue.
       await page.goto(new URL(`/issues/${draftId}`, preview.url).href);
       expect(page.url()).toContain(`/sign-in?next=%2Fissues%2F${draftId}`);
+      await page.fill('input[name=name]', 'Inès');
       await page.fill('input[name=password]', PASSWORD);
       await Promise.all([page.waitForURL(new RegExp(`issue=${draftId}$`)), page.click('button:has-text("Sign in")')]);
       await Promise.all([page.waitForURL(/sent=Approved/), page.click('#approve')]);
-      expect(await page.locator('#review-state').innerText()).toMatch(/^Approved by editor/);
+      expect(await page.locator('#review-state').innerText()).toMatch(/^Approved by Inès/);
       expect(await page.locator('#approve').count()).toBe(0);
       expect(await page.locator('textarea, input[name=text]').count()).toBe(0);
       expect(await page.locator('pre#note-fr').innerText()).toBe('Une semaine *chargée* pour les villes.');
