@@ -158,6 +158,14 @@ export const newsletterSchema = z
     postalAddress: z.string().min(1, 'the footer needs a postal address (CAN-SPAM, and readers trust it)'),
     /** Domain part for Message-ID and List-Id; defaults to the From address's domain. */
     listDomain: z.string().optional(),
+    /** A welcome mail after a confirmed sign-up (README § Welcome mail). */
+    welcome: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** A template folder (like `template`) for the welcome mail; default the newsletter's, with the welcome above the articles. */
+        template: z.string().min(1).optional(),
+      })
+      .prefault({}),
     /** Editors' review before an issue goes (README § Editors). */
     review: z
       .strictObject({

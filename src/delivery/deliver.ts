@@ -78,7 +78,7 @@ async function deliverOne(deps: DeliveryDeps, renderer: IssueRenderer, d: Claime
   let message: OutgoingMessage;
   try {
     const locale = readerLocale(newsletter.locales, d.subscriber.locale);
-    const rendering = await renderer.forLocale(locale, d.subscriber.timezone, d.subscriber.topics);
+    const rendering = await renderer.forLocale(locale, d.subscriber.timezone, d.subscriber.topics, d.welcome);
     let template = templates.get(rendering);
     if (!template) templates.set(rendering, (template = new RawMessageTemplate(rendering, newsletter, issue, deps.message)));
     message = template.build(d.outboxId, d.subscriber, readerValues(deps.publicUrl, deps.secret, d.subscriber, newsletter.id), now);

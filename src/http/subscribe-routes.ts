@@ -165,6 +165,11 @@ export function subscribeRoutes(app: Hono, deps: HttpDeps, after: AfterResponse,
       now,
     );
     logger.info('subscription confirmed', { newsletter: newsletterId, subscriber: subscriberId });
+    if (newsletter.welcome.enabled) {
+      // Through the outbox, like any delivery: the running service's loop sends it within a minute.
+      const welcome = await store.queueWelcome(subscriberId, newsletterId, now);
+      logger.info(welcome.outcome === 'queued' ? 'welcome mail queued' : `no welcome mail: ${welcome.outcome}`, { newsletter: newsletterId, subscriber: subscriberId });
+    }
     return c.html(pageFor(text, text.t('page_subscribed_title', { newsletter: name }), `<p>${escapeHtml(text.t('page_subscribed_body'))}</p>`));
   });
 }

@@ -17,16 +17,19 @@ export class IssueRenderer {
     readonly newsletter: NewsletterConfig,
     private readonly files: TemplateFiles,
     private readonly publicUrl: string,
+    /** The welcome mail's templates (config welcome.template); default the issue's own. */
+    private readonly welcomeFiles: () => TemplateFiles = () => files,
   ) {}
 
-  forLocale(locale: string, timezone?: string, topics: readonly string[] = []): Promise<LocaleRendering> {
+  /** `welcome`: the rendering of a welcome mail (the issue with a welcome above it and a subject of its own). */
+  forLocale(locale: string, timezone?: string, topics: readonly string[] = [], welcome = false): Promise<LocaleRendering> {
     const tz = timezone || this.newsletter.timezone;
     const wanted = [...new Set(topics.map((t) => t.toLowerCase()))].sort();
-    const key = `${locale}\u0000${tz}\u0000${wanted.join(',')}`;
+    const key = `${locale}\u0000${tz}\u0000${wanted.join(',')}\u0000${welcome ? 'w' : ''}`;
     let r = this.byLocale.get(key);
     if (!r) {
       const issue = wanted.length ? { ...this.issue, articles: articlesForTopics(this.issue, wanted) } : this.issue;
-      r = renderLocale({ issue, newsletter: this.newsletter, locale, timezone: tz, files: this.files, publicUrl: this.publicUrl });
+      r = renderLocale({ issue, newsletter: this.newsletter, locale, timezone: tz, files: welcome ? this.welcomeFiles() : this.files, publicUrl: this.publicUrl, welcome });
       this.byLocale.set(key, r);
       // A broken template stays broken for this issue and is kept; any other failure (the MJML
       // worker gone) is not, and the next reader of this combination renders it again.

@@ -221,12 +221,21 @@ export interface RenderInput {
   timezone?: string;
   files: TemplateFiles;
   publicUrl: string;
+  /** A welcome mail: a welcome (locale key welcome_intro) above the issue, and welcome_subject. */
+  welcome?: boolean;
 }
 
 /** Steps 1-4 for one (issue, locale). */
-export async function renderLocale({ issue, newsletter, locale, timezone, files, publicUrl }: RenderInput): Promise<LocaleRendering> {
+export async function renderLocale({ issue, newsletter, locale, timezone, files, publicUrl, welcome }: RenderInput): Promise<LocaleRendering> {
   const messages = createMessages(locale, files.catalogs, newsletter.locales.default, files.localeFile);
   const view = buildIssueView(issue, newsletter, locale, publicUrl, timezone);
+  if (welcome) {
+    try {
+      view.welcome = { intro: messages.t('welcome_intro', { newsletter: newsletter.name }), archive: messages.t('welcome_archive'), archiveUrl: `${publicUrl}/?lang=${encodeURIComponent(locale)}` };
+    } catch (e) {
+      throw new NewsletterError(ErrorCodes.TEMPLATE_INVALID, (e as Error).message, { place: files.localeFile(locale) });
+    }
+  }
   const tSafe = (key: string, values?: Record<string, unknown>) => {
     try {
       return messages.t(key, values);
@@ -237,7 +246,9 @@ export async function renderLocale({ issue, newsletter, locale, timezone, files,
   const mjml = fillLayout(files, view, tSafe);
   const { html, warnings } = await compileMjml(mjml, files.layout.file);
   // An editor's subject for this locale stands instead of the locale file's (domain/review.ts).
-  const subject = forLocale(issue.review?.subject, locale, newsletter.locales.default) ?? tSafe('subject', { newsletter: newsletter.name, date: view.issue.date, count: view.issue.count });
+  const subject = welcome
+    ? tSafe('welcome_subject', { newsletter: newsletter.name })
+    : (forLocale(issue.review?.subject, locale, newsletter.locales.default) ?? tSafe('subject', { newsletter: newsletter.name, date: view.issue.date, count: view.issue.count }));
   // Resolve the greetings now, so a missing key is reported at render time, not per reader.
   tSafe('greeting', { name: '' });
   tSafe('greeting_anonymous');

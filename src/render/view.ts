@@ -36,6 +36,8 @@ export interface IssueView {
   articles: ArticleView[];
   /** The editor's note for this locale as HTML (render/editor-note.ts), or null. */
   note: string | null;
+  /** A welcome mail's words (pipeline.ts), or null in the issue itself. */
+  welcome: { intro: string; archive: string; archiveUrl: string } | null;
   links: { viewInBrowser: string };
   /** Per-reader values stand here as sentinels; `reader-fill` puts the real values in. */
   reader: Record<(typeof READER_FIELDS)[number], string>;
@@ -85,6 +87,7 @@ export function buildIssueView(issue: Issue, newsletter: NewsletterConfig, local
     issue: { id: issue.id, date: dateFmt.format(new Date(issue.slot)), count: articles.length },
     lead: articles[0] ?? null,
     note: noteFor(issue, locale, newsletter.locales.default),
+    welcome: null,
     articles: articles.slice(1),
     links: { viewInBrowser: issueUrl(publicUrl, newsletter.id, issue.id, locale) },
     reader: Object.fromEntries(READER_FIELDS.map((f) => [f, sentinel(f)])) as IssueView['reader'],

@@ -201,7 +201,9 @@ export async function sendNewsletter(app: App, newsletter: NewsletterConfig, opt
   if (options.noDeliver) {
     return { ...base, status: 'queued', issue: issueInfo, counts: await store.counts(issue.id), audience: await audience(), problems };
   }
-  const renderer = new IssueRenderer(issue, newsletter, files, config.publicUrl);
+  let welcomeFiles: ReturnType<typeof readTemplateFiles> | undefined;
+  const welcomeTemplate = newsletter.welcome.template;
+  const renderer = new IssueRenderer(issue, newsletter, files, config.publicUrl, welcomeTemplate ? () => (welcomeFiles ??= readTemplateFiles(config.paths.templates, welcomeTemplate)) : undefined);
   const run = await deliverIssue(
     {
       store,

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { IssueDraft } from './store.js';
+import type { IssueDraft, WelcomeOutcome } from './store.js';
 import type { Issue } from '../domain/types.js';
 import { claimable, toIssue, type Db } from './rows.js';
 import type { IssueArticle, IssueReview } from '../domain/types.js';
@@ -127,6 +127,32 @@ export abstract class IssueQueries extends AudienceQueries {
         .where('review', '=', row!.review)
         .execute();
       return true;
+    });
+  }
+
+  async queueWelcome(subscriberId: number, newsletterId: string, now: string): Promise<WelcomeOutcome> {
+    return this.transaction(async (s) => {
+      const db = (s as unknown as IssueQueries).db;
+      const first = await db
+        .insertInto('welcomes')
+        .values({ subscriber_id: subscriberId, newsletter_id: newsletterId, issue_id: null, outcome: 'deciding', at: now })
+        .onConflict((oc) => oc.columns(['subscriber_id', 'newsletter_id']).doNothing())
+        .returning('subscriber_id')
+        .executeTakeFirst();
+      if (!first) return { outcome: 'already-welcomed' as const };
+      const latest = (await s.listIssues(newsletterId, 1))[0];
+      const had = latest && (await db.selectFrom('outbox').select('id').where('issue_id', '=', latest.id).where('subscriber_id', '=', subscriberId).executeTakeFirst());
+      const outcome: WelcomeOutcome = !latest ? { outcome: 'no-issue-yet' } : had ? { outcome: 'had-latest-issue' } : { outcome: 'queued', issueId: latest.id };
+      if (outcome.outcome === 'queued') {
+        await db.insertInto('outbox').values({ issue_id: outcome.issueId, subscriber_id: subscriberId, state: 'queued', attempts: 0, created_at: now, updated_at: now, kind: 'welcome' }).execute();
+      }
+      await db
+        .updateTable('welcomes')
+        .set({ outcome: outcome.outcome, issue_id: outcome.outcome === 'queued' ? outcome.issueId : null })
+        .where('subscriber_id', '=', subscriberId)
+        .where('newsletter_id', '=', newsletterId)
+        .execute();
+      return outcome;
     });
   }
 

@@ -58,7 +58,7 @@ export class KyselyStore extends WatchQueries implements Store {
         // SQLite has one writer at a time, which makes the statement atomic by itself.
         return this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q;
       })
-      .returning(['id', 'subscriber_id', 'attempts', 'created_at'])
+      .returning(['id', 'subscriber_id', 'attempts', 'created_at', 'kind'])
       .execute();
   }
 
@@ -104,7 +104,7 @@ export class KyselyStore extends WatchQueries implements Store {
     return claimed
       .filter((c) => !skipped.has(c.id))
       .sort((a, b) => a.id - b.id)
-      .map((c) => ({ outboxId: c.id, attempts: c.attempts, firstQueuedAt: c.created_at, subscriber: toSubscriber(byId.get(c.subscriber_id)!) }));
+      .map((c) => ({ outboxId: c.id, attempts: c.attempts, firstQueuedAt: c.created_at, subscriber: toSubscriber(byId.get(c.subscriber_id)!), ...(c.kind === 'welcome' ? { welcome: true } : {}) }));
   }
 
   async renewLeases(outboxIds: number[], leaseUntil: string, workerId?: string): Promise<number> {

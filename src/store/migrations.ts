@@ -221,6 +221,23 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('issue_edits_by_issue').on('issue_edits').columns(['issue_id', 'id']).execute();
       },
     },
+    '0010_welcome': {
+      async up(db: Kysely<unknown>) {
+        // The welcome mail goes through the outbox as a row of the newsletter's latest issue with
+        // kind 'welcome' (rendered with a welcome above it); `welcomes` keeps it to once per reader
+        // and newsletter, whatever happens to their subscription later.
+        await db.schema.alterTable('outbox').addColumn('kind', 'text').execute();
+        await db.schema
+          .createTable('welcomes')
+          .addColumn('subscriber_id', 'integer', (c) => c.notNull().references('subscribers.id'))
+          .addColumn('newsletter_id', 'text', (c) => c.notNull())
+          .addColumn('issue_id', 'integer')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('welcomes_pk', ['subscriber_id', 'newsletter_id'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -91,6 +91,16 @@ export interface Database {
     updated_at: string;
     not_before: string | null;
     claimed_by: string | null;
+    /** 'welcome' for a welcome mail (a row of the latest issue made for a new reader); null for the issue itself. */
+    kind: Generated<string | null>;
+  };
+  welcomes: {
+    subscriber_id: number;
+    newsletter_id: string;
+    issue_id: number | null;
+    /** queued | no-issue-yet | had-latest-issue */
+    outcome: string;
+    at: string;
   };
   delivery_events: {
     id: Generated<number>;

@@ -55,7 +55,12 @@ export interface ClaimedDelivery {
   attempts: number;
   firstQueuedAt: string;
   subscriber: Subscriber;
+  /** A welcome mail: the issue, with a welcome above it, for a reader who just confirmed. */
+  welcome?: boolean;
 }
+
+/** What queueing a welcome did: queued on an issue, or why not. */
+export type WelcomeOutcome = { outcome: 'queued'; issueId: number } | { outcome: 'already-welcomed' | 'no-issue-yet' | 'had-latest-issue' };
 
 export type DeliveryOutcome =
   | { outboxId: number; state: 'sent'; messageId: string; response: string }
@@ -229,6 +234,12 @@ export interface Store extends EventQueue {
   approveIssue(issueId: number, editor: string, at: string): Promise<boolean>;
   /** Notes that the editors were told (notifiedAt) or reminded (remindedAt), once: true for the caller that noted it. */
   noteReviewMail(issueId: number, which: 'notifiedAt' | 'remindedAt', at: string): Promise<boolean>;
+  /**
+   * The welcome of a reader who just confirmed, once per (reader, newsletter) ever: an outbox row
+   * (kind welcome) on the newsletter's latest released issue, unless the reader has that issue's
+   * row already or no issue was made yet; each case is recorded so it is decided once.
+   */
+  queueWelcome(subscriberId: number, newsletterId: string, now: string): Promise<WelcomeOutcome>;
   /** Drafts under review, of every newsletter: waiting for an editor (metrics). */
   draftCount(): Promise<number>;
   /** Every edit of an issue, oldest first. */

@@ -84,6 +84,29 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await a.sentArticleIds('nl')).toEqual(new Set(['a1']));
   });
 
+  it('queues a welcome once per reader and newsletter, on the latest released issue, unless the reader has its row or there is no issue', async () => {
+    const a = await openStore();
+    const b = await openStore();
+    const early = await subscribe(a, 'early@example.com');
+    const member = await subscribe(a, 'member@example.com');
+    expect(await a.queueWelcome(early, 'nl', T0)).toEqual({ outcome: 'no-issue-yet' });
+    expect(await a.queueWelcome(early, 'nl', T0)).toEqual({ outcome: 'already-welcomed' });
+    const { issue } = await a.createIssue(draft());
+    // A draft is not what anyone is welcomed with.
+    await a.createIssue({ ...draft('2026-11-30T07:00:00.000Z'), articles: [], review: { state: 'draft', excluded: [], note: {}, subject: {} } });
+    expect(await a.queueWelcome(member, 'nl', T0)).toEqual({ outcome: 'had-latest-issue' });
+    const late = await subscribe(a, 'late@example.com');
+    expect(await b.queueWelcome(late, 'nl', T0)).toEqual({ outcome: 'queued', issueId: issue.id });
+    expect(await a.queueWelcome(late, 'nl', T0)).toEqual({ outcome: 'already-welcomed' });
+    expect((await a.counts(issue.id)).queued).toBe(3); // early and member (in the issue), and late's welcome
+    const claimed = await a.claim(issue.id, 'nl', 10, T0, '2026-11-23T07:01:00.000Z');
+    expect(claimed.map((c) => [c.subscriber.email, c.welcome ?? false])).toEqual([
+      ['early@example.com', false],
+      ['member@example.com', false],
+      ['late@example.com', true],
+    ]);
+  });
+
   it('keeps a draft under review without readers, edits it with a log, approves it once, and queues its readers once on release', async () => {
     const a = await openStore();
     const b = await openStore();
