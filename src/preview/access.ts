@@ -5,6 +5,7 @@ import type { Logger } from '../domain/logger.js';
 import { allowedHostNames, hostGuard } from './hosts.js';
 import { FormTokens, sameOrigin, type PreviewEnv } from './same-origin.js';
 import { SignIn } from './sign-in.js';
+import type { ChromeText } from './chrome-text.js';
 
 /** The preview's forms carry an address and a token: anything near this size is not ours. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -20,6 +21,8 @@ export interface AccessOptions {
   editors?: readonly { name: string; passwordHash: string }[];
   /** EDITOR_TOKEN: scripts send it as a bearer token. */
   token?: string;
+  /** The chrome's words for a browser's Accept-Language (the sign-in page speaks it). */
+  text?: (acceptLanguage: string | undefined) => ChromeText;
   /** config http.trustProxy: the client's address for sign-in limits comes from X-Forwarded-For. */
   trustProxy: boolean;
   clock: Clock;
@@ -55,7 +58,7 @@ export function guardPreview(web: Hono<PreviewEnv>, options: AccessOptions): voi
   const editors = options.editors ?? [];
   const signIn =
     options.password || editors.length > 0 || options.token
-      ? new SignIn({ password: options.password, editors, token: options.token, clock: options.clock, logger: options.logger, trustProxy: options.trustProxy })
+      ? new SignIn({ password: options.password, editors, token: options.token, clock: options.clock, logger: options.logger, trustProxy: options.trustProxy, text: options.text })
       : undefined;
   web.use(
     '*',

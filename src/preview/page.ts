@@ -1,6 +1,8 @@
 import { editorTime } from '../domain/dates.js';
 import { escapeHtml as e } from '../domain/html.js';
 import type { Preview } from './preview-issue.js';
+import { ENGLISH, type ChromeText } from './chrome-text.js';
+import { isRtl } from '../domain/locale.js';
 
 const STYLE = `
   body { font: 14px/1.45 -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0; color: #1f2933; background: #f4f5f7; }
@@ -10,7 +12,7 @@ const STYLE = `
   .frames { display: flex; gap: 24px; align-items: flex-start; flex-wrap: wrap; }
   .frames figure { margin: 0; } .frames figcaption { color: #52606d; font-size: 12px; }
   iframe { background: #fff; border: 1px solid #cbd2d9; height: 900px; }
-  pre { white-space: pre-wrap; background: #fff; border: 1px solid #cbd2d9; padding: 12px; max-width: 78ch; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #fff; border: 1px solid #cbd2d9; padding: 12px; max-width: 78ch; }
   table { border-collapse: collapse; background: #fff; } td { border: 1px solid #e4e7eb; padding: 3px 8px; vertical-align: top; }
   .error { background: #fde8e8; border: 1px solid #f8b4b4; color: #9b1c1c; padding: 12px; white-space: pre-wrap; font-family: ui-monospace, monospace; }
   .warn { background: #fdf6b2; border: 1px solid #faca15; padding: 8px 12px; }
@@ -24,9 +26,10 @@ const STYLE = `
 const LIVE_RELOAD = `<script>new EventSource('/events').onmessage = (m) => { if (m.data === 'reload') location.reload(); };</script>`;
 
 /** A page of the preview; `liveReload: false` for the sign-in page, whose event stream would be refused. */
-export function shell(title: string, body: string, options: { liveReload?: boolean } = {}): string {
+export function shell(title: string, body: string, options: { liveReload?: boolean; text?: Pick<ChromeText, 'lang' | 'dir'> } = {}): string {
   const live = options.liveReload === false ? '' : LIVE_RELOAD;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e(title)}</title><style>${STYLE}</style></head><body>${body}${live}</body></html>`;
+  const { lang, dir } = options.text ?? { lang: 'en', dir: 'ltr' };
+  return `<!doctype html><html lang="${e(lang)}" dir="${dir}"><head><meta charset="utf-8"><title>${e(title)}</title><style>${STYLE}</style></head><body>${body}${live}</body></html>`;
 }
 
 /** The same-origin token every form that changes something carries (see same-origin.ts). */
@@ -54,64 +57,73 @@ export interface PageOptions {
   issueParam?: string;
   /** The editors' review panel of a draft (review-panel.ts), above the email. */
   review?: string;
+  /** The chrome's words, in the editor's browser language. */
+  text?: ChromeText;
 }
 
 export function previewPage(p: Preview, o: PageOptions): string {
   const n = p.newsletter;
+  const text = o.text ?? ENGLISH;
+  const { t } = text;
+  // What comes from the email reads in the email's language and direction, whatever the chrome's.
+  const mailLang = `lang="${e(p.locale)}" dir="${isRtl(p.locale) ? 'rtl' : 'ltr'}"`;
   const sel = (a: string, b: string) => (a === b ? ' selected' : '');
   const locales = n.locales.supported.map((l) => `<option value="${e(l)}"${sel(l, p.locale)}>${e(l)}</option>`).join('');
   const readers = [
-    `<option value="">Sample Reader</option>`,
-    `<option value="custom"${sel('custom', o.readerParam)}>Made-up reader…</option>`,
+    `<option value="">${e(t('preview_sample_reader'))}</option>`,
+    `<option value="custom"${sel('custom', o.readerParam)}>${e(t('preview_custom_reader'))}</option>`,
     ...o.readers.map((r) => `<option value="${e(r.email)}"${sel(r.email, o.readerParam)}>${e(r.name || r.email)} &lt;${e(r.email)}&gt;</option>`),
   ].join('');
   const custom = o.readerParam === 'custom' ? `<input name="name" placeholder="name" value="${e(p.reader.name)}"><input name="email" placeholder="email" value="${e(p.reader.email)}">` : '';
   // Typed (any name Intl accepts, old ones too) or picked from Intl's list, which lacks UTC.
   // Blank is the reader's own zone, else the newsletter's.
   const zones = `<datalist id="zones">${['UTC', ...Intl.supportedValuesOf('timeZone')].map((z) => `<option value="${e(z)}">`).join('')}</datalist>`;
-  const tz = `<label>Time zone <input name="tz" list="zones" size="18" value="${e(o.tzParam)}" placeholder="${e(p.reader.timezone || n.timezone)}" onchange="this.form.submit()"></label>${zones}`;
-  const views = (['both', 'desktop', 'mobile'] as const).map((v) => `<option value="${v}"${sel(v, o.view)}>${v === 'both' ? 'desktop + mobile' : v}</option>`).join('');
+  const tz = `<label>${e(t('preview_timezone'))} <input name="tz" list="zones" size="18" value="${e(o.tzParam)}" placeholder="${e(p.reader.timezone || n.timezone)}" onchange="this.form.submit()"></label>${zones}`;
+  const views = (['both', 'desktop', 'mobile'] as const).map((v) => `<option value="${v}"${sel(v, o.view)}>${e(t(`preview_view_${v}`))}</option>`).join('');
   const header = `<header><strong>${e(n.name)}</strong>
 <form method="get" id="controls">
-  <label>Language <select name="locale" onchange="this.form.submit()">${locales}</select></label>
-  <label>Reader <select name="reader" onchange="this.form.submit()">${readers}</select></label>${custom}
+  <label>${e(t('preview_language'))} <select name="locale" onchange="this.form.submit()">${locales}</select></label>
+  <label>${e(t('preview_reader'))} <select name="reader" onchange="this.form.submit()">${readers}</select></label>${custom}
   ${tz}
-  <label>View <select name="view" onchange="this.form.submit()">${views}</select></label>
-  ${o.issueParam ? `<input type="hidden" name="issue" value="${e(o.issueParam)}">` : ''}<noscript><button>Show</button></noscript>
+  <label>${e(t('preview_view'))} <select name="view" onchange="this.form.submit()">${views}</select></label>
+  ${o.issueParam ? `<input type="hidden" name="issue" value="${e(o.issueParam)}">` : ''}<noscript><button>${e(t('preview_show'))}</button></noscript>
 </form>
-<span>${o.newsletters.map((x) => `<a href="/n/${encodeURIComponent(x.id)}">${e(x.name)}</a>`).join(' · ')} · <a href="/issues">Issues</a> · <a href="/mailbox">Mailbox</a> · <a href="/archive">Archive</a></span>${
-    o.signOut ? `<form method="post" action="/sign-out">${tokenField(o.csrf)}<span id="signed-in">Signed in as ${e(o.editor ?? 'editor')}</span> <button>Sign out</button></form>` : ''
+<span>${o.newsletters.map((x) => `<a href="/n/${encodeURIComponent(x.id)}">${e(x.name)}</a>`).join(' · ')} · <a href="/issues">${e(t('preview_nav_issues'))}</a> · <a href="/mailbox">${e(t('preview_nav_mailbox'))}</a> · <a href="/archive">${e(t('preview_nav_archive'))}</a></span>${
+    o.signOut
+      ? `<form method="post" action="/sign-out">${tokenField(o.csrf)}<span id="signed-in">${e(t('preview_signed_in', { name: o.editor ?? 'editor' }))}</span> <button>${e(t('preview_sign_out'))}</button></form>`
+      : ''
   }</header>`;
 
   const parts: string[] = [];
   if (o.sent) parts.push(`<p class="warn">${e(o.sent)}</p>`);
   if (o.tzProblem) parts.push(`<p class="warn" id="tz-problem">${e(o.tzProblem)}</p>`);
-  if (p.error) parts.push(`<h2>Template error</h2><div class="error" id="error">${e(p.error)}</div>`);
+  if (p.error) parts.push(`<h2>${e(t('preview_template_error'))}</h2><div class="error" id="error">${e(p.error)}</div>`);
   const slotText =
     p.kind === 'next'
-      ? `Next issue: slot of ${e(editorTime(p.slot, n.timezone))}`
+      ? e(t('preview_slot_next', { when: editorTime(p.slot, n.timezone, text.lang) }))
       : p.kind === 'draft'
-        ? `Issue #${p.issue!.id}: slot of ${e(editorTime(p.slot, n.timezone))}, as stored (with the editors' changes)`
+        ? e(t('preview_slot_draft', { id: p.issue!.id, when: editorTime(p.slot, n.timezone, text.lang) }))
         : p.kind === 'last'
-          ? `No new articles for the slot of ${e(editorTime(p.slot, n.timezone))}: no issue would go out. Showing the last issue (slot of ${e(editorTime(p.issue!.slot, n.timezone))}).`
-          : 'No articles yet: nothing to show.';
+          ? e(t('preview_slot_last', { when: editorTime(p.slot, n.timezone, text.lang), last: editorTime(p.issue!.slot, n.timezone, text.lang) }))
+          : e(t('preview_slot_none'));
   parts.push(`<p class="muted">${slotText}</p>`);
   if (o.review) parts.push(o.review);
-  if (p.missingKeys.length) parts.push(`<p class="warn" id="missing-keys">Missing in ${e(p.locale)}.json (the ${e(n.locales.default)} text is shown): ${p.missingKeys.map(e).join(', ')}</p>`);
+  if (p.missingKeys.length)
+    parts.push(`<p class="warn" id="missing-keys">${e(t('preview_missing_keys', { file: `${p.locale}.json`, fallback: n.locales.default, keys: p.missingKeys.join(', ') }))}</p>`);
   for (const w of p.warnings) parts.push(`<p class="warn">MJML: ${e(w)}</p>`);
-  if (p.problems.length) parts.push(`<h2>Input problems (skipped)</h2><ul>${p.problems.map((x) => `<li>${e(x.place)}: ${e(x.message)}</li>`).join('')}</ul>`);
+  if (p.problems.length) parts.push(`<h2>${e(t('preview_input_problems'))}</h2><ul>${p.problems.map((x) => `<li>${e(x.place)}: ${e(x.message)}</li>`).join('')}</ul>`);
   if (p.leftOut.length)
-    parts.push(`<h2>Articles left out</h2><ul id="left-out">${p.leftOut.map((x) => `<li>${e(x.id)} — ${e(x.reason)} <span class="muted">${e(x.origin)}</span></li>`).join('')}</ul>`);
+    parts.push(`<h2>${e(t('preview_left_out'))}</h2><ul id="left-out">${p.leftOut.map((x) => `<li>${e(x.id)} — ${e(x.reason)} <span class="muted">${e(x.origin)}</span></li>`).join('')}</ul>`);
   if (p.html) {
-    parts.push(`<h2>Subject</h2><p id="subject">${e(p.subject)}</p><h2>Preheader</h2><p id="preheader">${e(p.preheader)}</p>`);
+    parts.push(`<h2>${e(t('preview_subject'))}</h2><p id="subject" ${mailLang}>${e(p.subject)}</p><h2>${e(t('preview_preheader'))}</h2><p id="preheader" ${mailLang}>${e(p.preheader)}</p>`);
     const frame = (w: number, label: string, id: string) =>
       `<figure><figcaption>${label} · ${w}px</figcaption><iframe id="${id}" title="${label}" width="${w}" src="/html?${e(o.query)}"></iframe></figure>`;
     parts.push(
-      `<div class="frames">${o.view !== 'mobile' ? frame(600, 'Desktop', 'desktop') : ''}${o.view !== 'desktop' ? frame(375, 'Mobile', 'mobile') : ''}</div>`,
-      `<h2>Plain text</h2><pre id="text">${e(p.text)}</pre>`,
-      `<h2>Headers</h2><table>${p.headers.map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('')}</table>`,
-      `<h2>Send a test</h2><form method="post" action="/test?${e(o.query)}">${tokenField(o.csrf)}<input type="email" name="to" required placeholder="you@example.org"> <button>Send test</button> <span class="muted">marked [TEST] in the subject, never recorded as a delivery; its unsubscribe and preference links are dummies that change nothing</span></form>`,
+      `<div class="frames">${o.view !== 'mobile' ? frame(600, t('preview_desktop'), 'desktop') : ''}${o.view !== 'desktop' ? frame(375, t('preview_mobile'), 'mobile') : ''}</div>`,
+      `<h2>${e(t('preview_plain_text'))}</h2><pre id="text" ${mailLang}>${e(p.text)}</pre>`,
+      `<h2>${e(t('preview_headers'))}</h2><table dir="ltr">${p.headers.map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('')}</table>`,
+      `<h2>${e(t('preview_send_test'))}</h2><form method="post" action="/test?${e(o.query)}">${tokenField(o.csrf)}<input type="email" name="to" required placeholder="you@example.org" aria-label="${e(t('preview_send_test'))}"> <button>${e(t('preview_send_test_button'))}</button> <span class="muted">${e(t('preview_send_test_note'))}</span></form>`,
     );
   }
-  return shell(`${n.name} · preview`, `${header}<main>${parts.join('\n')}</main>`);
+  return shell(`${n.name} · ${t('preview_nav_preview')}`, `${header}<main>${parts.join('\n')}</main>`, { text });
 }

@@ -19,6 +19,7 @@ import { issueDashboards } from '../service/dashboard.js';
 import { dashboardPage } from './dashboard-page.js';
 import type { PreviewEnv } from './same-origin.js';
 import { issuesPage, reviewPanel } from './review-panel.js';
+import { PreviewLanguages } from './chrome-text.js';
 import { approveIssue, editIssue, listIssues } from '../service/review.js';
 import type { DraftEdit } from '../domain/review.js';
 
@@ -71,7 +72,11 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
   const web = new Hono<PreviewEnv>();
   // Read once: changing who may reach the preview takes a restart, unlike what it shows.
   const { preview, http } = app.config;
+  // The chrome's words follow the editor's browser; the locale files are read at the first page.
+  const languages = new PreviewLanguages(app.config.paths.templates);
+  const chrome = (c: Context<PreviewEnv>) => languages.for(c.req.header('accept-language'));
   guardPreview(web, {
+    text: (acceptLanguage) => languages.for(acceptLanguage),
     allowedHosts: preview.allowedHosts,
     bindHost: options.bindHost,
     password: preview.password,
@@ -131,7 +136,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
       const b = await build(c, c.req.param('id'));
       if (!b) return c.html(shell('Not found', '<main>No such newsletter or issue.</main>'), 404);
       const shown = b.preview.kind === 'draft' ? b.preview.issue : undefined;
-      const review = shown?.review ? reviewPanel(shown, b.newsletter, await b.current.store.issueEdits(shown.id), c.get('csrf')) : undefined;
+      const review = shown?.review ? reviewPanel(shown, b.newsletter, await b.current.store.issueEdits(shown.id), c.get('csrf'), chrome(c)) : undefined;
       const readers = (await b.current.store.exportRows(b.newsletter.id)).slice(0, 100).map((r) => ({ email: r.subscriber.email, name: r.subscriber.name }));
       const view = (['desktop', 'mobile'] as const).find((v) => v === c.req.query('view')) ?? 'both';
       return c.html(
@@ -149,6 +154,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
           editor: c.get('editor'),
           issueParam: b.issueParam,
           review,
+          text: chrome(c),
         }),
       );
     } catch (err) {
@@ -242,7 +248,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
   });
 
   // Editors' review (service/review.ts): the issues, and the changes to a draft, each logged with who.
-  web.get('/issues', async (c) => c.html(issuesPage(await listIssues(fresh()))));
+  web.get('/issues', async (c) => c.html(issuesPage(await listIssues(fresh()), chrome(c))));
 
   web.get('/issues/:id', async (c) => {
     const issue = /^\d{1,9}$/.test(c.req.param('id')) ? await app.store.getIssue(Number(c.req.param('id'))) : undefined;

@@ -7,6 +7,7 @@ import { escapeHtml as e } from '../domain/html.js';
 import { shell, tokenField } from './page.js';
 import { sameSecret, type PreviewEnv } from './same-origin.js';
 import { verifyPassword } from '../domain/password-hash.js';
+import { ENGLISH, type ChromeText } from './chrome-text.js';
 
 const COOKIE = 'preview_session';
 const SESSION_MS = 12 * 60 * 60 * 1000;
@@ -25,6 +26,8 @@ export interface SignInOptions {
   logger: Logger;
   /** Take the client's address from X-Forwarded-For's last hop (config http.trustProxy). */
   trustProxy: boolean;
+  /** The page's words for a browser's Accept-Language; English when not given. */
+  text?: (acceptLanguage: string | undefined) => ChromeText;
 }
 
 /** Signed-in sessions, in this process's memory: a restart signs everyone out. */
@@ -119,15 +122,16 @@ function localPath(next: string | undefined): string {
   return next && /^\/(?![/\\])[^\s\\]*$/.test(next) ? next : '/';
 }
 
-function signInPage(csrf: string, next: string, withName: boolean, problem?: string): string {
-  const name = withName ? `<label>Name <input name="name" autocomplete="username" maxlength="64" autofocus></label> ` : '';
+function signInPage(text: ChromeText, csrf: string, next: string, withName: boolean, problem?: string): string {
+  const { t } = text;
+  const name = withName ? `<label>${e(t('preview_sign_in_name'))} <input name="name" autocomplete="username" maxlength="64" autofocus></label> ` : '';
   return shell(
-    'Preview: sign in',
-    `<main><h1>Sign in to the editor preview</h1>${problem ? `<p class="error" id="problem">${e(problem)}</p>` : ''}
+    t('preview_sign_in_title'),
+    `<main><h1>${e(t('preview_sign_in_title'))}</h1>${problem ? `<p class="error" id="problem">${e(problem)}</p>` : ''}
 <form method="post" action="/sign-in">${tokenField(csrf)}<input type="hidden" name="next" value="${e(next)}">
-${name}<label>Password <input type="password" name="password" autocomplete="current-password" required${withName ? '' : ' autofocus'}></label> <button>Sign in</button></form>
-<p class="muted">${withName ? 'Your name and password as listed in preview.editors' : "The password is the service's preview.password (or PREVIEW_PASSWORD)"}${withName ? ' (or leave the name empty and give preview.password, when one is set)' : ''}.</p></main>`,
-    { liveReload: false },
+${name}<label>${e(t('preview_sign_in_password'))} <input type="password" name="password" autocomplete="current-password" required${withName ? '' : ' autofocus'}></label> <button>${e(t('preview_sign_in_button'))}</button></form>
+<p class="muted">${e(t(withName ? 'preview_sign_in_hint_editors' : 'preview_sign_in_hint'))}</p></main>`,
+    { liveReload: false, text },
   );
 }
 
@@ -191,8 +195,9 @@ export class SignIn {
   routes(web: Hono<PreviewEnv>): void {
     const { clock, logger, editors, trustProxy } = this.options;
     const withName = editors.length > 0;
+    const textOf = (c: Context) => this.options.text?.(c.req.header('accept-language')) ?? ENGLISH;
 
-    web.get('/sign-in', (c) => c.html(signInPage(c.get('csrf'), localPath(c.req.query('next')), withName)));
+    web.get('/sign-in', (c) => c.html(signInPage(textOf(c), c.get('csrf'), localPath(c.req.query('next')), withName)));
 
     web.post('/sign-in', async (c) => {
       const client = clientOf(c, trustProxy);
@@ -203,7 +208,7 @@ export class SignIn {
       if (wait > 0) {
         const minutes = Math.ceil(wait / 60_000);
         c.header('Retry-After', String(Math.ceil(wait / 1000)));
-        return c.html(signInPage(c.get('csrf'), next, withName, `Too many wrong passwords from your address: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`), 429);
+        return c.html(signInPage(textOf(c), c.get('csrf'), next, withName, textOf(c).t('preview_sign_in_wait', { minutes })), 429);
       }
       const given = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
       const name = typeof body.name === 'string' ? body.name.trim().slice(0, 64) : '';
@@ -211,7 +216,7 @@ export class SignIn {
       if (!editor) {
         this.failures.fail(client, now);
         logger.warn('preview sign-in refused: wrong password (or name)', { client });
-        return c.html(signInPage(c.get('csrf'), next, withName, withName ? 'Wrong name or password.' : 'Wrong password.'), 401);
+        return c.html(signInPage(textOf(c), c.get('csrf'), next, withName, textOf(c).t(withName ? 'preview_sign_in_wrong_name' : 'preview_sign_in_wrong')), 401);
       }
       const id = this.sessions.open(now, editor);
       setCookie(c, COOKIE, id, { httpOnly: true, sameSite: 'Strict', secure: overHttps(c), path: '/', maxAge: SESSION_MS / 1000 });

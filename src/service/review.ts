@@ -143,6 +143,8 @@ export interface IssueListing {
   slot: string;
   /** The slot as editors read it, in the newsletter's zone. */
   when: string;
+  /** The newsletter's time zone. */
+  timezone: string;
   state: string;
   articles: { id: string; title: string }[];
   excluded: { id: string; title: string }[];
@@ -166,6 +168,7 @@ export async function listIssues(app: App, newsletterId?: string, limit = 20): P
         newsletter: n.id,
         slot: i.slot,
         when: editorTime(i.slot, n.timezone),
+        timezone: n.timezone,
         state: issueState(i, { ...counts, total }, false),
         articles: i.articles.map((a) => ({ id: a.id, title: a.title })),
         excluded: (i.review?.excluded ?? []).map((a) => ({ id: a.id, title: a.title })),

@@ -110,7 +110,7 @@ describe('preview without a browser', () => {
     try {
       const { createPreviewApp } = await import('../../src/preview/preview-app.js');
       const web = createPreviewApp(app, { env: TEST_ENV });
-      const subject = (page: string) => /<p id="subject">([^<]*)<\/p>/.exec(page)?.[1] ?? '';
+      const subject = (page: string) => /<p id="subject"[^>]*>([^<]*)<\/p>/.exec(page)?.[1] ?? '';
       const own = await (await web.request('/n/weekly-brief?locale=en')).text();
       expect(subject(own)).toContain('November 30, 2026');
       expect(own).toContain('placeholder="Europe/Paris"');

@@ -184,4 +184,35 @@ describe('editors review a draft in Chromium, and it goes as they left it', () =
       await context.close();
     }
   });
+
+  it("speaks the editor's browser language in its own chrome (French, Arabic right to left), the email still in the reader's", async () => {
+    for (const [locale, lang, heading, dir] of [
+      ['fr-FR', 'fr', 'Numéros', 'ltr'],
+      ['ar', 'ar', 'الأعداد', 'rtl'],
+    ] as const) {
+      const context = await browser.newContext({ locale });
+      const page = await context.newPage();
+      try {
+        await page.goto(new URL('/issues', preview.url).href);
+        expect(await page.locator('html').getAttribute('lang')).toBe(lang);
+        expect(await page.locator('button').innerText()).toBe(lang === 'fr' ? 'Se connecter' : 'تسجيل الدخول');
+        await page.fill('input[name=name]', 'Inès');
+        await page.fill('input[name=password]', PASSWORD);
+        await Promise.all([page.waitForURL(/\/issues$/), page.click('button')]);
+        expect(await page.locator('h1').innerText()).toBe(heading);
+        expect(await page.evaluate(() => getComputedStyle(document.body).direction)).toBe(dir);
+        expect(await seriousAxeViolations(page)).toEqual([]);
+        await Promise.all([page.waitForURL(new RegExp(`issue=${draftId}`)), page.click(`a[href="/issues/${draftId}"]`)]);
+        expect(await page.locator('html').getAttribute('lang')).toBe(lang);
+        expect(await page.locator('#review-title').innerText()).toContain(lang === 'fr' ? 'Relecture : numéro n° ' : 'مراجعة: العدد رقم');
+        expect(await page.evaluate(() => getComputedStyle(document.querySelector('#review')!).direction)).toBe(dir);
+        // The email in the frame is the reader's, not the editor's: the sample reader reads English.
+        expect(await page.frameLocator('#desktop').locator('html').getAttribute('lang')).toBe('en');
+        expect(await seriousAxeViolations(page)).toEqual([]);
+        await page.screenshot({ path: join(SCREENSHOTS, `review-chrome-${lang}.png`), fullPage: true });
+      } finally {
+        await context.close();
+      }
+    }
+  });
 });
