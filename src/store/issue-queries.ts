@@ -64,10 +64,16 @@ export abstract class IssueQueries extends AudienceQueries {
   async releaseIssue(issueId: number, now: string, notBefore?: IssueDraft['notBefore']): Promise<boolean> {
     return this.transaction(async (s) => {
       const db = (s as unknown as IssueQueries).db;
-      const issue = await db.selectFrom('issues').select(['newsletter_id']).where('id', '=', issueId).executeTakeFirst();
       // Whoever moves the state queues the readers; a second caller finds it released and does nothing.
-      const r = await db.updateTable('issues').set({ review_state: 'released' }).where('id', '=', issueId).where('review_state', 'in', ['draft', 'approved']).executeTakeFirst();
-      if (!issue || Number(r.numUpdatedRows) === 0) return false;
+      // Writing first takes SQLite's write lock at once (a read first could not be upgraded under a concurrent writer).
+      const issue = await db
+        .updateTable('issues')
+        .set({ review_state: 'released' })
+        .where('id', '=', issueId)
+        .where('review_state', 'in', ['draft', 'approved'])
+        .returning('newsletter_id')
+        .executeTakeFirst();
+      if (!issue) return false;
       await queueReaders(db, issueId, issue.newsletter_id, now, notBefore);
       return true;
     });
@@ -99,16 +105,15 @@ export abstract class IssueQueries extends AudienceQueries {
   async approveIssue(issueId: number, editor: string, at: string): Promise<boolean> {
     return this.transaction(async (s) => {
       const db = (s as unknown as IssueQueries).db;
-      const row = await db.selectFrom('issues').select(['review']).where('id', '=', issueId).where('review_state', '=', 'draft').executeTakeFirst();
+      // The state moves first (the write lock at once, and one caller wins), then who and when join the review.
+      const row = await db.updateTable('issues').set({ review_state: 'approved' }).where('id', '=', issueId).where('review_state', '=', 'draft').returning('review').executeTakeFirst();
       if (!row) return false;
       const review = { ...(JSON.parse(row.review ?? '{}') as Omit<IssueReview, 'state'>), approvedBy: editor, approvedAt: at };
-      const r = await db
+      await db
         .updateTable('issues')
-        .set({ review_state: 'approved', review: JSON.stringify(review) })
+        .set({ review: JSON.stringify(review) })
         .where('id', '=', issueId)
-        .where('review_state', '=', 'draft')
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) return false;
+        .execute();
       await db.insertInto('issue_edits').values({ issue_id: issueId, at, editor, what: 'approved' }).execute();
       return true;
     });
@@ -117,14 +122,20 @@ export abstract class IssueQueries extends AudienceQueries {
   async noteReviewMail(issueId: number, which: 'notifiedAt' | 'remindedAt', at: string): Promise<boolean> {
     return this.transaction(async (s) => {
       const db = (s as unknown as IssueQueries).db;
-      const row = await db.selectFrom('issues').select(['review']).where('id', '=', issueId).where('review_state', 'is not', null).executeTakeFirst();
+      // A write first (it changes nothing) takes SQLite's write lock, so what is read is the latest.
+      const row = await db
+        .updateTable('issues')
+        .set((eb) => ({ review: eb.ref('review') }))
+        .where('id', '=', issueId)
+        .where('review_state', 'is not', null)
+        .returning('review')
+        .executeTakeFirst();
       const review = row ? (JSON.parse(row.review ?? '{}') as Omit<IssueReview, 'state'>) : undefined;
       if (!review || review[which]) return false;
       await db
         .updateTable('issues')
         .set({ review: JSON.stringify({ ...review, [which]: at }) })
         .where('id', '=', issueId)
-        .where('review', '=', row!.review)
         .execute();
       return true;
     });
