@@ -164,6 +164,8 @@ export const newsletterSchema = z
         enabled: z.boolean().default(false),
         /** A template folder (like `template`) for the welcome mail; default the newsletter's, with the welcome above the articles. */
         template: z.string().min(1).optional(),
+        /** Welcome readers added by the list file or `subscribers import` too (by default only confirmed sign-ups). */
+        forImports: z.boolean().default(false),
       })
       .prefault({}),
     /** Editors' review before an issue goes (README § Editors). */

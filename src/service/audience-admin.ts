@@ -1,6 +1,7 @@
 import type { App } from '../app.js';
 import { normaliseEmail } from '../audience/email.js';
 import { importListFile, type ImportReport } from '../audience/sync.js';
+import { welcomeImports } from './sync-list.js';
 import { toListCsv } from '../audience/export.js';
 import { suppressionHash } from '../domain/erasure.js';
 import { ErrorCodes, NewsletterError, type Problem } from '../domain/errors.js';
@@ -25,9 +26,11 @@ export function pickNewsletter(app: Pick<App, 'config'>, id: string | undefined)
 
 /** Applies a list file (`subscribers import`): consent it proves is added, nothing undone. */
 export async function importAudience(app: App, newsletterId: string, path: string): Promise<ImportReport> {
-  return importListFile(app.store, newsletterId, path, path, app.clock.now().toISOString(), {
+  const report = await importListFile(app.store, newsletterId, path, path, app.clock.now().toISOString(), {
     onProgress: progressLog(app.logger, 'importing the list', { newsletter: newsletterId, file: path }),
   });
+  if (report.recorded > 0) await welcomeImports(app, newsletterId, app.clock.now());
+  return report;
 }
 
 /**

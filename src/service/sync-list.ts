@@ -29,7 +29,20 @@ export function syncList(app: Pick<App, 'store' | 'database' | 'config' | 'logge
         },
       },
     }),
-  }).finally(() => inFlight.delete(key));
+  })
+    .then(async (report) => {
+      if (report.changed && report.recorded > 0) await welcomeImports(app, newsletterId, now);
+      return report;
+    })
+    .finally(() => inFlight.delete(key));
   inFlight.set(key, sync);
   return sync;
+}
+
+/** welcome.forImports: readers a list file or an import just added get the welcome too (store.queueImportWelcomes). */
+export async function welcomeImports(app: Pick<App, 'store' | 'config' | 'logger'>, newsletterId: string, now: Date): Promise<void> {
+  const n = app.config.newsletters.find((x) => x.id === newsletterId);
+  if (!n?.welcome.enabled || !n.welcome.forImports) return;
+  const queued = await app.store.queueImportWelcomes(newsletterId, now.toISOString());
+  if (queued > 0) app.logger.info('welcome mails queued for imported readers', { newsletter: newsletterId, readers: queued });
 }

@@ -167,6 +167,53 @@ export abstract class IssueQueries extends AudienceQueries {
     });
   }
 
+  async queueImportWelcomes(newsletterId: string, now: string): Promise<number> {
+    return this.transaction(async (s) => {
+      const db = (s as unknown as IssueQueries).db;
+      const latest = (await s.listIssues(newsletterId, 1))[0];
+      if (!latest) return 0;
+      const r = await db
+        .insertInto('outbox')
+        .columns(['issue_id', 'subscriber_id', 'state', 'attempts', 'created_at', 'updated_at', 'kind'])
+        .expression((eb) =>
+          eb
+            .selectFrom('subscriptions')
+            .select([
+              sql.lit(latest.id).as('issue_id'),
+              'subscriber_id',
+              sql.lit('queued').as('state'),
+              sql.lit(0).as('attempts'),
+              sql.lit(now).as('created_at'),
+              sql.lit(now).as('updated_at'),
+              sql.lit('welcome').as('kind'),
+            ])
+            .where('newsletter_id', '=', newsletterId)
+            .where('state', '=', 'consent')
+            .where('subscriber_id', 'not in', (sub) => sub.selectFrom('subscribers').select('id').where('suppressed_at', 'is not', null))
+            .where('subscriber_id', 'not in', (sub) => sub.selectFrom('welcomes').select('subscriber_id').where('newsletter_id', '=', newsletterId))
+            .where('subscriber_id', 'not in', (sub) => sub.selectFrom('outbox').select('subscriber_id').where('issue_id', '=', latest.id)),
+        )
+        .executeTakeFirst();
+      const queued = Number(r.numInsertedOrUpdatedRows ?? 0);
+      if (queued > 0) {
+        await db
+          .insertInto('welcomes')
+          .columns(['subscriber_id', 'newsletter_id', 'issue_id', 'outcome', 'at'])
+          .expression((eb) =>
+            eb
+              .selectFrom('outbox')
+              .select(['subscriber_id', sql.lit(newsletterId).as('newsletter_id'), sql.lit(latest.id).as('issue_id'), sql.lit('queued').as('outcome'), sql.lit(now).as('at')])
+              .where('issue_id', '=', latest.id)
+              .where('kind', '=', 'welcome')
+              .where('created_at', '=', now),
+          )
+          .onConflict((oc) => oc.columns(['subscriber_id', 'newsletter_id']).doNothing())
+          .execute();
+      }
+      return queued;
+    });
+  }
+
   async draftCount(): Promise<number> {
     const r = await this.db
       .selectFrom('issues')

@@ -240,6 +240,12 @@ export interface Store extends EventQueue {
    * row already or no issue was made yet; each case is recorded so it is decided once.
    */
   queueWelcome(subscriberId: number, newsletterId: string, now: string): Promise<WelcomeOutcome>;
+  /**
+   * welcome.forImports: a welcome for every reader with a current consent who was never welcomed
+   * and has no row of the latest released issue (the readers a list file or import just added),
+   * in one statement each; returns how many were queued.
+   */
+  queueImportWelcomes(newsletterId: string, now: string): Promise<number>;
   /** Drafts under review, of every newsletter: waiting for an editor (metrics). */
   draftCount(): Promise<number>;
   /** Every edit of an issue, oldest first. */

@@ -99,11 +99,18 @@ describe.each(adapters)('store contract: $name', (adapter) => {
     expect(await b.queueWelcome(late, 'nl', T0)).toEqual({ outcome: 'queued', issueId: issue.id });
     expect(await a.queueWelcome(late, 'nl', T0)).toEqual({ outcome: 'already-welcomed' });
     expect((await a.counts(issue.id)).queued).toBe(3); // early and member (in the issue), and late's welcome
+    // forImports: the readers with neither a welcome nor the latest issue, at once; once.
+    const imported = await subscribe(a, 'imported@example.com');
+    expect(await b.queueImportWelcomes('nl', '2026-11-23T08:00:00.000Z')).toBe(1);
+    expect(await a.queueImportWelcomes('nl', '2026-11-23T08:30:00.000Z')).toBe(0);
+    expect(await a.queueWelcome(imported, 'nl', T0)).toEqual({ outcome: 'already-welcomed' });
+    expect((await a.counts(issue.id)).queued).toBe(4);
     const claimed = await a.claim(issue.id, 'nl', 10, T0, '2026-11-23T07:01:00.000Z');
     expect(claimed.map((c) => [c.subscriber.email, c.welcome ?? false])).toEqual([
       ['early@example.com', false],
       ['member@example.com', false],
       ['late@example.com', true],
+      ['imported@example.com', true],
     ]);
   });
 

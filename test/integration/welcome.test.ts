@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { createHttpApp, type HttpApp } from '../../src/http/app.js';
@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/domain/logger.js';
 import type { App } from '../../src/app.js';
 import { Scheduler } from '../../src/service/scheduler.js';
 import { sendNewsletter } from '../../src/service/send-issue.js';
+import { syncList } from '../../src/service/sync-list.js';
 import { joinRaw } from '../../src/transport/transport.js';
 import { CONSENTING, makeProject, type TestProject } from '../helpers/project.js';
 import { fixedClock, openTestApp } from '../helpers/app.js';
@@ -27,7 +28,7 @@ describe('the welcome mail after a confirmed sign-up', () => {
   /** The sink refuses these addresses once with a 451 (greylisting), then takes them. */
   const greylist = new Set<string>();
 
-  async function open(welcome: boolean, template?: string) {
+  async function open(welcome: boolean, template?: string, forImports = false) {
     clock.set('2026-11-28T15:00:00Z');
     confirmations.sent.length = 0;
     sink = await startSmtpSink({
@@ -37,7 +38,13 @@ describe('the welcome mail after a confirmed sign-up', () => {
       },
     });
     project = makeProject({
-      config: (y) => (welcome ? y.replace('    catchUpGrace: 6h\n', `    catchUpGrace: 6h\n    welcome:\n      enabled: true\n${template ? `      template: ${template}\n` : ''}`) : y),
+      config: (y) =>
+        welcome
+          ? y.replace(
+              '    catchUpGrace: 6h\n',
+              `    catchUpGrace: 6h\n    welcome:\n      enabled: true\n${template ? `      template: ${template}\n` : ''}${forImports ? '      forImports: true\n' : ''}`,
+            )
+          : y,
     });
     if (template) {
       // A layout of its own for the welcome: the default one with a line of its own.
@@ -151,5 +158,29 @@ describe('the welcome mail after a confirmed sign-up', () => {
     expect(mail!.subject).toBe('Welcome to The Weekly Brief');
     expect(String(mail!.html)).toContain('A welcome layout of our own.');
     expect(String(mail!.html)).toContain('Welcome to The Weekly Brief! You are subscribed');
+  });
+
+  it('welcomes readers a list file adds only with welcome.forImports, never the readers who had the latest issue', async () => {
+    const addRow = () => appendFileSync(join(project.dir, 'subscribers', 'weekly-brief.csv'), 'new.reader@example.org,New Reader,fr,Europe/Paris,subscribed,2026-11-28T14:00:00Z,crm-export,\n');
+    await open(true);
+    addRow();
+    await syncList(app, 'weekly-brief', clock.now());
+    await scheduler.retryDue();
+    expect(await welcomes()).toEqual([]);
+    await scheduler.stop();
+    await h.settled();
+    await app.close();
+    await sink.close();
+    project.cleanup();
+
+    await open(true, undefined, true);
+    addRow();
+    await syncList(app, 'weekly-brief', clock.now());
+    // Again: nothing new in the file, nothing queued twice.
+    await syncList(app, 'weekly-brief', clock.now());
+    await scheduler.retryDue();
+    const mails = await welcomes();
+    expect(mails.map((m) => (m.to as { value: { address: string }[] }).value[0]!.address)).toEqual(['new.reader@example.org']);
+    expect(mails[0]!.subject).toBe('Bienvenue dans The Weekly Brief');
   });
 });
