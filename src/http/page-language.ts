@@ -1,10 +1,9 @@
 import type { Context } from 'hono';
-import { fileURLToPath } from 'node:url';
 import type { NewsletterConfig } from '../config/schema.js';
 import { languageFromHeader } from '../domain/accept-language.js';
 import { isRtl, negotiateLocale } from '../domain/locale.js';
 import { createMessages, type Catalog, type Messages } from '../render/messages.js';
-import { readLocaleCatalogs } from '../render/template-files.js';
+import { localeCatalogsWithBuiltIn } from '../render/template-files.js';
 
 /** The words of a page in one language, and its direction. */
 export interface PageText {
@@ -12,9 +11,6 @@ export interface PageText {
   dir: 'ltr' | 'rtl';
   t(key: string, values?: Record<string, unknown>): string;
 }
-
-/** The locales shipped with the service (this package's templates/locales), under the operator's. */
-const BUILT_IN = fileURLToPath(new URL('../../templates', import.meta.url));
 
 /**
  * The service's pages speak the reader's language, from the same ICU locale files as the mails
@@ -36,13 +32,9 @@ export class PageLanguages {
 
   private load(): Record<string, Catalog> {
     if (this.catalogs) return this.catalogs;
-    const builtIn = readLocaleCatalogs(BUILT_IN).catalogs;
-    const own = readLocaleCatalogs(this.templatesDir);
-    const merged: Record<string, Catalog> = {};
-    // English last of all: a language the service does not ship still gets every page's words.
-    for (const locale of new Set([...Object.keys(builtIn), ...Object.keys(own.catalogs)])) merged[locale] = { ...builtIn.en, ...builtIn[locale], ...own.catalogs[locale] };
-    this.localeFile = own.localeFile;
-    return (this.catalogs = merged);
+    const { catalogs, localeFile } = localeCatalogsWithBuiltIn(this.templatesDir);
+    this.localeFile = localeFile;
+    return (this.catalogs = catalogs);
   }
 
   private text(lang: string, fallback: string): PageText {

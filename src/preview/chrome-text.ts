@@ -1,8 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { acceptedLanguages } from '../domain/accept-language.js';
 import { isRtl, negotiateLocale } from '../domain/locale.js';
 import { createMessages, type Catalog, type Messages } from '../render/messages.js';
-import { readLocaleCatalogs } from '../render/template-files.js';
+import { localeCatalogsWithBuiltIn } from '../render/template-files.js';
 
 /** The preview's own words in one language, and its direction. */
 export interface ChromeText {
@@ -10,9 +9,6 @@ export interface ChromeText {
   dir: 'ltr' | 'rtl';
   t(key: string, values?: Record<string, unknown>): string;
 }
-
-/** The locales shipped with the service (this package's templates/locales), under the operator's. */
-const BUILT_IN = fileURLToPath(new URL('../../templates', import.meta.url));
 
 /**
  * The preview's chrome (its controls, headings, the review panel, sign-in) speaks the editor's
@@ -25,14 +21,12 @@ export class PreviewLanguages {
   private available: string[] = [];
   private readonly messages = new Map<string, Messages>();
 
-  constructor(private readonly templatesDir: string) {}
+  /** `templatesDir`: the operator's templates; undefined: the service's own locale files alone. */
+  constructor(private readonly templatesDir: string | undefined) {}
 
   private load(): Record<string, Catalog> {
     if (this.catalogs) return this.catalogs;
-    const builtIn = readLocaleCatalogs(BUILT_IN).catalogs;
-    const own = readLocaleCatalogs(this.templatesDir).catalogs;
-    const merged: Record<string, Catalog> = {};
-    for (const locale of new Set([...Object.keys(builtIn), ...Object.keys(own)])) merged[locale] = { ...builtIn.en, ...builtIn[locale], ...own[locale] };
+    const { catalogs: merged, builtIn, own } = localeCatalogsWithBuiltIn(this.templatesDir);
     // Only a language whose own file has the preview's words is offered (else English would stand in anyway).
     this.available = Object.keys(merged).filter((l) => l === 'en' || Object.keys({ ...builtIn[l], ...own[l] }).some((k) => k.startsWith('preview_')));
     return (this.catalogs = merged);
@@ -57,4 +51,4 @@ export class PreviewLanguages {
 }
 
 /** English, for pages made without a request (and tests). */
-export const ENGLISH: ChromeText = new PreviewLanguages(BUILT_IN).for('en');
+export const ENGLISH: ChromeText = new PreviewLanguages(undefined).for('en');

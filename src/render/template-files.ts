@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ErrorCodes, NewsletterError } from '../domain/errors.js';
 import type { Catalog } from './messages.js';
 
@@ -55,4 +56,26 @@ export function readLocaleCatalogs(templatesDir: string): { catalogs: Record<str
     }
   }
   return { catalogs, localeFile };
+}
+
+/** The locales shipped with the service (this package's templates/locales). */
+const BUILT_IN = fileURLToPath(new URL('../../templates', import.meta.url));
+
+/**
+ * The operator's locale files over the service's own, for the service's pages (public and the
+ * editors'): a key an older copy of templates/ lacks comes from the service's files, and English
+ * lies under every language, so a page never fails for a missing string. Also each side alone.
+ * Without `templatesDir`, the service's own files alone.
+ */
+export function localeCatalogsWithBuiltIn(templatesDir: string | undefined): {
+  catalogs: Record<string, Catalog>;
+  builtIn: Record<string, Catalog>;
+  own: Record<string, Catalog>;
+  localeFile: (locale: string) => string;
+} {
+  const builtIn = readLocaleCatalogs(BUILT_IN).catalogs;
+  const own = templatesDir === undefined ? { catalogs: {} as Record<string, Catalog>, localeFile: (l: string) => join(BUILT_IN, 'locales', `${l}.json`) } : readLocaleCatalogs(templatesDir);
+  const catalogs: Record<string, Catalog> = {};
+  for (const locale of new Set([...Object.keys(builtIn), ...Object.keys(own.catalogs)])) catalogs[locale] = { ...builtIn.en, ...builtIn[locale], ...own.catalogs[locale] };
+  return { catalogs, builtIn, own: own.catalogs, localeFile: own.localeFile };
 }
