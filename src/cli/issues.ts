@@ -5,7 +5,7 @@ import type { DraftEdit } from '../domain/review.js';
 import { approveIssue, editIssue, listIssues, openDueDrafts } from '../service/review.js';
 import { exitCodeFor, sendNewsletter } from '../service/send-issue.js';
 import { formatSummary } from './summary.js';
-import { openApp, parseAt, withAt, withConfig, type CommonOptions } from './options.js';
+import { openApp, parseAt, parseIssueId, withAt, withConfig, type CommonOptions } from './options.js';
 
 /** Who an edit from the shell is recorded as: --as, else the login name. */
 function shellEditor(as: string | undefined): string {
@@ -13,8 +13,8 @@ function shellEditor(as: string | undefined): string {
   return `${name.slice(0, 64) || 'shell'} (cli)`;
 }
 
-function issueNumber(v: string): number {
-  if (!/^\d{1,9}$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`"${v}" is not an issue number (see \`newsletter issues\`)`);
+function parseLimit(v: string): number {
+  if (!/^\d{1,4}$/.test(v.trim()) || Number(v) < 1) throw new InvalidArgumentError(`"${v}" is not a number of issues such as 20`);
   return Number(v);
 }
 
@@ -23,7 +23,7 @@ export function issuesCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('issues')
     .description("List each newsletter's latest issues, drafts under review included, with their state (draft, approved, sending, sent, paused), articles, editor's notes and edits.")
     .option('-n, --newsletter <id>', 'only this newsletter (default: all)')
-    .option('--limit <n>', 'issues per newsletter', (v) => issueNumber(v), 20)
+    .option('--limit <n>', 'issues per newsletter', parseLimit, 20)
     .option('--open-drafts', 'first open the drafts that are due (review.opensBefore ahead of their slot), as `start` does; for cron set-ups')
     .option('--json', 'print them as JSON on standard output');
   withAt(withConfig(cmd));
@@ -61,7 +61,7 @@ export function approveCommand(setExit: (code: number) => void): Command {
         'Exits 0 when approved (and sent), 1 while readers are failed, deferred or in doubt, 2 when it cannot be approved.',
     )
     .requiredOption('-n, --newsletter <id>', 'the newsletter')
-    .option('--issue <n>', "the issue number (default: the newsletter's latest draft)", issueNumber)
+    .option('--issue <n>', "the issue number (default: the newsletter's latest draft)", parseIssueId)
     .option('--as <name>', 'the name the approval is recorded under (default: your login name)')
     .option('--no-send', 'only approve; leave sending to `start` or the next `send`')
     .option('--json', 'print the send summary as JSON on standard output');
@@ -96,7 +96,7 @@ export function issueCommand(setExit: (code: number) => void): Command {
       "Edit a draft: take an article out or put it back, pin one as the lead, move one, set the editor's note (Markdown) or the subject for a locale. Each change is recorded with who and when.\n" +
         'Example: newsletter issue edit 12 --exclude old-story --pin big-news --note fr="Bonne lecture !" --subject en="Our big week"',
     )
-    .argument('<issue>', 'the issue number', issueNumber)
+    .argument('<issue>', 'the issue number', parseIssueId)
     .option('--exclude <article>', 'take this article (its id) out of the issue', collect, [])
     .option('--include <article>', 'put an excluded article back', collect, [])
     .option('--pin <article>', 'make this article the lead')

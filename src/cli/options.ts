@@ -29,6 +29,12 @@ export function parseAt(value: string | undefined): Date | undefined {
 }
 
 /** A commander argument parser for an IANA time zone name (`--timezone`). */
+/** An issue number (`--issue N`, `issue edit N`): digits only, from 1. */
+export function parseIssueId(value: string): number {
+  if (!/^\d{1,9}$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError(`"${value}" is not an issue number such as 12 (see \`newsletter issues\` or \`newsletter report\`)`);
+  return Number(value);
+}
+
 export function parseTimeZone(value: string): string {
   if (!isValidTimeZone(value)) throw new InvalidArgumentError(`"${value}" is not an IANA time zone (e.g. Europe/Paris, America/New_York, Asia/Tokyo)`);
   return value;

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { reportIssues, formatReport, formatEvent, unmatchedReports } from '../service/report.js';
-import { openApp, withConfig, type CommonOptions } from './options.js';
-import { parseIssueId } from './retry.js';
+import { openApp, withConfig, type CommonOptions, parseIssueId } from './options.js';
 
 export function reportCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('report')

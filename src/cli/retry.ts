@@ -1,15 +1,9 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { exitCodeFor, sendNewsletter } from '../service/send-issue.js';
 import { requeueIssue } from '../service/retry-issue.js';
 import { formatSummary } from './summary.js';
-import { openApp, withConfig, type CommonOptions } from './options.js';
+import { openApp, parseIssueId, withConfig, type CommonOptions } from './options.js';
 import { onShutdownSignal } from './signals.js';
-
-export function parseIssueId(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('an issue number such as 12 (see `newsletter report`)');
-  return n;
-}
 
 export function retryCommand(setExit: (code: number) => void): Command {
   const cmd = new Command('retry')

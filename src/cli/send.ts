@@ -1,9 +1,9 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { openDueDrafts } from '../service/review.js';
 import { findNewsletter } from '../config/load.js';
 import { exitCodeFor, sendNewsletter, type SendSummary } from '../service/send-issue.js';
 import { formatSummary } from './summary.js';
-import { openApp, parseAt, withAt, withConfig, type CommonOptions } from './options.js';
+import { openApp, parseAt, parseIssueId, withAt, withConfig, type CommonOptions } from './options.js';
 import { onShutdownSignal } from './signals.js';
 import { STOP_GRACE_MS } from '../delivery/deliver.js';
 import { progressReporter } from './progress.js';
@@ -18,10 +18,7 @@ export function sendCommand(setExit: (code: number) => void): Command {
     .option('--dry-run', 'show what would be sent; write nothing and send nothing')
     .option('--json', 'print the summary as JSON on standard output')
     .option('--no-deliver', 'make the issue and queue its readers only; `newsletter worker` processes deliver it')
-    .option('--issue <n>', 'this issue (see `newsletter issues`): resume it, or send an approved one whose slot is older than catchUpGrace', (v) => {
-      if (!/^\d{1,9}$/.test(v.trim())) throw new InvalidArgumentError(`"${v}" is not an issue number (see \`newsletter issues\`)`);
-      return Number(v);
-    })
+    .option('--issue <n>', 'this issue (see `newsletter issues`): resume it, or send an approved one whose slot is older than catchUpGrace', parseIssueId)
     .option('--despite-complaints', "send a new issue although the previous one's complaint rate is above bounces.complaints.pauseRate (0.3 % by default)");
   withAt(withConfig(cmd));
   return cmd.action(async (opts: CommonOptions & { newsletter?: string; dryRun?: boolean; json?: boolean; at?: string; deliver: boolean; despiteComplaints?: boolean; issue?: number }) => {
