@@ -23,6 +23,11 @@ import { PreviewLanguages } from './chrome-text.js';
 import { approveIssue, editIssue, listIssues } from '../service/review.js';
 import type { DraftEdit } from '../domain/review.js';
 
+/** An issue number from a path or query (digits only), or undefined. */
+function issueIdOf(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
 /** A form's change to a draft, or undefined when the action is not one. */
 function draftEdit(action: string, article: string, locale: string, text: string): DraftEdit | undefined {
   switch (action) {
@@ -105,7 +110,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
     const subscriber = found && inZone(found);
     if (readerParam === 'custom') reader = inZone({ name: q.name ?? 'Alex Example', email: q.email || 'alex@example.com', locale: q.locale ?? '', timezone: '' });
     // ?issue=N: that stored issue (a draft under review, or any past one) rather than the next.
-    const issueParam = /^\d{1,9}$/.test(q.issue ?? '') ? q.issue! : '';
+    const issueParam = issueIdOf(q.issue) !== undefined ? q.issue! : '';
     const stored = issueParam ? await current.store.getIssue(Number(issueParam)) : undefined;
     if (issueParam && stored?.newsletterId !== newsletter.id) return undefined;
     const preview = await previewIssue(current, newsletter, { at: options.at, locale: q.locale, reader, subscriber, ...(stored ? { issue: stored } : {}) });
@@ -251,7 +256,8 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
   web.get('/issues', async (c) => c.html(issuesPage(await listIssues(fresh()), chrome(c))));
 
   web.get('/issues/:id', async (c) => {
-    const issue = /^\d{1,9}$/.test(c.req.param('id')) ? await app.store.getIssue(Number(c.req.param('id'))) : undefined;
+    const id = issueIdOf(c.req.param('id'));
+    const issue = id ? await app.store.getIssue(id) : undefined;
     if (!issue) return c.html(shell('Not found', '<main>No such issue.</main>'), 404);
     return c.redirect(`/n/${encodeURIComponent(issue.newsletterId)}?issue=${issue.id}`, 303);
   });
@@ -259,7 +265,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
   const back = (issue: { id: number; newsletterId: string }, message: string) => `/n/${encodeURIComponent(issue.newsletterId)}?issue=${issue.id}&sent=${encodeURIComponent(message)}`;
 
   web.post('/issues/:id/edit', async (c) => {
-    const id = /^\d{1,9}$/.test(c.req.param('id')) ? Number(c.req.param('id')) : 0;
+    const id = issueIdOf(c.req.param('id'));
     const issue = id ? await app.store.getIssue(id) : undefined;
     if (!issue) return c.text('No such issue.\n', 404);
     const body = await c.req.parseBody();
@@ -267,7 +273,7 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
     const edit = draftEdit(field('action'), field('article'), field('locale'), field('text'));
     if (!edit) return c.text('Unknown change: action must be exclude, include, pin, up, down, note or subject.\n', 400);
     try {
-      await editIssue(fresh(), id, edit, c.get('editor'));
+      await editIssue(fresh(), issue.id, edit, c.get('editor'));
       return c.redirect(back(issue, 'Saved.'), 303);
     } catch (err) {
       if (!(err instanceof NewsletterError)) throw err;
@@ -276,13 +282,13 @@ export function createPreviewApp(app: App, options: PreviewOptions): Hono<Previe
   });
 
   web.post('/issues/:id/approve', async (c) => {
-    const id = /^\d{1,9}$/.test(c.req.param('id')) ? Number(c.req.param('id')) : 0;
+    const id = issueIdOf(c.req.param('id'));
     const issue = id ? await app.store.getIssue(id) : undefined;
     if (!issue) return c.text('No such issue.\n', 404);
     try {
-      const { due } = await approveIssue(fresh(), c.get('editor'), issue.newsletterId, id);
+      const { due } = await approveIssue(fresh(), c.get('editor'), issue.newsletterId, issue.id);
       return c.redirect(
-        back(issue, due ? `Approved. Its slot has passed: the running service sends it within a minute (or run \`newsletter send --issue ${id}\`).` : 'Approved: it goes at its slot.'),
+        back(issue, due ? `Approved. Its slot has passed: the running service sends it within a minute (or run \`newsletter send --issue ${issue.id}\`).` : 'Approved: it goes at its slot.'),
         303,
       );
     } catch (err) {

@@ -83,7 +83,7 @@ export function issuesPage(list: IssueListing[], text: ChromeText = ENGLISH): st
   const rows = list
     .map(
       (i) =>
-        `<tr><td><a href="/issues/${i.id}">#${i.id}</a></td><td>${e(i.newsletter)}</td><td>${e(i.slot ? editorTime(i.slot, i.timezone, text.lang) : i.when)}</td><td class="state" data-state="${e(i.state)}">${e(t('preview_state', { state: i.state }))}</td><td>${i.articles.length}</td><td>${e(i.approvedBy ?? '')}</td></tr>`,
+        `<tr><td><a href="/issues/${i.id}">#${i.id}</a></td><td>${e(i.newsletter)}</td><td>${e(editorTime(i.slot, i.timezone, text.lang))}</td><td class="state" data-state="${e(i.state)}">${e(t('preview_state', { state: i.state }))}</td><td>${i.articles.length}</td><td>${e(i.approvedBy ?? '')}</td></tr>`,
     )
     .join('');
   const th = (k: string) => `<th scope="col">${e(t(k))}</th>`;
