@@ -58,10 +58,10 @@ async function mailEditors(app: App, newsletter: NewsletterConfig, issue: Issue,
 }
 
 /** The drafts of every newsletter with review whose next slot is within `review.opensBefore` of `now`. */
-export async function openDueDrafts(app: App, now: Date): Promise<{ newsletter: string; issue?: Issue; problems: Problem[]; note?: string }[]> {
+export async function openDueDrafts(app: App, now: Date, only?: ReadonlySet<string>): Promise<{ newsletter: string; issue?: Issue; problems: Problem[]; note?: string }[]> {
   const out: { newsletter: string; issue?: Issue; problems: Problem[]; note?: string }[] = [];
   for (const n of app.config.newsletters) {
-    if (n.review.mode === 'none') continue;
+    if (n.review.mode === 'none' || (only && !only.has(n.id))) continue;
     const slot = nextSlotAfter(n.schedule, n.timezone, now);
     if (slot.getTime() - now.getTime() > n.review.opensBefore) continue;
     if (await app.store.findIssue(n.id, slot.toISOString())) continue;

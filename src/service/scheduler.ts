@@ -8,6 +8,8 @@ import { openDueDrafts } from './review.js';
 import type { App } from '../app.js';
 
 const RETRY_EVERY_MS = 30_000;
+/** How long a "no new articles for the next draft yet" stands before the sources are read again. */
+const NOTHING_NEW_RECHECK_MS = 5 * 60_000;
 
 /**
  * The long-running part of `start`: one node-cron task per newsletter in its time zone, a
@@ -125,6 +127,8 @@ export class Scheduler {
 
   /** Slots whose no-draft outcome was logged already, so the 30 s loop does not repeat it. */
   private readonly noDraftLogged = new Set<string>();
+  /** Newsletters whose next draft had no new article: until when that answer stands. */
+  private readonly nothingNewUntil = new Map<string, number>();
 
   /**
    * Editors' review (service/review.ts): drafts opened `review.opensBefore` ahead of their slot,
@@ -134,7 +138,10 @@ export class Scheduler {
     const { store, clock, config, logger } = this.app;
     if (!config.newsletters.some((n) => n.review.mode !== 'none')) return;
     const now = clock.now();
-    for (const r of await openDueDrafts(this.app, now)) {
+    // Composing reads every source (feeds over the network): after "nothing new yet", not again for a while.
+    const due = new Set(config.newsletters.filter((n) => (this.nothingNewUntil.get(n.id) ?? 0) <= now.getTime()).map((n) => n.id));
+    for (const r of await openDueDrafts(this.app, now, due)) {
+      if (r.note) this.nothingNewUntil.set(r.newsletter, now.getTime() + NOTHING_NEW_RECHECK_MS);
       if (r.note && !this.noDraftLogged.has(`${r.newsletter}:${r.note}`)) {
         this.noDraftLogged.add(`${r.newsletter}:${r.note}`);
         logger.info(r.note, { newsletter: r.newsletter });

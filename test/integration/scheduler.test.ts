@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Scheduler } from '../../src/service/scheduler.js';
 import { sendNewsletter, type SendSummary } from '../../src/service/send-issue.js';
@@ -71,6 +71,26 @@ describe('scheduler (injected clock, no waiting)', () => {
     await a.scheduler.retryDue();
     expect(a.summaries.at(-1)).toMatchObject({ status: 'delivered', counts: { sent: CONSENTING.length } });
     expect(captured(a.project.dir)).toBe(2 + CONSENTING.length);
+  });
+
+  it('review: after "no new articles yet" the sources are read again only 5 minutes later', async () => {
+    const a = await setup({
+      clock: '2026-11-23T07:00:00Z',
+      config: (y) => y.replace('    catchUpGrace: 6h\n', '    catchUpGrace: 6h\n    review:\n      mode: optional\n      opensBefore: 24h\n'),
+    });
+    const n = a.app.config.newsletters[0]!;
+    expect((await sendNewsletter(a.app, n, { slot: new Date(SLOT) })).counts.sent).toBe(CONSENTING.length);
+    const next = '2026-11-30T07:00:00.000Z';
+    a.clock.set('2026-11-29T12:00:00Z');
+    await a.scheduler.retryDue();
+    expect(await a.app.store.findIssue('weekly-brief', next)).toBeUndefined();
+    writeFileSync(join(a.project.dir, 'articles', 'tram.md'), '---\nid: tram\ntitle: The tram returns\ndate: 2026-11-25\nlang: en\ntopics: [technology]\n---\n\nThe tram returns.\n');
+    a.clock.set('2026-11-29T12:04:00Z');
+    await a.scheduler.retryDue();
+    expect(await a.app.store.findIssue('weekly-brief', next)).toBeUndefined();
+    a.clock.set('2026-11-29T12:05:00Z');
+    await a.scheduler.retryDue();
+    expect((await a.app.store.findIssue('weekly-brief', next))?.articles.map((x) => x.id)).toEqual(['tram']);
   });
 
   it('first issue: sent at once with firstIssue: immediate, waits with next-slot', async () => {
